@@ -1,0 +1,1 @@
+//! Runs the real terraform CLI on synthesized stacks and renders plans for humans and CI.

@@ -1,0 +1,1 @@
+//! Post-deploy verification: live infrastructure drift checks and end-to-end API smoke tests.

@@ -1,0 +1,1 @@
+//! TOKEN Lambda authorizer: JWT verification against JWKS and scope-to-route IAM policies.

@@ -1,0 +1,1 @@
+//! Event Retriever Lambda: GET /events/{eventId} and GET /events queries with pagination.

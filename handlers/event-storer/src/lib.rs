@@ -1,0 +1,1 @@
+//! Event Storer Lambda: POST /events, validated, idempotent, conditional writes to S3.
