@@ -1,1 +1,60 @@
-//! The Callflow API contract (openapi.yaml) parsed into a typed route table for the stack and the local gateway.
+//! The Callflow API contract (`openapi.yaml`) parsed into a typed route table for the
+//! stack and the local gateway.
+//!
+//! `openapi.yaml` is the single source of the API: routes, schemas, errors, the
+//! authorizer and the API Gateway extensions. This crate embeds it and offers
+//! - [`spec_json`]: the whole document as JSON, key order preserved;
+//! - [`routes`]: the typed route table (method, path template, Lambda, scope);
+//! - [`with_integrations`]: the document with Lambda integration and authorizer URIs
+//!   filled in, for the REST API `body`.
+//!
+//! ```
+//! use callflow_openapi::{HttpMethod, LambdaName, Scope, find_route, routes};
+//!
+//! let routes = routes().expect("embedded spec is valid");
+//! let (route, params) = find_route(&routes, HttpMethod::Get, "/events/abc").expect("routed");
+//! assert_eq!(route.operation_id, "getEvent");
+//! assert_eq!(route.lambda, LambdaName::EventRetriever);
+//! assert_eq!(route.scope, Scope::EventsRead);
+//! assert_eq!(params["eventId"], "abc");
+//! assert_eq!(route.path.as_str(), "/events/{eventId}");
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+mod integrations;
+mod route;
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+pub use error::SpecError;
+pub use integrations::{
+    AUTHORIZER_URI_PLACEHOLDER, INTEGRATION_URI_PLACEHOLDER, escape_terraform,
+    try_with_integrations, with_integrations,
+};
+pub use route::{
+    HttpMethod, LambdaName, PathParams, PathTemplate, Route, Scope, find_route, routes_from,
+};
+
+/// The contract, verbatim as committed in `openapi/openapi.yaml`.
+pub const SPEC_YAML: &str = include_str!("../openapi.yaml");
+
+/// The whole OpenAPI document as JSON, key order preserved.
+///
+/// The embedded YAML is parsed once per process. It is checked by this crate's tests,
+/// so a parse failure is a build defect, not an input error.
+pub fn spec_json() -> Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        serde_norway::from_str(SPEC_YAML)
+            .unwrap_or_else(|err| panic!("openapi/openapi.yaml does not parse: {err}"))
+    })
+    .clone()
+}
+
+/// The typed route table of the embedded spec, in document order.
+pub fn routes() -> Result<Vec<Route>, SpecError> {
+    routes_from(&spec_json())
+}

@@ -1,0 +1,377 @@
+//! Tests of the embedded spec: structure, references, agreement with docs/contract.md,
+//! and integration filling.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use callflow_openapi::{
+    AUTHORIZER_URI_PLACEHOLDER, HttpMethod, INTEGRATION_URI_PLACEHOLDER, LambdaName, PathTemplate,
+    Scope, SpecError, escape_terraform, find_route, routes, spec_json, try_with_integrations,
+    with_integrations,
+};
+use serde_json::{Value, json};
+
+const CONTRACT_MD: &str = include_str!("../../docs/contract.md");
+
+fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
+    let mut out = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            out.push((method.clone(), path.clone(), op));
+        }
+    }
+    out
+}
+
+/// The backticked snake_case words of the contract paragraph that starts with `marker`.
+fn contract_words_after(marker: &str) -> BTreeSet<String> {
+    let start = CONTRACT_MD.find(marker).expect("marker in contract.md") + marker.len();
+    let rest = &CONTRACT_MD[start..];
+    let end = rest.find("\n\n").unwrap_or(rest.len());
+    rest[..end]
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|word| word.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn spec_has_the_three_routes_of_the_contract() {
+    let routes = routes().expect("route table");
+    let table: Vec<_> = routes
+        .iter()
+        .map(|r| {
+            (
+                r.method,
+                r.path.as_str().to_owned(),
+                r.operation_id.as_str(),
+                r.lambda,
+                r.scope,
+            )
+        })
+        .collect();
+    assert_eq!(
+        table,
+        vec![
+            (
+                HttpMethod::Post,
+                "/events".to_owned(),
+                "storeEvent",
+                LambdaName::EventStorer,
+                Scope::EventsWrite
+            ),
+            (
+                HttpMethod::Get,
+                "/events".to_owned(),
+                "queryEvents",
+                LambdaName::EventRetriever,
+                Scope::EventsRead
+            ),
+            (
+                HttpMethod::Get,
+                "/events/{eventId}".to_owned(),
+                "getEvent",
+                LambdaName::EventRetriever,
+                Scope::EventsRead
+            ),
+        ]
+    );
+    let policy: Vec<_> = routes.iter().map(|r| r.policy_resource()).collect();
+    assert_eq!(policy, ["POST/events", "GET/events", "GET/events/*"]);
+}
+
+#[test]
+fn spec_json_keeps_document_key_order() {
+    let spec = spec_json();
+    let keys: Vec<_> = spec.as_object().expect("object").keys().cloned().collect();
+    assert_eq!(keys[..3], ["openapi", "info", "servers"]);
+    assert_eq!(spec["openapi"], "3.0.3");
+    assert!(
+        spec["info"]["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "moto's import_rest_api needs info.description"
+    );
+}
+
+#[test]
+fn every_operation_has_integration_validator_lambda_and_scope() {
+    let spec = spec_json();
+    let validators = spec["x-amazon-apigateway-request-validators"]
+        .as_object()
+        .expect("validators");
+    assert!(validators.contains_key("body-and-params") && validators.contains_key("params-only"));
+    for (method, path, op) in operations(&spec) {
+        let integration = &op["x-amazon-apigateway-integration"];
+        assert_eq!(integration["type"], "aws_proxy", "{method} {path}");
+        assert_eq!(integration["httpMethod"], "POST", "{method} {path}");
+        assert_eq!(
+            integration["uri"], INTEGRATION_URI_PLACEHOLDER,
+            "{method} {path}"
+        );
+        let validator = op["x-amazon-apigateway-request-validator"]
+            .as_str()
+            .expect("validator named");
+        assert!(validators.contains_key(validator), "{method} {path}");
+        assert!(op["x-callflow-lambda"].is_string(), "{method} {path}");
+        assert!(op["x-callflow-scope"].is_string(), "{method} {path}");
+        let responses = op["responses"].as_object().expect("responses");
+        for status in ["401", "403", "429", "500"] {
+            assert!(responses.contains_key(status), "{method} {path} {status}");
+        }
+    }
+}
+
+#[test]
+fn every_ref_resolves() {
+    fn walk(spec: &Value, value: &Value, seen: &mut usize) {
+        match value {
+            Value::Object(map) => {
+                if let Some(target) = map.get("$ref") {
+                    let target = target.as_str().expect("$ref is a string");
+                    let pointer = target.strip_prefix('#').expect("local $ref");
+                    assert!(spec.pointer(pointer).is_some(), "dangling $ref {target}");
+                    *seen += 1;
+                }
+                map.values().for_each(|v| walk(spec, v, seen));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(spec, v, seen)),
+            _ => {}
+        }
+    }
+    let spec = spec_json();
+    let mut seen = 0;
+    walk(&spec, &spec, &mut seen);
+    assert!(seen > 30, "only {seen} $refs checked");
+}
+
+#[test]
+fn error_codes_equal_the_contract_list() {
+    let spec = spec_json();
+    let in_spec: BTreeSet<String> = spec["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .expect("enum")
+        .iter()
+        .map(|v| v.as_str().expect("string").to_owned())
+        .collect();
+    let in_contract = contract_words_after("Codes:");
+    assert_eq!(in_contract.len(), 13);
+    assert_eq!(in_spec, in_contract);
+}
+
+#[test]
+fn event_types_equal_the_contract_list() {
+    let spec = spec_json();
+    let in_spec: BTreeSet<String> = spec["components"]["schemas"]["KnownEventType"]["enum"]
+        .as_array()
+        .expect("enum")
+        .iter()
+        .map(|v| v.as_str().expect("string").to_owned())
+        .collect();
+    let marker = "- `eventType` string, required: one of `";
+    let start = CONTRACT_MD.find(marker).expect("eventType line") + marker.len();
+    let list = &CONTRACT_MD[start..];
+    let list = &list[..list.find('`').expect("closing backtick")];
+    let in_contract: BTreeSet<String> = list.split_whitespace().map(str::to_owned).collect();
+    assert_eq!(in_contract.len(), 17);
+    assert_eq!(in_spec, in_contract);
+}
+
+#[test]
+fn gateway_response_templates_render_our_error_shape() {
+    let spec = spec_json();
+    let codes = spec["components"]["schemas"]["ErrorCode"]["enum"].clone();
+    let responses = spec["x-amazon-apigateway-gateway-responses"]
+        .as_object()
+        .expect("gateway responses");
+    for kind in [
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "THROTTLED",
+        "REQUEST_TOO_LARGE",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    ] {
+        assert!(responses.contains_key(kind), "{kind} missing");
+    }
+    for (kind, response) in responses {
+        let template = response["responseTemplates"]["application/json"]
+            .as_str()
+            .expect("json template");
+        // API Gateway substitutes messageString already JSON-quoted.
+        let rendered = template
+            .replace("$context.error.messageString", "\"Unauthorized\"")
+            .replace("$context.requestId", "req-1");
+        let body: Value =
+            serde_json::from_str(&rendered).unwrap_or_else(|e| panic!("{kind}: {rendered}: {e}"));
+        assert!(
+            codes.as_array().expect("codes").contains(&body["code"]),
+            "{kind}"
+        );
+        assert_eq!(body["requestId"], "req-1", "{kind}");
+        assert!(body["message"].is_string(), "{kind}");
+    }
+    assert_eq!(responses["UNAUTHORIZED"]["statusCode"], 401);
+    assert_eq!(responses["ACCESS_DENIED"]["statusCode"], 403);
+    assert_eq!(responses["REQUEST_TOO_LARGE"]["statusCode"], 413);
+    assert_eq!(responses["THROTTLED"]["statusCode"], 429);
+}
+
+#[test]
+fn authorizer_is_a_cached_token_authorizer_on_the_authorization_header() {
+    let spec = spec_json();
+    let scheme = &spec["components"]["securitySchemes"]["bearerAuth"];
+    assert_eq!(scheme["x-amazon-apigateway-authtype"], "custom");
+    let authorizer = &scheme["x-amazon-apigateway-authorizer"];
+    assert_eq!(authorizer["type"], "token");
+    assert_eq!(
+        authorizer["identitySource"],
+        "method.request.header.Authorization"
+    );
+    assert_eq!(authorizer["authorizerResultTtlInSeconds"], 300);
+    assert_eq!(authorizer["authorizerUri"], AUTHORIZER_URI_PLACEHOLDER);
+    assert_eq!(spec["security"], json!([{"bearerAuth": []}]));
+}
+
+fn stack_uris() -> BTreeMap<LambdaName, String> {
+    BTreeMap::from([
+        (
+            LambdaName::EventStorer,
+            "${aws_lambda_function.event_storer.invoke_arn}".to_owned(),
+        ),
+        (
+            LambdaName::EventRetriever,
+            "${aws_lambda_function.event_retriever.invoke_arn}".to_owned(),
+        ),
+    ])
+}
+
+fn contains_string(value: &Value, needle: &str) -> bool {
+    match value {
+        Value::String(s) => s.contains(needle),
+        Value::Array(items) => items.iter().any(|v| contains_string(v, needle)),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| k.contains(needle) || contains_string(v, needle)),
+        _ => false,
+    }
+}
+
+#[test]
+fn with_integrations_fills_every_placeholder() {
+    let filled = with_integrations(
+        &stack_uris(),
+        "${aws_lambda_function.authorizer.invoke_arn}",
+        Some("${aws_iam_role.authorizer_invoke.arn}"),
+    );
+    assert!(!contains_string(&filled, "callflow:placeholder"));
+    let projection: Vec<Value> = operations(&filled)
+        .into_iter()
+        .map(|(method, path, op)| {
+            json!({
+                "route": format!("{method} {path}"),
+                "lambda": op["x-callflow-lambda"],
+                "integration": op["x-amazon-apigateway-integration"],
+            })
+        })
+        .collect();
+    insta::assert_json_snapshot!(
+        "filled_integrations",
+        json!({
+            "operations": projection,
+            "authorizer": filled["components"]["securitySchemes"]["bearerAuth"]["x-amazon-apigateway-authorizer"],
+        })
+    );
+    // Everything except the filled values is the spec itself.
+    let spec = spec_json();
+    assert_eq!(
+        filled["components"]["schemas"],
+        spec["components"]["schemas"]
+    );
+}
+
+#[test]
+fn with_integrations_keeps_placeholder_for_missing_lambda_and_try_rejects_it() {
+    let only_storer = BTreeMap::from([(LambdaName::EventStorer, "arn:storer".to_owned())]);
+    let filled = with_integrations(&only_storer, "arn:authorizer", None);
+    assert!(contains_string(&filled, INTEGRATION_URI_PLACEHOLDER));
+    assert!(
+        filled["components"]["securitySchemes"]["bearerAuth"]["x-amazon-apigateway-authorizer"]
+            .get("authorizerCredentials")
+            .is_none()
+    );
+    assert_eq!(
+        try_with_integrations(&only_storer, "arn:authorizer", None),
+        Err(SpecError::MissingIntegrationUri("event-retriever".into()))
+    );
+    assert!(try_with_integrations(&stack_uris(), "arn:authorizer", None).is_ok());
+}
+
+#[test]
+fn terraform_sequences_already_in_a_document_are_escaped() {
+    let doc = json!({"a${b}": ["x ${y} %{ if z }", 3, {"k": "$x {y}"}]});
+    assert_eq!(
+        escape_terraform(&doc),
+        json!({"a$${b}": ["x $${y} %%{ if z }", 3, {"k": "$x {y}"}]})
+    );
+    // The spec's VTL templates use `$context...`, which Terraform leaves alone.
+    let filled = with_integrations(&stack_uris(), "${authorizer}", None);
+    assert_eq!(
+        filled["components"]["securitySchemes"]["bearerAuth"]["x-amazon-apigateway-authorizer"]["authorizerUri"],
+        "${authorizer}"
+    );
+}
+
+#[test]
+fn path_templates_match_request_paths() {
+    let item = PathTemplate::parse("/events/{eventId}").expect("template");
+    let params = item.matches("/events/abc").expect("matches");
+    assert_eq!(params, BTreeMap::from([("eventId".into(), "abc".into())]));
+    assert_eq!(
+        item.matches("/events/a%20b%2Fc").expect("decoded")["eventId"],
+        "a b/c"
+    );
+    assert_eq!(item.matches("/events/%zz").expect("kept")["eventId"], "%zz");
+    for path in [
+        "/events",
+        "/events/",
+        "/events/a/b",
+        "/other/abc",
+        "events/abc",
+        "",
+    ] {
+        assert_eq!(item.matches(path), None, "{path:?}");
+    }
+    let list = PathTemplate::parse("/events").expect("template");
+    assert_eq!(list.matches("/events"), Some(BTreeMap::new()));
+    assert_eq!(list.matches("/events/"), None);
+    assert_eq!(item.policy_resource_path(), "events/*");
+    assert_eq!(item.param_names().collect::<Vec<_>>(), ["eventId"]);
+    let root = PathTemplate::parse("/").expect("root");
+    assert_eq!(root.matches("/"), Some(BTreeMap::new()));
+    for bad in ["events", "/events//x", "/e{x}", "/{}"] {
+        assert!(PathTemplate::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn find_route_routes_by_method_and_path() {
+    let routes = routes().expect("routes");
+    let op = |method, path| find_route(&routes, method, path).map(|(r, _)| r.operation_id.clone());
+    assert_eq!(
+        op(HttpMethod::Post, "/events").as_deref(),
+        Some("storeEvent")
+    );
+    assert_eq!(
+        op(HttpMethod::Get, "/events").as_deref(),
+        Some("queryEvents")
+    );
+    assert_eq!(
+        op(HttpMethod::Get, "/events/x").as_deref(),
+        Some("getEvent")
+    );
+    assert_eq!(op(HttpMethod::Delete, "/events/x"), None);
+    assert_eq!(op(HttpMethod::Post, "/events/x"), None);
+    assert_eq!(op(HttpMethod::Get, "/nope"), None);
+}
