@@ -1,0 +1,49 @@
+//! How a store is started.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+/// Configuration of [`crate::RunningStore::start`].
+///
+/// Build it with a struct literal and `..StoreConfig::default()` for the extras.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Directory holding the buckets and objects; created if missing. One store at a time may
+    /// use it (the per-key locks live in the process). Default: `./s3store-data`.
+    pub data_dir: PathBuf,
+    /// Address to listen on. Default: `127.0.0.1:0` (any free port; see
+    /// [`crate::RunningStore::local_addr`]).
+    pub bind: SocketAddr,
+    /// The one access key id that requests must be signed with (SigV4). Default: `callflow-local`.
+    pub access_key: String,
+    /// The secret key for [`StoreConfig::access_key`]. Default: `callflow-local-secret`.
+    pub secret_key: String,
+    /// How many recent requests the request log keeps (oldest dropped first); 0 disables it.
+    /// Default: 100,000.
+    pub request_log_capacity: usize,
+    /// Seed of the fault injector's random choices. Default: 0.
+    pub fault_seed: u64,
+}
+
+impl StoreConfig {
+    /// The defaults with `data_dir` set.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("s3store-data"),
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            access_key: "callflow-local".to_owned(),
+            secret_key: "callflow-local-secret".to_owned(),
+            request_log_capacity: 100_000,
+            fault_seed: 0,
+        }
+    }
+}
