@@ -222,14 +222,10 @@ impl Node<'_> {
 
     /// The child steps to visit when every input is a container of one kind.
     fn child_steps(&self) -> Option<Vec<PathStep>> {
-        let containers = [self.before, self.after, self.unknown];
         // `false` marks a known leaf in `after_unknown`: no structure to follow there.
-        let present = || {
-            containers
-                .iter()
-                .copied()
-                .filter(|v| !v.is_null() && *v != &Value::Bool(false))
-        };
+        let unknown = Some(self.unknown).filter(|mark| mark.is_object() || mark.is_array());
+        let containers = [Some(self.before), Some(self.after), unknown];
+        let present = || containers.into_iter().flatten().filter(|v| !v.is_null());
         if present().all(Value::is_object) {
             let keys: BTreeSet<&String> = present()
                 .filter_map(|v| v.as_object())
@@ -389,6 +385,27 @@ mod tests {
             json!(false),
         );
         assert!(changed_attributes(&c).is_empty());
+    }
+
+    #[test]
+    fn false_and_zero_are_values_not_absence() {
+        let mut c = change(
+            Value::Null,
+            json!({"publish": false, "retries": 0, "name": ""}),
+            json!({"publish": false, "arn": true}),
+            json!(false),
+            json!({}),
+        );
+        c.action = Action::Create;
+        assert_eq!(
+            rendered(&changed_attributes(&c)),
+            [
+                "arn: null -> (known after apply)",
+                "name: null -> \"\"",
+                "publish: null -> false",
+                "retries: null -> 0",
+            ]
+        );
     }
 
     #[test]
