@@ -58,7 +58,11 @@ impl AttributePath {
 }
 
 impl fmt::Display for AttributePath {
+    /// Empty (the whole object, e.g. when all of it is sensitive) renders as `(object)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("(object)");
+        }
         for (i, step) in self.0.iter().enumerate() {
             match step {
                 PathStep::Key(key) if is_identifier(key) => {

@@ -234,18 +234,17 @@ impl fmt::Display for InitFailure {
 
 impl TerraformCli {
     /// Finds the binary: `explicit` (the `--terraform` flag) if given, else `$TERRAFORM`, else
-    /// `terraform` on `PATH`. Fails with [`TerraformError::NotInstalled`] saying what was tried.
+    /// `terraform` on `PATH`. A bare name (`terraform1.11`) in the flag or the variable is
+    /// looked up on `PATH` too. Fails with [`TerraformError::NotInstalled`] saying what was
+    /// tried.
     pub fn locate(explicit: Option<&Path>) -> Result<Self, TerraformError> {
         if let Some(path) = explicit {
-            return Self::existing(path.to_path_buf(), BinarySource::Explicit);
+            return Self::existing(path, BinarySource::Explicit);
         }
         if let Some(path) = std::env::var_os(TERRAFORM_ENV).filter(|p| !p.is_empty()) {
-            return Self::existing(PathBuf::from(path), BinarySource::EnvVar);
+            return Self::existing(Path::new(&path), BinarySource::EnvVar);
         }
-        let path_var = std::env::var_os("PATH").unwrap_or_default();
-        std::env::split_paths(&path_var)
-            .map(|dir| dir.join("terraform"))
-            .find(|candidate| is_executable_file(candidate))
+        find_on_path(OsStr::new("terraform"))
             .map(|binary| Self::at(binary, BinarySource::Path))
             .ok_or_else(|| TerraformError::NotInstalled {
                 detail: "no `terraform` executable on PATH".to_owned(),
@@ -262,7 +261,15 @@ impl TerraformCli {
         }
     }
 
-    fn existing(binary: PathBuf, source: BinarySource) -> Result<Self, TerraformError> {
+    fn existing(binary: &Path, source: BinarySource) -> Result<Self, TerraformError> {
+        let bare_name = binary.components().count() == 1 && binary.parent() == Some(Path::new(""));
+        if bare_name {
+            return find_on_path(binary.as_os_str())
+                .map(|found| Self::at(found, source))
+                .ok_or_else(|| TerraformError::NotInstalled {
+                    detail: format!("no `{}` ({source}) on PATH", binary.display()),
+                });
+        }
         if binary.is_file() {
             Ok(Self::at(binary, source))
         } else {
@@ -406,6 +413,13 @@ impl TerraformCli {
             }
         })
     }
+}
+
+fn find_on_path(name: &OsStr) -> Option<PathBuf> {
+    let path_var = std::env::var_os("PATH")?;
+    std::env::split_paths(&path_var)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable_file(candidate))
 }
 
 fn is_executable_file(path: &Path) -> bool {
@@ -592,6 +606,16 @@ versions are specified, run the following command:
         assert_eq!(
             summarize_stderr(stderr),
             "Unsupported argument: An argument named \"bucket_nmae\" is not expected here"
+        );
+    }
+
+    #[test]
+    fn a_bare_binary_name_is_looked_up_on_path() {
+        let error = TerraformCli::locate(Some(Path::new("no-such-terraform-1.0")))
+            .expect_err("not on PATH");
+        assert_eq!(
+            error.to_string(),
+            "terraform is not installed: no `no-such-terraform-1.0` (given with --terraform) on PATH. Install Terraform 1.x (https://developer.hashicorp.com/terraform/install) or point --terraform or the TERRAFORM environment variable at the binary"
         );
     }
 
