@@ -1,1 +1,55 @@
-fn main() {}
+//! `callflow`: synthesize, diff, plan and verify the Callflow stack, and run it locally.
+//!
+//! Exit codes: 0 success; 1 "differs" (`diff --exit-code`); 2 error; 3 destructive changes
+//! blocked (`plan` without `--allow-destroy`).
+
+mod cmd_diff;
+mod cmd_synth;
+mod project;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Command line of the Callflow Service: infrastructure from Rust, checked and verified.
+#[derive(Parser, Debug)]
+#[command(name = "callflow", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Synthesize the stacks to cdktf's layout (manifest.json, stacks/<name>/cdk.tf.json).
+    Synth(cmd_synth::SynthArgs),
+    /// Compare a fresh synth with a previous one (default: the committed cdktf.out).
+    ///
+    /// Exit status with --exit-code: 0 same, 1 differs, 2 error.
+    Diff(cmd_diff::DiffArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Synth(args) => cmd_synth::run(&args),
+        Command::Diff(args) => cmd_diff::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,215 @@
+//! The Callflow service's infrastructure, as constructs that read like the architecture diagram:
+//! an encrypted events bucket, three handler functions, a REST API from the OpenAPI contract with
+//! a TOKEN authorizer, an optional custom domain, and alarms plus a dashboard.
+
+mod api;
+mod bucket;
+mod config;
+mod domain;
+mod function;
+mod names;
+mod observability;
+
+pub use api::{ACCESS_LOG_FORMAT, Api, STAGE_NAME};
+pub use bucket::{EventsBucket, EventsKey, INDEX_PREFIX, OBJECT_PREFIX};
+pub use config::{
+    AlarmConfig, AppConfig, CallflowConfig, ConfigError, DomainConfig, JwtConfig, StateConfig,
+    ThrottlingConfig, UsagePlanConfig,
+};
+pub use domain::CustomDomain;
+pub use function::{FunctionKind, HandlerFunction};
+pub use names::Account;
+pub use observability::{AUTHORIZER_DENIALS_METRIC, METRICS_NAMESPACE, Observability};
+
+use crate::dsl::{App, Backend, Output, RequiredProvider, Stack, Tf, Variable};
+
+/// The hashicorp/aws provider version constraint the stack is written against.
+pub const AWS_PROVIDER_VERSION: &str = "~> 6.25";
+
+/// Builds the Callflow stack for one environment.
+pub fn callflow_stack(config: &CallflowConfig) -> Stack {
+    let mut stack = Stack::new(&config.stack_name);
+    stack.required_version(">= 1.5.0");
+    stack.require_provider(
+        "aws",
+        RequiredProvider {
+            source: "hashicorp/aws".into(),
+            version: AWS_PROVIDER_VERSION.into(),
+        },
+    );
+    stack.provider(
+        "aws",
+        serde_json::json!({
+            "region": config.region,
+            "default_tags": [{ "tags": {
+                "Service": config.service,
+                "Environment": config.environment,
+                "ManagedBy": "callflow-stack",
+            }}],
+        }),
+    );
+    if let Some(state) = &config.state {
+        stack.backend(Backend::S3 {
+            bucket: state.bucket.clone(),
+            key: state.key.clone(),
+            region: state.region.clone(),
+        });
+    }
+
+    let log_level = stack.variable(
+        "log_level",
+        Variable {
+            type_constraint: "string".into(),
+            description: Some(
+                "LOG_LEVEL of the handler functions (trace, debug, info, warn, error).".into(),
+            ),
+            default: Some(config.log_level.clone().into()),
+            sensitive: false,
+        },
+    );
+    let token_signing_key = stack.variable(
+        "token_signing_key",
+        Variable {
+            type_constraint: "string".into(),
+            description: Some(
+                "HMAC key (32+ random bytes, base64) that signs pagination continuation tokens; \
+                 stored encrypted with the events CMK in the retriever's environment."
+                    .into(),
+            ),
+            default: None,
+            sensitive: true,
+        },
+    );
+
+    // The handler zips built by `cargo lambda build --release --arm64 --output-format zip`,
+    // relative to the stack's working directory (cdktf.out/stacks/<name>).
+    stack.local(
+        function::ARTIFACTS_LOCAL,
+        serde_json::Value::String("${path.module}/../../../target/lambda".into()),
+    );
+    let account = Account::declare(&mut stack);
+    let key = EventsKey::new(&mut stack, config, &account);
+    let bucket = EventsBucket::new(&mut stack, config, &key);
+
+    let common_env = |extra: &[(&str, Tf<String>)]| {
+        let mut env: Vec<(String, Tf<String>)> = vec![
+            ("SERVICE_NAME".into(), config.service.clone().into()),
+            ("LOG_LEVEL".into(), log_level.clone()),
+        ];
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+        env
+    };
+    let authorizer = HandlerFunction::new(
+        &mut stack,
+        config,
+        &account,
+        &key,
+        FunctionKind::Authorizer,
+        common_env(&[
+            ("JWT_ISSUER", config.jwt.issuer.clone().into()),
+            ("JWT_AUDIENCE", config.jwt.audience.clone().into()),
+            ("JWKS_URL", config.jwt.jwks_url.clone().into()),
+        ]),
+    );
+    let storer = HandlerFunction::new(
+        &mut stack,
+        config,
+        &account,
+        &key,
+        FunctionKind::EventStorer,
+        common_env(&[("S3_BUCKET", bucket.bucket.bucket())]),
+    );
+    let retriever = HandlerFunction::new(
+        &mut stack,
+        config,
+        &account,
+        &key,
+        FunctionKind::EventRetriever,
+        common_env(&[
+            ("S3_BUCKET", bucket.bucket.bucket()),
+            ("TOKEN_SIGNING_KEY", token_signing_key),
+        ]),
+    );
+    bucket.grant_write(&mut stack, &storer);
+    bucket.grant_read(&mut stack, &storer);
+    bucket.grant_read(&mut stack, &retriever);
+
+    let api = Api::new(
+        &mut stack,
+        config,
+        &account,
+        &key,
+        &authorizer,
+        &storer,
+        &retriever,
+    );
+    let domain = config
+        .domain
+        .as_ref()
+        .map(|d| CustomDomain::new(&mut stack, config, d, &api));
+    let observability = Observability::new(
+        &mut stack,
+        config,
+        &account,
+        &key,
+        &bucket,
+        &api,
+        [&authorizer, &storer, &retriever],
+    );
+
+    stack.output(
+        "api_url",
+        Output {
+            value: api.stage.invoke_url(),
+            description: "Invoke URL of the v1 stage.".into(),
+            sensitive: false,
+        },
+    );
+    stack.output(
+        "custom_domain_url",
+        Output {
+            value: match &domain {
+                Some(d) => d.url(),
+                None => api.stage.invoke_url(),
+            },
+            description: "Public URL of the API: the custom domain, or the stage URL when none is configured.".into(),
+            sensitive: false,
+        },
+    );
+    stack.output(
+        "bucket_name",
+        Output {
+            value: bucket.bucket.bucket(),
+            description: "Events bucket.".into(),
+            sensitive: false,
+        },
+    );
+    for f in [&authorizer, &storer, &retriever] {
+        stack.output(
+            &format!("{}_function_name", f.kind.logical_id()),
+            Output {
+                value: f.function.function_name(),
+                description: format!("Name of the {} function.", f.kind.binary_name()),
+                sensitive: false,
+            },
+        );
+    }
+    stack.output(
+        "dashboard_name",
+        Output {
+            value: observability.dashboard_name(),
+            description: "CloudWatch dashboard of the service.".into(),
+            sensitive: false,
+        },
+    );
+    stack
+}
+
+/// The app for a configuration file: one Callflow stack per environment in it.
+pub fn callflow_app(config: &AppConfig) -> App {
+    let mut app = App::new();
+    for stack in &config.stacks {
+        app.add_stack(callflow_stack(stack));
+    }
+    app
+}

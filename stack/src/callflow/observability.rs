@@ -1,0 +1,328 @@
+//! Alarms routed to an encrypted SNS topic, the authorizer-denials metric, and the dashboard.
+//!
+//! Metric names here are the ones the handlers and gateway produce: AWS/ApiGateway and
+//! AWS/Lambda metrics by their published names, S3 request metrics under the `EntireBucket`
+//! filter, and `AuthorizerDenials` counted from the authorizer's JSON decision log lines.
+
+use serde_json::{Value, json};
+
+use crate::dsl::aws::cloudwatch::{Dashboard, LogMetricFilter, MetricAlarm, MetricTransformation};
+use crate::dsl::aws::iam::{PolicyDocument, Principal, Statement};
+use crate::dsl::aws::sns::{SnsTopic, SnsTopicPolicy, SnsTopicSubscription};
+use crate::dsl::{Handle, Stack, Tf};
+
+use super::api::{Api, STAGE_NAME};
+use super::bucket::{EventsBucket, EventsKey, REQUEST_METRICS_FILTER};
+use super::config::CallflowConfig;
+use super::function::HandlerFunction;
+use super::names::Account;
+
+/// Namespace of the service's own metrics.
+pub const METRICS_NAMESPACE: &str = "Callflow";
+/// Metric counting authorizer Deny decisions (from the authorizer's decision log lines).
+pub const AUTHORIZER_DENIALS_METRIC: &str = "AuthorizerDenials";
+/// CloudWatch Logs filter matching the authorizer's deny and unauthorized decisions.
+pub const AUTHORIZER_DENIAL_PATTERN: &str =
+    r#"{ ($.decision = "deny") || ($.decision = "unauthorized") }"#;
+
+/// The observability resources.
+#[derive(Clone, Debug)]
+pub struct Observability {
+    /// Alarm topic.
+    pub topic: Handle<SnsTopic>,
+    /// Alarms by logical id.
+    pub alarms: Vec<Handle<MetricAlarm>>,
+    /// The dashboard.
+    pub dashboard: Handle<Dashboard>,
+}
+
+impl Observability {
+    /// Declares topic, alarms, the denials metric filter and the dashboard.
+    pub fn new(
+        stack: &mut Stack,
+        config: &CallflowConfig,
+        account: &Account,
+        key: &EventsKey,
+        bucket: &EventsBucket,
+        api: &Api,
+        functions: [&HandlerFunction; 3],
+    ) -> Self {
+        let prefix = config.prefix();
+        let topic = stack.resource(
+            "alarms",
+            SnsTopic {
+                name: Some(format!("{prefix}-alarms").into()),
+                kms_master_key_id: Some(key.key.arn()),
+                ..Default::default()
+            },
+        );
+        stack.resource(
+            "alarms",
+            SnsTopicPolicy {
+                arn: topic.arn(),
+                policy: PolicyDocument::new(vec![
+                    Statement::allow(
+                        "CloudWatchAlarmsOfThisAccountPublish",
+                        &["sns:Publish"],
+                        vec![topic.arn()],
+                    )
+                    .with_principal(Principal::service("cloudwatch.amazonaws.com"))
+                    .with_condition(
+                        "StringEquals",
+                        "aws:SourceAccount",
+                        vec![account.identity.account_id()],
+                    ),
+                ])
+                .to_tf(),
+            },
+        );
+        if let Some(email) = &config.alarms.email {
+            stack.resource(
+                "alarms_email",
+                SnsTopicSubscription {
+                    topic_arn: topic.arn(),
+                    protocol: "email".into(),
+                    endpoint: email.clone().into(),
+                },
+            );
+        }
+        let actions = || {
+            Some(Tf::expr(crate::dsl::Expression::raw(format!(
+                "[{}]",
+                topic.expression("arn")
+            ))))
+        };
+        let mut alarms = Vec::new();
+        let mut alarm = |stack: &mut Stack, id: &str, a: MetricAlarm| {
+            alarms.push(stack.resource(
+                id,
+                MetricAlarm {
+                    alarm_actions: actions(),
+                    ok_actions: actions(),
+                    ..a
+                },
+            ));
+        };
+        for f in functions {
+            let name = format!("{prefix}-{}", f.kind.short_name());
+            for (metric, threshold, what) in [
+                (
+                    "Errors",
+                    config.alarms.lambda_errors,
+                    "returned errors: check its log group for the failing requests",
+                ),
+                (
+                    "Throttles",
+                    config.alarms.lambda_throttles,
+                    "was throttled: raise reserved concurrency or find the traffic spike",
+                ),
+            ] {
+                alarm(
+                    stack,
+                    &format!("{}_{}", f.kind.logical_id(), metric.to_lowercase()),
+                    MetricAlarm {
+                        alarm_name: format!("{name}-{}", metric.to_lowercase()).into(),
+                        alarm_description: Some(format!("{name} {what}").into()),
+                        comparison_operator: "GreaterThanOrEqualToThreshold".into(),
+                        evaluation_periods: 1.into(),
+                        metric_name: Some(metric.into()),
+                        namespace: Some("AWS/Lambda".into()),
+                        period: Some(300.into()),
+                        statistic: Some("Sum".into()),
+                        threshold: Some(threshold.into()),
+                        treat_missing_data: Some("notBreaching".into()),
+                        dimensions: [("FunctionName".to_string(), Tf::from(name.clone()))].into(),
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+        let api_dims = || -> crate::dsl::aws::StringMap {
+            [
+                ("ApiName".to_string(), Tf::from(api.name.clone())),
+                ("Stage".to_string(), Tf::from(STAGE_NAME)),
+            ]
+            .into()
+        };
+        alarm(
+            stack,
+            "api_5xx",
+            MetricAlarm {
+                alarm_name: format!("{prefix}-api-5xx").into(),
+                alarm_description: Some(
+                    "The API answered 5XX: check the handler alarms and the access log".into(),
+                ),
+                comparison_operator: "GreaterThanOrEqualToThreshold".into(),
+                evaluation_periods: 1.into(),
+                metric_name: Some("5XXError".into()),
+                namespace: Some("AWS/ApiGateway".into()),
+                period: Some(300.into()),
+                statistic: Some("Sum".into()),
+                threshold: Some(config.alarms.api_5xx.into()),
+                treat_missing_data: Some("notBreaching".into()),
+                dimensions: api_dims(),
+                ..Default::default()
+            },
+        );
+        alarm(stack, "api_p99_latency", MetricAlarm {
+            alarm_name: format!("{prefix}-api-p99-latency").into(),
+            alarm_description: Some("p99 latency of the API is above its threshold: check S3 latency and handler duration".into()),
+            comparison_operator: "GreaterThanOrEqualToThreshold".into(),
+            evaluation_periods: 3.into(),
+            datapoints_to_alarm: Some(2.into()),
+            metric_name: Some("Latency".into()),
+            namespace: Some("AWS/ApiGateway".into()),
+            period: Some(300.into()),
+            extended_statistic: Some("p99".into()),
+            threshold: Some(config.alarms.api_p99_latency_ms.into()),
+            treat_missing_data: Some("notBreaching".into()),
+            dimensions: api_dims(),
+            ..Default::default()
+        });
+
+        let authorizer = functions[0];
+        stack.resource(
+            "authorizer_denials",
+            LogMetricFilter {
+                name: format!("{prefix}-authorizer-denials").into(),
+                log_group_name: authorizer.log_group.name(),
+                pattern: AUTHORIZER_DENIAL_PATTERN.into(),
+                metric_transformation: Some(MetricTransformation {
+                    name: AUTHORIZER_DENIALS_METRIC.into(),
+                    namespace: METRICS_NAMESPACE.into(),
+                    value: "1".into(),
+                    default_value: Some("0".into()),
+                }),
+            },
+        );
+
+        let body = dashboard_body(
+            config,
+            &api.name,
+            &config.bucket_name(),
+            functions.map(|f| format!("{prefix}-{}", f.kind.short_name())),
+        );
+        let dashboard = stack.resource(
+            "main",
+            Dashboard {
+                dashboard_name: prefix.clone().into(),
+                dashboard_body: body.to_string().into(),
+            },
+        );
+        let _ = bucket;
+        Self {
+            topic,
+            alarms,
+            dashboard,
+        }
+    }
+
+    /// The dashboard's name.
+    pub fn dashboard_name(&self) -> Tf<String> {
+        self.dashboard.attr("dashboard_name")
+    }
+}
+
+fn widget(title: &str, x: i64, y: i64, metrics: Vec<Value>, stat: &str, region: &str) -> Value {
+    json!({
+        "type": "metric", "x": x, "y": y, "width": 8, "height": 6,
+        "properties": { "title": title, "region": region, "stat": stat, "period": 300, "view": "timeSeries", "metrics": metrics }
+    })
+}
+
+/// The seed's metric table: API, Lambda, S3 and authorizer rows.
+fn dashboard_body(
+    config: &CallflowConfig,
+    api: &str,
+    bucket: &str,
+    functions: [String; 3],
+) -> Value {
+    let r = config.region.as_str();
+    let api_dim = |m: &str| json!(["AWS/ApiGateway", m, "ApiName", api, "Stage", STAGE_NAME]);
+    let per_fn = |m: &str| -> Vec<Value> {
+        functions
+            .iter()
+            .map(|f| json!(["AWS/Lambda", m, "FunctionName", f]))
+            .collect()
+    };
+    let latency = |p: &str| json!(["AWS/ApiGateway", "Latency", "ApiName", api, "Stage", STAGE_NAME, {"stat": p, "label": format!("Latency {p}")}]);
+    let s3_req = |m: &str| {
+        json!([
+            "AWS/S3",
+            m,
+            "BucketName",
+            bucket,
+            "FilterId",
+            REQUEST_METRICS_FILTER
+        ])
+    };
+    let widgets = vec![
+        widget("API requests", 0, 0, vec![api_dim("Count")], "Sum", r),
+        widget(
+            "API latency p50/p95/p99",
+            8,
+            0,
+            vec![latency("p50"), latency("p95"), latency("p99")],
+            "p99",
+            r,
+        ),
+        widget(
+            "API 4XX / 5XX",
+            16,
+            0,
+            vec![api_dim("4XXError"), api_dim("5XXError")],
+            "Sum",
+            r,
+        ),
+        widget("Lambda invocations", 0, 6, per_fn("Invocations"), "Sum", r),
+        widget("Lambda duration p99", 8, 6, per_fn("Duration"), "p99", r),
+        widget(
+            "Lambda errors / throttles",
+            16,
+            6,
+            [per_fn("Errors"), per_fn("Throttles")].concat(),
+            "Sum",
+            r,
+        ),
+        widget(
+            "S3 requests",
+            0,
+            12,
+            vec![
+                s3_req("AllRequests"),
+                s3_req("PutRequests"),
+                s3_req("GetRequests"),
+                s3_req("ListRequests"),
+                s3_req("4xxErrors"),
+                s3_req("5xxErrors"),
+            ],
+            "Sum",
+            r,
+        ),
+        widget(
+            "S3 bucket size / objects",
+            8,
+            12,
+            vec![
+                json!(["AWS/S3", "BucketSizeBytes", "BucketName", bucket, "StorageType", "StandardStorage", {"period": 86400, "stat": "Average"}]),
+                json!(["AWS/S3", "NumberOfObjects", "BucketName", bucket, "StorageType", "AllStorageTypes", {"period": 86400, "stat": "Average", "yAxis": "right"}]),
+            ],
+            "Average",
+            r,
+        ),
+        widget(
+            "Authorizer cache hits / misses / denials",
+            16,
+            12,
+            vec![
+                json!(["AWS/ApiGateway", "Count", "ApiName", api, "Stage", STAGE_NAME, {"id": "requests", "visible": false}]),
+                json!(["AWS/Lambda", "Invocations", "FunctionName", functions[0], {"id": "misses", "label": "Authorizer cache misses (invocations)"}]),
+                json!([{"expression": "MAX([requests - misses, 0])", "id": "hits", "label": "Authorizer cache hits"}]),
+                json!([METRICS_NAMESPACE, AUTHORIZER_DENIALS_METRIC, {"id": "denials", "label": "Authorizer denials"}]),
+            ],
+            "Sum",
+            r,
+        ),
+    ];
+    json!({ "widgets": widgets })
+}

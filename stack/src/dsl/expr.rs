@@ -1,0 +1,407 @@
+//! Terraform values: literals, expressions and string templates, rendered to Terraform JSON.
+//!
+//! In Terraform's JSON syntax every string is a template: `${...}` interpolates an expression and
+//! `%{...}` is a directive. A literal string therefore has those sequences escaped (`$${`, `%%{`),
+//! while an [`Expression`] is written inside `${...}` as is.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+/// A Terraform expression in HCL syntax, without the surrounding `${` `}`.
+///
+/// ```
+/// use callflow_stack::dsl::Expression;
+/// let e = Expression::raw("aws_s3_bucket.events.arn");
+/// assert_eq!(e.interpolation(), "${aws_s3_bucket.events.arn}");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Expression(String);
+
+impl Expression {
+    /// An expression from HCL source text; the caller vouches for its syntax.
+    pub fn raw(hcl: impl Into<String>) -> Self {
+        Self(hcl.into())
+    }
+
+    /// The HCL source text of this expression.
+    pub fn as_hcl(&self) -> &str {
+        &self.0
+    }
+
+    /// The expression as a Terraform JSON string value: `${expr}`.
+    pub fn interpolation(&self) -> String {
+        format!("${{{}}}", self.0)
+    }
+
+    /// A reference to an attribute of this value: `expr.name`.
+    pub fn attr(&self, name: &str) -> Self {
+        Self(format!("{}.{}", self.0, name))
+    }
+
+    /// An index into this value: `expr[index]`.
+    pub fn index(&self, index: usize) -> Self {
+        Self(format!("{}[{}]", self.0, index))
+    }
+}
+
+impl fmt::Display for Expression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Escapes a literal string so that Terraform reads it back unchanged (`${` → `$${`, `%{` → `%%{`).
+///
+/// ```
+/// assert_eq!(callflow_stack::dsl::escape_literal("cost: ${5}"), "cost: $${5}");
+/// ```
+pub fn escape_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if (c == '$' || c == '%') && chars.peek() == Some(&'{') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Quotes a literal string as an HCL string literal (inside an expression).
+pub fn hcl_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in escape_literal(s).chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A literal Rust value that has a Terraform JSON form.
+pub trait TfLiteral {
+    /// The value as Terraform JSON, strings escaped.
+    fn to_tf_json(&self) -> Value;
+    /// The value as an HCL expression (used when it is an argument of a function).
+    fn to_hcl(&self) -> String;
+}
+
+impl TfLiteral for String {
+    fn to_tf_json(&self) -> Value {
+        Value::String(escape_literal(self))
+    }
+    fn to_hcl(&self) -> String {
+        hcl_quote(self)
+    }
+}
+
+impl TfLiteral for bool {
+    fn to_tf_json(&self) -> Value {
+        Value::Bool(*self)
+    }
+    fn to_hcl(&self) -> String {
+        self.to_string()
+    }
+}
+
+macro_rules! number_literal {
+    ($($t:ty),*) => {$(
+        impl TfLiteral for $t {
+            fn to_tf_json(&self) -> Value { Value::from(*self) }
+            fn to_hcl(&self) -> String { self.to_string() }
+        }
+    )*};
+}
+number_literal!(i64, u32, u64, f64);
+
+impl<T: TfLiteral> TfLiteral for Vec<T> {
+    fn to_tf_json(&self) -> Value {
+        Value::Array(self.iter().map(TfLiteral::to_tf_json).collect())
+    }
+    fn to_hcl(&self) -> String {
+        let items: Vec<String> = self.iter().map(TfLiteral::to_hcl).collect();
+        format!("[{}]", items.join(", "))
+    }
+}
+
+impl<T: TfLiteral> TfLiteral for BTreeMap<String, T> {
+    fn to_tf_json(&self) -> Value {
+        Value::Object(
+            self.iter()
+                .map(|(k, v)| (k.clone(), v.to_tf_json()))
+                .collect(),
+        )
+    }
+    fn to_hcl(&self) -> String {
+        let items: Vec<String> = self
+            .iter()
+            .map(|(k, v)| format!("{} = {}", hcl_quote(k), v.to_hcl()))
+            .collect();
+        format!("{{{}}}", items.join(", "))
+    }
+}
+
+/// One part of a string template ([`Tf::Template`]): literal text or an interpolated expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TemplatePart {
+    /// Literal text, escaped on output.
+    Literal(String),
+    /// An expression, written as `${expr}`.
+    Interpolation(Expression),
+}
+
+/// A Terraform attribute value: a literal, an expression, or a string template mixing both.
+///
+/// Setters of typed resources take `impl Into<Tf<T>>`, so literals and references mix:
+/// ```
+/// use callflow_stack::dsl::{Expression, Tf};
+/// let name: Tf<String> = "events".into();
+/// let arn: Tf<String> = Tf::expr(Expression::raw("aws_s3_bucket.events.arn"));
+/// let objects = Tf::template([arn.clone(), "/events/*".into()]);
+/// assert_eq!(objects.to_tf_json(), serde_json::json!("${aws_s3_bucket.events.arn}/events/*"));
+/// assert_eq!(name.to_tf_json(), serde_json::json!("events"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tf<T> {
+    /// A literal value, escaped on output.
+    Literal(T),
+    /// An expression, written as `${expr}`.
+    Expr(Expression),
+    /// A string template of literal text and interpolations.
+    Template(Vec<TemplatePart>),
+}
+
+impl<T> Tf<T> {
+    /// A value computed by a Terraform expression.
+    pub fn expr(e: Expression) -> Self {
+        Tf::Expr(e)
+    }
+
+    /// The expression form of this value, for use as an argument of a Terraform function.
+    pub fn to_hcl(&self) -> String
+    where
+        T: TfLiteral,
+    {
+        match self {
+            Tf::Literal(v) => v.to_hcl(),
+            Tf::Expr(e) => format!("({})", e.as_hcl()),
+            Tf::Template(parts) => {
+                let mut out = String::from("\"");
+                for p in parts {
+                    match p {
+                        TemplatePart::Literal(s) => {
+                            let quoted = hcl_quote(s);
+                            out.push_str(&quoted[1..quoted.len() - 1]);
+                        }
+                        TemplatePart::Interpolation(e) => out.push_str(&e.interpolation()),
+                    }
+                }
+                out.push('"');
+                out
+            }
+        }
+    }
+
+    /// The value as Terraform JSON.
+    pub fn to_tf_json(&self) -> Value
+    where
+        T: TfLiteral,
+    {
+        match self {
+            Tf::Literal(v) => v.to_tf_json(),
+            Tf::Expr(e) => Value::String(e.interpolation()),
+            Tf::Template(parts) => {
+                let mut out = String::new();
+                for p in parts {
+                    match p {
+                        TemplatePart::Literal(s) => out.push_str(&escape_literal(s)),
+                        TemplatePart::Interpolation(e) => out.push_str(&e.interpolation()),
+                    }
+                }
+                Value::String(out)
+            }
+        }
+    }
+}
+
+impl Tf<String> {
+    /// A string template joining literal strings and expressions in order.
+    pub fn template(parts: impl IntoIterator<Item = Tf<String>>) -> Self {
+        let mut out = Vec::new();
+        for part in parts {
+            match part {
+                Tf::Literal(s) => out.push(TemplatePart::Literal(s)),
+                Tf::Expr(e) => out.push(TemplatePart::Interpolation(e)),
+                Tf::Template(inner) => out.extend(inner),
+            }
+        }
+        Tf::Template(out)
+    }
+
+    /// A value from an already rendered Terraform template string (e.g. a document whose
+    /// interpolations were inserted by another crate): parsed back into literal text and
+    /// interpolations, so it renders unchanged.
+    pub fn from_rendered(text: &str) -> Self {
+        Tf::Template(super::references::parse_template(text))
+    }
+
+    /// This value followed by a literal suffix, e.g. `arn.suffixed("/*")`.
+    pub fn suffixed(&self, suffix: &str) -> Self {
+        Self::template([self.clone(), suffix.into()])
+    }
+}
+
+/// The literal default (`""`, `0`, `false`, `[]`), so typed blocks can use `..Default::default()`.
+impl<T: Default> Default for Tf<T> {
+    fn default() -> Self {
+        Tf::Literal(T::default())
+    }
+}
+
+impl<T: TfLiteral> Serialize for Tf<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_tf_json().serialize(serializer)
+    }
+}
+
+impl From<&str> for Tf<String> {
+    fn from(s: &str) -> Self {
+        Tf::Literal(s.to_string())
+    }
+}
+
+impl From<String> for Tf<String> {
+    fn from(s: String) -> Self {
+        Tf::Literal(s)
+    }
+}
+
+impl From<&String> for Tf<String> {
+    fn from(s: &String) -> Self {
+        Tf::Literal(s.clone())
+    }
+}
+
+impl From<bool> for Tf<bool> {
+    fn from(b: bool) -> Self {
+        Tf::Literal(b)
+    }
+}
+
+impl From<i64> for Tf<i64> {
+    fn from(n: i64) -> Self {
+        Tf::Literal(n)
+    }
+}
+
+impl From<f64> for Tf<f64> {
+    fn from(n: f64) -> Self {
+        Tf::Literal(n)
+    }
+}
+
+impl From<Vec<String>> for Tf<Vec<String>> {
+    fn from(v: Vec<String>) -> Self {
+        Tf::Literal(v)
+    }
+}
+
+impl From<Expression> for Tf<String> {
+    fn from(e: Expression) -> Self {
+        Tf::Expr(e)
+    }
+}
+
+impl<T> From<&Tf<T>> for Tf<T>
+where
+    T: Clone,
+{
+    fn from(t: &Tf<T>) -> Self {
+        t.clone()
+    }
+}
+
+/// Terraform's built-in functions that the stack uses, as typed expression builders.
+pub mod functions {
+    use super::{Expression, Tf, TfLiteral};
+
+    /// `jsonencode(value)`: a JSON string computed by Terraform (references resolved at plan).
+    pub fn jsonencode<T: TfLiteral>(value: &Tf<T>) -> Tf<String> {
+        Tf::expr(Expression::raw(format!("jsonencode({})", value.to_hcl())))
+    }
+
+    /// `sha1(value)`: hex SHA-1 of a string, e.g. to redeploy when an API body changes.
+    pub fn sha1(value: &Tf<String>) -> Tf<String> {
+        Tf::expr(Expression::raw(format!("sha1({})", value.to_hcl())))
+    }
+
+    /// `filebase64sha256(path)`: base64 SHA-256 of a file read at plan time (Lambda code hashes).
+    pub fn filebase64sha256(path: &Tf<String>) -> Tf<String> {
+        Tf::expr(Expression::raw(format!(
+            "filebase64sha256({})",
+            path.to_hcl()
+        )))
+    }
+
+    /// `templatefile(path, vars)`: renders a template file with the given variables.
+    pub fn templatefile(
+        path: &Tf<String>,
+        vars: &std::collections::BTreeMap<String, Tf<String>>,
+    ) -> Tf<String> {
+        let vars: Vec<String> = vars
+            .iter()
+            .map(|(k, v)| format!("{} = {}", k, v.to_hcl()))
+            .collect();
+        Tf::expr(Expression::raw(format!(
+            "templatefile({}, {{{}}})",
+            path.to_hcl(),
+            vars.join(", ")
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_template_sequences() {
+        let t: Tf<String> = "a ${b} %{c} $d".into();
+        assert_eq!(t.to_tf_json(), Value::from("a $${b} %%{c} $d"));
+    }
+
+    #[test]
+    fn templates_mix_literals_and_references() {
+        let arn = Tf::<String>::expr(Expression::raw("aws_s3_bucket.events.arn"));
+        let t = Tf::template([arn, "/${not-a-ref}".into()]);
+        assert_eq!(
+            t.to_tf_json(),
+            Value::from("${aws_s3_bucket.events.arn}/$${not-a-ref}")
+        );
+        assert_eq!(t.to_hcl(), "\"${aws_s3_bucket.events.arn}/$${not-a-ref}\"");
+    }
+
+    #[test]
+    fn functions_nest_templates() {
+        let path = Tf::template([Tf::expr(Expression::raw("path.module")), "/a.zip".into()]);
+        assert_eq!(
+            functions::filebase64sha256(&path).to_tf_json(),
+            Value::from("${filebase64sha256(\"${path.module}/a.zip\")}")
+        );
+        let body: Tf<String> = "{\"x\": 1}".into();
+        assert_eq!(
+            functions::sha1(&body).to_tf_json(),
+            Value::from("${sha1(\"{\\\"x\\\": 1}\")}")
+        );
+    }
+}

@@ -1,0 +1,260 @@
+//! Finding the references inside Terraform template strings (`${...}`), for synth-time checks.
+
+use std::fmt;
+
+use super::expr::{Expression, TemplatePart};
+
+/// Something a Terraform expression refers to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reference {
+    /// `type.name[.attr]`
+    Resource {
+        /// Resource type.
+        kind: String,
+        /// Logical id.
+        name: String,
+        /// First attribute traversed, if any.
+        attr: Option<String>,
+    },
+    /// `data.type.name[.attr]`
+    Data {
+        /// Data source type.
+        kind: String,
+        /// Logical id.
+        name: String,
+        /// First attribute traversed, if any.
+        attr: Option<String>,
+    },
+    /// `var.name`
+    Variable(String),
+    /// `local.name`
+    Local(String),
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reference::Resource { kind, name, attr } => {
+                write!(f, "{kind}.{name}")?;
+                attr.as_ref().map_or(Ok(()), |a| write!(f, ".{a}"))
+            }
+            Reference::Data { kind, name, attr } => {
+                write!(f, "data.{kind}.{name}")?;
+                attr.as_ref().map_or(Ok(()), |a| write!(f, ".{a}"))
+            }
+            Reference::Variable(n) => write!(f, "var.{n}"),
+            Reference::Local(n) => write!(f, "local.{n}"),
+        }
+    }
+}
+
+/// The references in a Terraform JSON string value (a template), in order of appearance.
+///
+/// Escaped sequences (`$${`) are literal text. Inside `${...}` the expression is scanned for
+/// traversals; nested string templates are scanned too. Resource types are recognised by their
+/// provider prefix (`aws_`), so names bound by `for` expressions are not mistaken for references.
+/// ```
+/// use callflow_stack::dsl::references_in;
+/// let refs = references_in("${aws_s3_bucket.events.arn}/x $${aws_kms_key.k.arn} ${var.region}");
+/// assert_eq!(refs.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+///            ["aws_s3_bucket.events.arn", "var.region"]);
+/// ```
+pub fn references_in(template: &str) -> Vec<Reference> {
+    let mut out = Vec::new();
+    scan_template(template.as_bytes(), &mut out);
+    out
+}
+
+/// Splits a rendered Terraform template (as found in Terraform JSON) back into literal text
+/// (unescaped) and interpolated expressions.
+/// ```
+/// use callflow_stack::dsl::{parse_template, TemplatePart, Expression};
+/// assert_eq!(parse_template("a$${b}${var.c}"), vec![
+///     TemplatePart::Literal("a${b}".into()),
+///     TemplatePart::Interpolation(Expression::raw("var.c")),
+/// ]);
+/// ```
+pub fn parse_template(text: &str) -> Vec<TemplatePart> {
+    let b = text.as_bytes();
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut i = 0;
+    let mut lit_start = 0;
+    while i < b.len() {
+        if (b[i] == b'$' || b[i] == b'%')
+            && b.get(i + 1) == Some(&b[i])
+            && b.get(i + 2) == Some(&b'{')
+        {
+            literal.push_str(&text[lit_start..i + 1]);
+            i += 2;
+            lit_start = i;
+            continue;
+        }
+        if b[i] == b'$' && b.get(i + 1) == Some(&b'{') {
+            literal.push_str(&text[lit_start..i]);
+            if !literal.is_empty() {
+                parts.push(TemplatePart::Literal(std::mem::take(&mut literal)));
+            }
+            let mut ignored = Vec::new();
+            let end = scan_expression(b, i + 2, &mut ignored);
+            parts.push(TemplatePart::Interpolation(Expression::raw(
+                &text[i + 2..end.min(b.len())],
+            )));
+            i = end + 1;
+            lit_start = i.min(b.len());
+            continue;
+        }
+        i += 1;
+    }
+    literal.push_str(&text[lit_start.min(b.len())..]);
+    if !literal.is_empty() {
+        parts.push(TemplatePart::Literal(literal));
+    }
+    parts
+}
+
+/// Scans template text for references.
+fn scan_template(b: &[u8], out: &mut Vec<Reference>) {
+    let mut i = 0;
+    while i < b.len() {
+        if (b[i] == b'$' || b[i] == b'%')
+            && b.get(i + 1) == Some(&b[i])
+            && b.get(i + 2) == Some(&b'{')
+        {
+            i += 3;
+            continue;
+        }
+        if b[i] == b'$' && b.get(i + 1) == Some(&b'{') {
+            let end = scan_expression(b, i + 2, out);
+            i = end + 1;
+            continue;
+        }
+        i += 1;
+    }
+}
+
+/// Scans an expression from `start` until its closing `}`; returns the index of that brace.
+fn scan_expression(b: &[u8], start: usize, out: &mut Vec<Reference>) -> usize {
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'"' => {
+                // A quoted string inside an expression is itself a template.
+                let mut j = i + 1;
+                let content_start = j;
+                let mut inner_depth = 0usize;
+                while j < b.len() {
+                    match b[j] {
+                        b'\\' => j += 1,
+                        b'$' if b.get(j + 1) == Some(&b'{') => {
+                            inner_depth += 1;
+                            j += 1;
+                        }
+                        b'}' if inner_depth > 0 => inner_depth -= 1,
+                        b'"' if inner_depth == 0 => break,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                scan_template(&b[content_start..j.min(b.len())], out);
+                i = j + 1;
+                continue;
+            }
+            b'{' | b'(' | b'[' => depth += 1,
+            b'}' if depth == 0 => return i,
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let preceded_by_dot = i > 0 && b[i - 1] == b'.';
+                let mut j = i;
+                let mut segments: Vec<String> = Vec::new();
+                loop {
+                    let seg_start = j;
+                    while j < b.len()
+                        && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] == b'-')
+                    {
+                        j += 1;
+                    }
+                    segments.push(String::from_utf8_lossy(&b[seg_start..j]).into_owned());
+                    if j + 1 < b.len()
+                        && b[j] == b'.'
+                        && (b[j + 1].is_ascii_alphabetic() || b[j + 1] == b'_')
+                    {
+                        j += 1;
+                        continue;
+                    }
+                    break;
+                }
+                let is_call = b.get(j) == Some(&b'(');
+                if !preceded_by_dot && !is_call {
+                    if let Some(r) = classify(&segments) {
+                        out.push(r);
+                    }
+                }
+                i = j;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+fn classify(segments: &[String]) -> Option<Reference> {
+    let s = |i: usize| segments.get(i).cloned();
+    match segments.first().map(String::as_str)? {
+        "var" => s(1).map(Reference::Variable),
+        "local" => s(1).map(Reference::Local),
+        "data" => Some(Reference::Data {
+            kind: s(1)?,
+            name: s(2)?,
+            attr: s(3),
+        }),
+        kind if kind.starts_with("aws_") => Some(Reference::Resource {
+            kind: kind.to_string(),
+            name: s(1)?,
+            attr: s(2),
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(s: &str) -> Vec<String> {
+        references_in(s).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn finds_references_in_functions_and_nested_templates() {
+        assert_eq!(
+            names("${filebase64sha256(\"${path.module}/${local.dir}/a.zip\")}"),
+            ["local.dir"]
+        );
+        assert_eq!(
+            names(
+                "${tolist(aws_acm_certificate.api.domain_validation_options)[0].resource_record_name}"
+            ),
+            ["aws_acm_certificate.api.domain_validation_options"]
+        );
+        assert_eq!(
+            names("${jsonencode({a = data.aws_region.current.name, b = \"${var.x}\"})}"),
+            ["data.aws_region.current.name", "var.x"]
+        );
+    }
+
+    #[test]
+    fn ignores_escapes_and_for_expression_names() {
+        assert!(names("$${aws_s3_bucket.x.arn} %%{ if }").is_empty());
+        assert_eq!(
+            names(
+                "${{for dvo in aws_acm_certificate.c.domain_validation_options : dvo.domain_name => dvo}}"
+            ),
+            ["aws_acm_certificate.c.domain_validation_options"]
+        );
+    }
+}

@@ -1,0 +1,749 @@
+//! `App` → `Stack` → resources: the construct tree, meta-arguments, overrides and synthesis to one
+//! Terraform JSON document per stack.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::marker::PhantomData;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::error::{StackError, SynthError};
+use super::expr::{Expression, Tf};
+use super::logical_id::LogicalId;
+use super::references::{Reference, references_in};
+
+/// A Terraform resource type with a typed body.
+pub trait Resource: Serialize {
+    /// The provider's resource type name, e.g. `aws_s3_bucket`.
+    const TYPE: &'static str;
+}
+
+/// A Terraform data source type with a typed body.
+pub trait DataSource: Serialize {
+    /// The provider's data source type name, e.g. `aws_caller_identity`.
+    const TYPE: &'static str;
+}
+
+/// A resource declared in a stack; the only way to obtain one is [`Stack::resource`], so a handle
+/// always names a declared resource (synth also rejects references to undeclared ones).
+#[derive(Debug)]
+pub struct Handle<R> {
+    name: LogicalId,
+    _kind: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Handle<R> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<R: Resource> Handle<R> {
+    /// The resource's address, `type.name`.
+    pub fn address(&self) -> String {
+        format!("{}.{}", R::TYPE, self.name)
+    }
+
+    /// The logical id (the name part of the address).
+    pub fn logical_id(&self) -> &LogicalId {
+        &self.name
+    }
+
+    /// A reference to one of the resource's attributes: `${type.name.attr}`.
+    pub fn attr(&self, attr: &str) -> Tf<String> {
+        Tf::expr(self.expression(attr))
+    }
+
+    /// The attribute reference as an expression, for building larger expressions.
+    pub fn expression(&self, attr: &str) -> Expression {
+        Expression::raw(format!("{}.{}.{}", R::TYPE, self.name, attr))
+    }
+
+    /// The resource's `id` attribute.
+    pub fn id(&self) -> Tf<String> {
+        self.attr("id")
+    }
+}
+
+/// A data source declared in a stack.
+#[derive(Debug)]
+pub struct DataHandle<D> {
+    name: LogicalId,
+    _kind: PhantomData<fn() -> D>,
+}
+
+impl<D> Clone for DataHandle<D> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<D: DataSource> DataHandle<D> {
+    /// A reference to an attribute of the data source: `${data.type.name.attr}`.
+    pub fn attr(&self, attr: &str) -> Tf<String> {
+        Tf::expr(Expression::raw(format!(
+            "data.{}.{}.{}",
+            D::TYPE,
+            self.name,
+            attr
+        )))
+    }
+}
+
+/// Terraform's `lifecycle` meta-argument.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Lifecycle {
+    /// Create the replacement before destroying the old object (zero-downtime replacements).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub create_before_destroy: bool,
+    /// Refuse any plan that destroys this object (stateful resources).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub prevent_destroy: bool,
+    /// Attributes whose drift Terraform ignores.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignore_changes: Vec<String>,
+}
+
+/// A Terraform input variable (`variable` block).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Variable {
+    /// Type constraint in HCL, e.g. `string`, `number`, `list(string)`.
+    #[serde(rename = "type")]
+    pub type_constraint: String,
+    /// What the variable is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Default value; `None` makes the variable required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    /// Hide the value in plan output.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub sensitive: bool,
+}
+
+/// A Terraform output value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    /// The value (usually a reference).
+    pub value: Tf<String>,
+    /// What the output is.
+    pub description: String,
+    /// Hide the value in CLI output.
+    pub sensitive: bool,
+}
+
+/// Where Terraform keeps state for a stack.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Backend {
+    /// A local state file, relative to the stack's working directory (cdktf's default).
+    Local {
+        /// State file path.
+        path: String,
+    },
+    /// An S3 bucket with native S3 locking.
+    S3 {
+        /// State bucket name.
+        bucket: String,
+        /// Object key of the state file.
+        key: String,
+        /// Region of the state bucket.
+        region: String,
+    },
+}
+
+impl Backend {
+    fn to_json(&self) -> (String, Value) {
+        match self {
+            Backend::Local { path } => ("local".into(), serde_json::json!({ "path": path })),
+            Backend::S3 {
+                bucket,
+                key,
+                region,
+            } => (
+                "s3".into(),
+                serde_json::json!({
+                    "bucket": bucket, "key": key, "region": region,
+                    "encrypt": true, "use_lockfile": true
+                }),
+            ),
+        }
+    }
+}
+
+/// A required provider (`terraform.required_providers.<name>`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RequiredProvider {
+    /// Registry source, e.g. `hashicorp/aws`.
+    pub source: String,
+    /// Version constraint, e.g. `~> 6.25`.
+    pub version: String,
+}
+
+#[derive(Clone, Debug)]
+struct Element {
+    body: Value,
+    depends_on: Vec<String>,
+    lifecycle: Option<Lifecycle>,
+    provider: Option<String>,
+    overrides: Vec<(String, Value)>,
+    comments: BTreeMap<String, String>,
+}
+
+/// One Terraform configuration (a cdktf stack): resources, data sources, variables, locals,
+/// outputs, providers and the `terraform` block, synthesized to `cdk.tf.json`.
+#[derive(Debug)]
+pub struct Stack {
+    name: String,
+    resources: BTreeMap<(String, String), Element>,
+    data: BTreeMap<(String, String), Element>,
+    variables: BTreeMap<String, Variable>,
+    locals: BTreeMap<String, Value>,
+    outputs: BTreeMap<String, Output>,
+    providers: BTreeMap<String, Vec<Value>>,
+    required_providers: BTreeMap<String, RequiredProvider>,
+    required_version: Option<String>,
+    backend: Backend,
+    errors: Vec<StackError>,
+}
+
+impl Stack {
+    /// An empty stack; its name becomes `stacks/<name>/` in the output.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        Self {
+            backend: Backend::Local {
+                path: format!("terraform.{name}.tfstate"),
+            },
+            name,
+            resources: BTreeMap::new(),
+            data: BTreeMap::new(),
+            variables: BTreeMap::new(),
+            locals: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            providers: BTreeMap::new(),
+            required_providers: BTreeMap::new(),
+            required_version: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The stack's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Number of resources declared so far.
+    pub fn resource_count(&self) -> usize {
+        self.resources.len()
+    }
+
+    fn logical_id(&mut self, name: &str) -> LogicalId {
+        match LogicalId::parse(name) {
+            Ok(id) => id,
+            Err(e) => {
+                self.errors.push(e);
+                LogicalId::unchecked(name)
+            }
+        }
+    }
+
+    fn element(&mut self, body: &impl Serialize, address: &str) -> Element {
+        let body = match serde_json::to_value(body) {
+            Ok(v) => v,
+            Err(e) => {
+                self.errors.push(StackError::Serialize {
+                    address: address.to_string(),
+                    message: e.to_string(),
+                });
+                Value::Object(Map::new())
+            }
+        };
+        Element {
+            body,
+            depends_on: Vec::new(),
+            lifecycle: None,
+            provider: None,
+            overrides: Vec::new(),
+            comments: BTreeMap::new(),
+        }
+    }
+
+    /// Records a construct's validation problem; synthesis then fails listing it with the rest.
+    pub fn record_error(&mut self, error: StackError) {
+        self.errors.push(error);
+    }
+
+    /// Declares a resource under a logical id unique for its type; a duplicate is a synth error.
+    pub fn resource<R: Resource>(&mut self, name: &str, resource: R) -> Handle<R> {
+        let id = self.logical_id(name);
+        let address = format!("{}.{}", R::TYPE, id);
+        let element = self.element(&resource, &address);
+        let key = (R::TYPE.to_string(), id.to_string());
+        if self.resources.contains_key(&key) {
+            self.errors.push(StackError::DuplicateId { address });
+        } else {
+            self.resources.insert(key, element);
+        }
+        Handle {
+            name: id,
+            _kind: PhantomData,
+        }
+    }
+
+    /// Declares a data source under a logical id unique for its type.
+    pub fn data<D: DataSource>(&mut self, name: &str, source: D) -> DataHandle<D> {
+        let id = self.logical_id(name);
+        let address = format!("data.{}.{}", D::TYPE, id);
+        let element = self.element(&source, &address);
+        let key = (D::TYPE.to_string(), id.to_string());
+        if self.data.contains_key(&key) {
+            self.errors.push(StackError::DuplicateId { address });
+        } else {
+            self.data.insert(key, element);
+        }
+        DataHandle {
+            name: id,
+            _kind: PhantomData,
+        }
+    }
+
+    fn resource_element<R: Resource>(&mut self, handle: &Handle<R>) -> &mut Element {
+        self.resources
+            .get_mut(&(R::TYPE.to_string(), handle.name.to_string()))
+            .expect("a Handle is only created by Stack::resource, which inserts the element")
+    }
+
+    /// Adds `depends_on` edges: `handle` is created after every resource in `on`.
+    pub fn depends_on<R: Resource>(&mut self, handle: &Handle<R>, on: &[String]) {
+        self.resource_element(handle)
+            .depends_on
+            .extend(on.iter().cloned());
+    }
+
+    /// Sets the `lifecycle` meta-argument.
+    pub fn lifecycle<R: Resource>(&mut self, handle: &Handle<R>, lifecycle: Lifecycle) {
+        self.resource_element(handle).lifecycle = Some(lifecycle);
+    }
+
+    /// Sets the `provider` meta-argument (`aws.<alias>`).
+    pub fn provider_alias<R: Resource>(&mut self, handle: &Handle<R>, provider: &str) {
+        self.resource_element(handle).provider = Some(provider.to_string());
+    }
+
+    /// The escape hatch, as cdktf's `addOverride`: sets the value at a dotted path in the
+    /// resource's JSON (numeric segments index lists), applied last so it always wins.
+    /// A `null` value deletes the attribute.
+    pub fn add_override<R: Resource>(&mut self, handle: &Handle<R>, path: &str, value: Value) {
+        self.resource_element(handle)
+            .overrides
+            .push((path.to_string(), value));
+    }
+
+    /// Records an accepted security-scanner finding on a resource, with the reason, so the
+    /// suppression lives in code next to the resource (rendered as checkov's inline skip comment).
+    pub fn suppress_check<R: Resource>(
+        &mut self,
+        handle: &Handle<R>,
+        check_id: &str,
+        reason: &str,
+    ) {
+        self.resource_element(handle)
+            .comments
+            .insert(check_id.to_string(), reason.to_string());
+    }
+
+    /// Declares an input variable and returns a reference to it (`${var.name}`).
+    pub fn variable(&mut self, name: &str, variable: Variable) -> Tf<String> {
+        let id = self.logical_id(name);
+        if self.variables.insert(id.to_string(), variable).is_some() {
+            self.errors.push(StackError::DuplicateId {
+                address: format!("var.{id}"),
+            });
+        }
+        Tf::expr(Expression::raw(format!("var.{id}")))
+    }
+
+    /// Declares a local value and returns a reference to it (`${local.name}`).
+    pub fn local(&mut self, name: &str, value: Value) -> Tf<String> {
+        let id = self.logical_id(name);
+        if self.locals.insert(id.to_string(), value).is_some() {
+            self.errors.push(StackError::DuplicateId {
+                address: format!("local.{id}"),
+            });
+        }
+        Tf::expr(Expression::raw(format!("local.{id}")))
+    }
+
+    /// Declares an output value.
+    pub fn output(&mut self, name: &str, output: Output) {
+        let id = self.logical_id(name);
+        if self.outputs.insert(id.to_string(), output).is_some() {
+            self.errors.push(StackError::DuplicateId {
+                address: format!("output.{id}"),
+            });
+        }
+    }
+
+    /// Adds a provider configuration block (`provider.<name>`); several make aliases.
+    pub fn provider(&mut self, name: &str, config: Value) {
+        self.providers
+            .entry(name.to_string())
+            .or_default()
+            .push(config);
+    }
+
+    /// Requires a provider (`terraform.required_providers`).
+    pub fn require_provider(&mut self, name: &str, provider: RequiredProvider) {
+        self.required_providers.insert(name.to_string(), provider);
+    }
+
+    /// Sets `terraform.required_version`.
+    pub fn required_version(&mut self, constraint: &str) {
+        self.required_version = Some(constraint.to_string());
+    }
+
+    /// Sets the state backend (default: local `terraform.<stack>.tfstate`, as cdktf).
+    pub fn backend(&mut self, backend: Backend) {
+        self.backend = backend;
+    }
+
+    /// Renders the stack as a Terraform JSON document with sorted keys, or every problem found.
+    pub fn synth(&self) -> Result<Value, SynthError> {
+        let mut errors = self.errors.clone();
+        let mut root = Map::new();
+
+        let (backend_name, backend_body) = self.backend.to_json();
+        root.insert(
+            "//".into(),
+            serde_json::json!({
+                "metadata": {
+                    "backend": backend_name,
+                    "stackName": self.name,
+                    "version": env!("CARGO_PKG_VERSION"),
+                },
+                "generator": "callflow-stack",
+            }),
+        );
+
+        let mut terraform = Map::new();
+        terraform.insert(
+            "backend".into(),
+            serde_json::json!({ backend_name: backend_body }),
+        );
+        if !self.required_providers.is_empty() {
+            terraform.insert(
+                "required_providers".into(),
+                serde_json::to_value(&self.required_providers).unwrap_or(Value::Null),
+            );
+        }
+        if let Some(v) = &self.required_version {
+            terraform.insert("required_version".into(), Value::String(v.clone()));
+        }
+        root.insert("terraform".into(), Value::Object(terraform));
+
+        if !self.providers.is_empty() {
+            root.insert(
+                "provider".into(),
+                serde_json::to_value(&self.providers).unwrap_or(Value::Null),
+            );
+        }
+        if !self.variables.is_empty() {
+            root.insert(
+                "variable".into(),
+                serde_json::to_value(&self.variables).unwrap_or(Value::Null),
+            );
+        }
+        if !self.locals.is_empty() {
+            root.insert(
+                "locals".into(),
+                serde_json::to_value(&self.locals).unwrap_or(Value::Null),
+            );
+        }
+        if !self.data.is_empty() {
+            root.insert(
+                "data".into(),
+                render_elements(&self.data, &mut errors, "data."),
+            );
+        }
+        if !self.resources.is_empty() {
+            root.insert(
+                "resource".into(),
+                render_elements(&self.resources, &mut errors, ""),
+            );
+        }
+        if !self.outputs.is_empty() {
+            let outputs: Map<String, Value> = self
+                .outputs
+                .iter()
+                .map(|(name, o)| {
+                    let mut body = Map::new();
+                    body.insert("value".into(), o.value.to_tf_json());
+                    body.insert("description".into(), Value::String(o.description.clone()));
+                    if o.sensitive {
+                        body.insert("sensitive".into(), Value::Bool(true));
+                    }
+                    (name.clone(), Value::Object(body))
+                })
+                .collect();
+            root.insert("output".into(), Value::Object(outputs));
+        }
+
+        let mut doc = Value::Object(root);
+        self.check_references(&doc, &mut errors);
+        canonicalize(&mut doc);
+        if errors.is_empty() {
+            Ok(doc)
+        } else {
+            Err(SynthError {
+                stack: self.name.clone(),
+                errors,
+            })
+        }
+    }
+
+    /// Every `${...}` reference must name a declared resource, data source, variable or local.
+    fn check_references(&self, doc: &Value, errors: &mut Vec<StackError>) {
+        let resources: BTreeSet<(&str, &str)> = self
+            .resources
+            .keys()
+            .map(|(t, n)| (t.as_str(), n.as_str()))
+            .collect();
+        let data: BTreeSet<(&str, &str)> = self
+            .data
+            .keys()
+            .map(|(t, n)| (t.as_str(), n.as_str()))
+            .collect();
+        let mut seen = BTreeSet::new();
+        visit_strings(doc, "", &mut |path, s| {
+            for reference in references_in(s) {
+                let ok = match &reference {
+                    Reference::Resource { kind, name, .. } => {
+                        resources.contains(&(kind.as_str(), name.as_str()))
+                    }
+                    Reference::Data { kind, name, .. } => {
+                        data.contains(&(kind.as_str(), name.as_str()))
+                    }
+                    Reference::Variable(name) => self.variables.contains_key(name),
+                    Reference::Local(name) => self.locals.contains_key(name),
+                };
+                if !ok && seen.insert((path.to_string(), reference.to_string())) {
+                    errors.push(StackError::UnknownReference {
+                        reference: reference.to_string(),
+                        at: path.to_string(),
+                    });
+                }
+            }
+        });
+        for element in self.resources.values() {
+            for dep in &element.depends_on {
+                let mut parts = dep.splitn(2, '.');
+                let (kind, name) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                if !resources.contains(&(kind, name)) {
+                    errors.push(StackError::UnknownReference {
+                        reference: dep.clone(),
+                        at: "depends_on".into(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn render_elements(
+    elements: &BTreeMap<(String, String), Element>,
+    errors: &mut Vec<StackError>,
+    prefix: &str,
+) -> Value {
+    let mut by_type: Map<String, Value> = Map::new();
+    for ((kind, name), element) in elements {
+        // Merge order as in cdktf: typed attributes, then meta-arguments, then raw overrides.
+        let mut body = element.body.clone();
+        if let Value::Object(map) = &mut body {
+            if !element.depends_on.is_empty() {
+                let mut deps = element.depends_on.clone();
+                deps.sort();
+                deps.dedup();
+                map.insert(
+                    "depends_on".into(),
+                    serde_json::to_value(deps).unwrap_or_default(),
+                );
+            }
+            if let Some(lc) = &element.lifecycle {
+                map.insert(
+                    "lifecycle".into(),
+                    serde_json::to_value(lc).unwrap_or_default(),
+                );
+            }
+            if let Some(p) = &element.provider {
+                map.insert("provider".into(), Value::String(p.clone()));
+            }
+            if !element.comments.is_empty() {
+                let skips: Vec<String> = element
+                    .comments
+                    .iter()
+                    .map(|(id, reason)| format!("checkov:skip={id}:{reason}"))
+                    .collect();
+                map.insert("//".into(), Value::String(skips.join(" ")));
+            }
+        }
+        for (path, value) in &element.overrides {
+            if let Err(e) = apply_override(&mut body, path, value.clone()) {
+                errors.push(StackError::Override {
+                    address: format!("{prefix}{kind}.{name}"),
+                    path: path.clone(),
+                    message: e,
+                });
+            }
+        }
+        let entry = by_type
+            .entry(kind.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = entry {
+            m.insert(name.clone(), body);
+        }
+    }
+    Value::Object(by_type)
+}
+
+/// Sets `value` at a dotted path (cdktf override syntax); numeric segments index arrays.
+pub fn apply_override(target: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let segments: Vec<&str> = path.split('.').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Err(format!("override path `{path}` has an empty segment"));
+    }
+    let mut cur = target;
+    for (i, seg) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        match cur {
+            Value::Array(items) => {
+                let idx: usize = seg.parse().map_err(|_| {
+                    format!("segment `{seg}` of `{path}` indexes a list: use a number")
+                })?;
+                let len = items.len();
+                let slot = items.get_mut(idx).ok_or_else(|| {
+                    format!("index {idx} of `{path}` is out of range (list has {len})")
+                })?;
+                if last {
+                    *slot = value;
+                    return Ok(());
+                }
+                cur = slot;
+            }
+            Value::Object(map) => {
+                if last {
+                    if value.is_null() {
+                        map.remove(*seg);
+                    } else {
+                        map.insert((*seg).to_string(), value);
+                    }
+                    return Ok(());
+                }
+                cur = map
+                    .entry((*seg).to_string())
+                    .or_insert_with(|| Value::Object(Map::new()));
+            }
+            _ => {
+                return Err(format!(
+                    "segment `{seg}` of `{path}` is below a scalar value"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sorts every object's keys so equal stacks give byte-identical JSON.
+pub fn canonicalize(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            for (k, mut val) in entries {
+                canonicalize(&mut val);
+                map.insert(k, val);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(canonicalize),
+        _ => {}
+    }
+}
+
+/// Calls `f(json_path, s)` for every string in a JSON document.
+pub fn visit_strings(v: &Value, path: &str, f: &mut impl FnMut(&str, &str)) {
+    match v {
+        Value::String(s) => f(path, s),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                visit_strings(item, &format!("{path}[{i}]"), f);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                visit_strings(item, &p, f);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A set of stacks synthesized together (cdktf's `App`).
+#[derive(Debug, Default)]
+pub struct App {
+    stacks: Vec<Stack>,
+}
+
+impl App {
+    /// An empty app.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a stack; stack names must be unique (checked at synth).
+    pub fn add_stack(&mut self, stack: Stack) {
+        self.stacks.push(stack);
+    }
+
+    /// The stacks in the order they were added.
+    pub fn stacks(&self) -> &[Stack] {
+        &self.stacks
+    }
+
+    /// Synthesizes every stack; errors of all stacks are collected, each prefixed by its stack.
+    pub fn synth(&self) -> Result<super::synth::Synthesized, Vec<SynthError>> {
+        let mut out = BTreeMap::new();
+        let mut errors = Vec::new();
+        for stack in &self.stacks {
+            if out.contains_key(stack.name()) {
+                errors.push(SynthError {
+                    stack: stack.name().to_string(),
+                    errors: vec![StackError::DuplicateId {
+                        address: format!("stack {}", stack.name()),
+                    }],
+                });
+                continue;
+            }
+            match stack.synth() {
+                Ok(doc) => {
+                    out.insert(stack.name().to_string(), doc);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(super::synth::Synthesized::new(out))
+        } else {
+            Err(errors)
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The cdktf output layout: `manifest.json` plus `stacks/<name>/cdk.tf.json`, written and read.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+/// The manifest format version we write (the cdktf release whose layout we keep).
+pub const MANIFEST_VERSION: &str = "0.20.0";
+
+/// Errors reading or writing synthesized output.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A file is not the JSON we expect.
+    #[error("{path}: {message}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Synthesized stacks by name: each a Terraform JSON document with sorted keys.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Synthesized {
+    stacks: BTreeMap<String, Value>,
+}
+
+impl Synthesized {
+    /// Wraps synthesized documents.
+    pub fn new(stacks: BTreeMap<String, Value>) -> Self {
+        Self { stacks }
+    }
+
+    /// The documents by stack name.
+    pub fn stacks(&self) -> &BTreeMap<String, Value> {
+        &self.stacks
+    }
+
+    /// Total number of resources across stacks.
+    pub fn resource_count(&self) -> usize {
+        self.stacks
+            .values()
+            .filter_map(|doc| doc.get("resource").and_then(Value::as_object))
+            .flat_map(|types| types.values())
+            .filter_map(Value::as_object)
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// The `manifest.json` document (cdktf's shape).
+    pub fn manifest(&self) -> Value {
+        let stacks: serde_json::Map<String, Value> = self
+            .stacks
+            .keys()
+            .map(|name| {
+                (
+                    name.clone(),
+                    json!({
+                        "name": name,
+                        "constructPath": name,
+                        "workingDirectory": format!("stacks/{name}"),
+                        "synthesizedStackPath": format!("stacks/{name}/cdk.tf.json"),
+                        "annotations": [],
+                        "dependencies": [],
+                    }),
+                )
+            })
+            .collect();
+        json!({ "version": MANIFEST_VERSION, "stacks": stacks })
+    }
+
+    /// Every file of the output, by path relative to the output directory, as written.
+    pub fn files(&self) -> BTreeMap<PathBuf, String> {
+        let mut files = BTreeMap::new();
+        files.insert(PathBuf::from("manifest.json"), render(&self.manifest()));
+        for (name, doc) in &self.stacks {
+            files.insert(
+                Path::new("stacks").join(name).join("cdk.tf.json"),
+                render(doc),
+            );
+        }
+        files
+    }
+
+    /// Writes the output under `dir`, replacing the directories of stacks that no longer exist.
+    pub fn write_to(&self, dir: &Path) -> Result<(), OutputError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| OutputError::Io { path, source }
+        };
+        let stacks_dir = dir.join("stacks");
+        if stacks_dir.is_dir() {
+            for entry in std::fs::read_dir(&stacks_dir).map_err(io(&stacks_dir))? {
+                let entry = entry.map_err(io(&stacks_dir))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !self.stacks.contains_key(&name) && entry.path().join("cdk.tf.json").exists() {
+                    std::fs::remove_dir_all(entry.path()).map_err(io(&entry.path()))?;
+                }
+            }
+        }
+        for (rel, contents) in self.files() {
+            let path = dir.join(&rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            if std::fs::read_to_string(&path).ok().as_deref() == Some(contents.as_str()) {
+                continue;
+            }
+            std::fs::write(&path, contents).map_err(io(&path))?;
+        }
+        Ok(())
+    }
+
+    /// Reads a previous synth from `dir` through its `manifest.json`.
+    pub fn read_from(dir: &Path) -> Result<Self, OutputError> {
+        let manifest_path = dir.join("manifest.json");
+        let manifest = read_json(&manifest_path)?;
+        let entries = manifest
+            .get("stacks")
+            .and_then(Value::as_object)
+            .ok_or_else(|| OutputError::Format {
+                path: manifest_path.clone(),
+                message: "no `stacks` object: not a cdktf manifest".into(),
+            })?;
+        let mut stacks = BTreeMap::new();
+        for (name, entry) in entries {
+            let rel = entry
+                .get("synthesizedStackPath")
+                .and_then(Value::as_str)
+                .ok_or_else(|| OutputError::Format {
+                    path: manifest_path.clone(),
+                    message: format!("stack `{name}` has no `synthesizedStackPath`"),
+                })?;
+            stacks.insert(name.clone(), read_json(&dir.join(rel))?);
+        }
+        Ok(Self { stacks })
+    }
+}
+
+fn read_json(path: &Path) -> Result<Value, OutputError> {
+    let text = std::fs::read_to_string(path).map_err(|source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| OutputError::Format {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Pretty JSON with two-space indentation and a final newline, as cdktf writes it.
+pub fn render(doc: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
