@@ -1,0 +1,227 @@
+//! Handler configuration from environment variables, validated once at cold start.
+
+use crate::store::EventStore;
+use crate::token::TokenSigner;
+
+/// Shortest accepted `TOKEN_SIGNING_KEY`, in bytes.
+pub const MIN_SIGNING_KEY_LEN: usize = 32;
+
+/// An S3 bucket name (3..=63 of `[a-z0-9.-]`, starting and ending alphanumeric).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BucketName(String);
+
+impl BucketName {
+    /// Parses a bucket name.
+    pub fn parse(v: &str) -> Result<Self, String> {
+        let ok_chars = v
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+        let ends_ok =
+            |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if (3..=63).contains(&v.len())
+            && ok_chars
+            && ends_ok(v.as_bytes().first())
+            && ends_ok(v.as_bytes().last())
+        {
+            Ok(Self(v.to_owned()))
+        } else {
+            Err(format!(
+                "{v:?} is not a valid bucket name (3-63 of a-z 0-9 . -)"
+            ))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Validated handler configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// `S3_BUCKET`: where events live.
+    pub bucket: BucketName,
+    /// `SERVICE_NAME`: logged with every line.
+    pub service_name: String,
+    /// `LOG_LEVEL`: a `tracing` filter such as `info` or `callflow_core=debug,info`.
+    pub log_level: String,
+    /// `S3_ENDPOINT`: an S3-compatible endpoint (`http(s)://host:port`); AWS when absent.
+    pub s3_endpoint: Option<String>,
+    /// `S3_FORCE_PATH_STYLE`: `true`/`false` (default false), for S3-compatible stores.
+    pub s3_force_path_style: bool,
+    /// `TOKEN_SIGNING_KEY`: at least 32 bytes, signs continuation tokens.
+    pub token_signer: TokenSigner,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bucket", &self.bucket)
+            .field("service_name", &self.service_name)
+            .field("log_level", &self.log_level)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_force_path_style", &self.s3_force_path_style)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every problem found in the environment, one per line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .problems.join("\n  "))]
+pub struct ConfigError {
+    /// `NAME: what is wrong`, one per variable.
+    pub problems: Vec<String>,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup` (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let mut required = |name: &str| match lookup(name).filter(|v| !v.trim().is_empty()) {
+            Some(v) => Some(v),
+            None => {
+                problems.push(format!("{name}: is required"));
+                None
+            }
+        };
+        let bucket = required("S3_BUCKET");
+        let service_name = required("SERVICE_NAME");
+        let log_level = required("LOG_LEVEL");
+        let signing_key = required("TOKEN_SIGNING_KEY");
+        let bucket = bucket.and_then(|b| {
+            BucketName::parse(&b)
+                .map_err(|m| problems.push(format!("S3_BUCKET: {m}")))
+                .ok()
+        });
+        let log_level = log_level.and_then(|l| {
+            tracing_subscriber::EnvFilter::try_new(&l)
+                .map(|_| l.clone())
+                .map_err(|e| {
+                    problems.push(format!("LOG_LEVEL: {l:?} is not a tracing filter ({e})"))
+                })
+                .ok()
+        });
+        let signing_key = signing_key.and_then(|k| {
+            if k.len() >= MIN_SIGNING_KEY_LEN {
+                Some(k)
+            } else {
+                problems.push(format!(
+                    "TOKEN_SIGNING_KEY: must be at least {MIN_SIGNING_KEY_LEN} bytes, got {}",
+                    k.len()
+                ));
+                None
+            }
+        });
+        let s3_endpoint = lookup("S3_ENDPOINT").filter(|v| !v.is_empty());
+        if let Some(e) = &s3_endpoint
+            && !(e.starts_with("http://") || e.starts_with("https://"))
+        {
+            problems.push(format!(
+                "S3_ENDPOINT: {e:?} must start with http:// or https://"
+            ));
+        }
+        let s3_force_path_style = match lookup("S3_FORCE_PATH_STYLE").as_deref() {
+            None | Some("") | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => {
+                problems.push(format!(
+                    "S3_FORCE_PATH_STYLE: {other:?} must be true or false"
+                ));
+                false
+            }
+        };
+        match (bucket, service_name, log_level, signing_key) {
+            (Some(bucket), Some(service_name), Some(log_level), Some(key))
+                if problems.is_empty() =>
+            {
+                Ok(Config {
+                    bucket,
+                    service_name,
+                    log_level,
+                    s3_endpoint,
+                    s3_force_path_style,
+                    token_signer: TokenSigner::new(key.into_bytes()),
+                })
+            }
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
+    /// Builds the S3 client (default AWS credential chain and region) and the store.
+    pub async fn event_store(&self) -> EventStore {
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        EventStore::new(s3_client(&shared, self), self.bucket.clone())
+    }
+}
+
+/// An S3 client for `config`'s endpoint and addressing style.
+pub fn s3_client(shared: &aws_config::SdkConfig, config: &Config) -> aws_sdk_s3::Client {
+    let mut b =
+        aws_sdk_s3::config::Builder::from(shared).force_path_style(config.s3_force_path_style);
+    if let Some(endpoint) = &config.s3_endpoint {
+        b = b.endpoint_url(endpoint);
+    }
+    aws_sdk_s3::Client::from_conf(b.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn a_complete_environment() {
+        let c = Config::from_lookup(lookup(&[
+            ("S3_BUCKET", "callflow-events"),
+            ("SERVICE_NAME", "callflow"),
+            ("LOG_LEVEL", "info"),
+            ("TOKEN_SIGNING_KEY", &"k".repeat(32)),
+            ("S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("S3_FORCE_PATH_STYLE", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(c.bucket.as_str(), "callflow-events");
+        assert!(c.s3_force_path_style);
+        assert!(!format!("{c:?}").contains("kkkk"), "the key is not logged");
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let err = Config::from_lookup(lookup(&[
+            ("S3_BUCKET", "Bad_Bucket"),
+            ("LOG_LEVEL", "info,[[["),
+            ("TOKEN_SIGNING_KEY", "short"),
+            ("S3_ENDPOINT", "localhost:9000"),
+            ("S3_FORCE_PATH_STYLE", "yes"),
+        ]))
+        .unwrap_err();
+        let text = err.to_string();
+        for var in [
+            "S3_BUCKET",
+            "SERVICE_NAME",
+            "LOG_LEVEL",
+            "TOKEN_SIGNING_KEY",
+            "S3_ENDPOINT",
+            "S3_FORCE_PATH_STYLE",
+        ] {
+            assert!(text.contains(var), "{var} missing from {text}");
+        }
+        assert_eq!(err.problems.len(), 6);
+    }
+}

@@ -1,0 +1,123 @@
+//! The bucket layout: where events and index entries live. The one source of every key.
+//!
+//! - `events/YYYY/MM/DD/<eventId>.json`: the event, date from the id's (UTC) timestamp, so a
+//!   get by id is one GET and a date range lists only its days. UUIDv7 strings sort by time.
+//! - `metadata/indexes/by-call/<escaped callId>/<eventId>`: an empty object per event, so a
+//!   query by call lists only that call's entries.
+
+use time::{Date, OffsetDateTime};
+
+use crate::id::EventId;
+use crate::model::CallId;
+
+/// Prefix of all event objects.
+pub const EVENTS_PREFIX: &str = "events/";
+/// Prefix of the by-call index.
+pub const CALL_INDEX_PREFIX: &str = "metadata/indexes/by-call/";
+
+/// The object key of an event.
+pub fn event_key(id: &EventId) -> String {
+    format!("{}{id}.json", day_prefix(id.time().date()))
+}
+
+/// The listing prefix of one UTC day, `events/YYYY/MM/DD/`.
+pub fn day_prefix(day: Date) -> String {
+    format!(
+        "{EVENTS_PREFIX}{:04}/{:02}/{:02}/",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    )
+}
+
+/// The id in an event key, if the key is one.
+pub fn event_id_from_event_key(key: &str) -> Option<EventId> {
+    let name = key.strip_prefix(EVENTS_PREFIX)?.rsplit('/').next()?;
+    EventId::parse(name.strip_suffix(".json")?).ok()
+}
+
+/// Escapes a call id for use as one key segment: everything but `[A-Za-z0-9_-]` as `%XX`.
+pub fn escape_call_id(call_id: &CallId) -> String {
+    let mut out = String::with_capacity(call_id.as_str().len());
+    for b in call_id.as_str().bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The listing prefix of one call's index entries.
+pub fn call_index_prefix(call_id: &CallId) -> String {
+    format!("{CALL_INDEX_PREFIX}{}/", escape_call_id(call_id))
+}
+
+/// The index entry key of an event of a call.
+pub fn call_index_key(call_id: &CallId, id: &EventId) -> String {
+    format!("{}{id}", call_index_prefix(call_id))
+}
+
+/// The id in an index entry key under `prefix`.
+pub fn event_id_from_index_key(prefix: &str, key: &str) -> Option<EventId> {
+    EventId::parse(key.strip_prefix(prefix)?).ok()
+}
+
+/// A `start-after` value for listing `prefix` so that only ids at or after `millis` follow:
+/// the first 48 bits of a UUIDv7 are its millisecond timestamp, written `xxxxxxxx-xxxx`.
+pub fn start_after_millis(prefix: &str, millis: u64) -> String {
+    format!("{prefix}{:08x}-{:04x}", millis >> 16, millis & 0xffff)
+}
+
+/// The UTC day of an instant.
+pub fn utc_day(t: OffsetDateTime) -> Date {
+    t.to_offset(time::UtcOffset::UTC).date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::IdempotencySource;
+    use time::macros::datetime;
+
+    #[test]
+    fn keys_follow_from_the_id() {
+        let id = EventId::derive(
+            datetime!(2025-03-04 23:59:59.999 -01:00),
+            IdempotencySource::None,
+        )
+        .unwrap();
+        let key = event_key(&id);
+        assert_eq!(
+            key,
+            format!("events/2025/03/05/{id}.json"),
+            "the day is the UTC day"
+        );
+        assert_eq!(event_id_from_event_key(&key), Some(id));
+        let call = CallId::parse("CA.1:x@y").unwrap();
+        assert_eq!(
+            call_index_prefix(&call),
+            "metadata/indexes/by-call/CA%2E1%3Ax%40y/"
+        );
+        let ik = call_index_key(&call, &id);
+        assert_eq!(
+            event_id_from_index_key(&call_index_prefix(&call), &ik),
+            Some(id)
+        );
+    }
+
+    #[test]
+    fn start_after_splits_at_the_millisecond() {
+        let t = datetime!(2025-03-04 05:06:07.500 UTC);
+        let at = EventId::derive(t, IdempotencySource::None).unwrap();
+        let before = EventId::derive(
+            datetime!(2025-03-04 05:06:07.499 UTC),
+            IdempotencySource::None,
+        )
+        .unwrap();
+        let sa = start_after_millis("p/", at.unix_millis());
+        assert!(format!("p/{at}") > sa);
+        assert!(format!("p/{before}") < sa);
+    }
+}
