@@ -333,6 +333,7 @@ mod tests {
             before_sensitive: bs,
             after_sensitive: as_,
             replace_paths: vec![vec![json!("versioning_configuration")]],
+            importing: None,
         }
     }
 

@@ -71,6 +71,9 @@ pub struct Change {
     pub after_sensitive: Value,
     /// Paths into the value that forced a replacement; each step is a string or a number.
     pub replace_paths: Vec<Vec<Value>>,
+    /// The import ID when an `import` block brings an existing object under management
+    /// (Terraform 1.5+ `change.importing.id`).
+    pub importing: Option<String>,
 }
 
 /// The action Terraform plans for one object, typed from the `actions` array.
@@ -232,6 +235,14 @@ struct RawChange {
     after_sensitive: Value,
     #[serde(default)]
     replace_paths: Vec<Vec<Value>>,
+    #[serde(default)]
+    importing: Option<RawImporting>,
+}
+
+#[derive(Deserialize)]
+struct RawImporting {
+    #[serde(default)]
+    id: Option<String>,
 }
 
 /// Terraform writes each output change as a bare change representation; the documentation
@@ -258,6 +269,9 @@ impl RawChange {
             before_sensitive: self.before_sensitive,
             after_sensitive: self.after_sensitive,
             replace_paths: self.replace_paths,
+            importing: self
+                .importing
+                .map(|importing| importing.id.unwrap_or_default()),
         })
     }
 }

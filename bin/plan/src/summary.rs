@@ -29,8 +29,10 @@ pub struct ChangeCounts {
     pub read: usize,
     /// Objects removed from the state without being destroyed.
     pub forget: usize,
-    /// Objects left as they are.
+    /// Objects left as they are (imports with no changes not included).
     pub no_op: usize,
+    /// Existing objects brought under management by `import` blocks (whatever their action).
+    pub import: usize,
 }
 
 impl ChangeCounts {
@@ -49,7 +51,14 @@ impl ChangeCounts {
 
     /// Whether anything besides no-ops is planned.
     pub fn has_changes(&self) -> bool {
-        self.create + self.update + self.replace + self.delete + self.read + self.forget > 0
+        self.create
+            + self.update
+            + self.replace
+            + self.delete
+            + self.read
+            + self.forget
+            + self.import
+            > 0
     }
 }
 
@@ -70,13 +79,15 @@ pub struct ResourceLine {
     pub previous_address: Option<String>,
     /// The deposed object key, when the change is to a deposed object.
     pub deposed: Option<String>,
+    /// The import ID, when an `import` block brings the object under management.
+    pub importing: Option<String>,
     /// Changed attributes (empty for deletes, reads and forgets).
     pub changes: Vec<AttributeChange>,
 }
 
 impl Serialize for ResourceLine {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("ResourceLine", 8)?;
+        let mut s = serializer.serialize_struct("ResourceLine", 9)?;
         s.serialize_field("address", &self.address)?;
         s.serialize_field("type", &self.resource_type)?;
         s.serialize_field("action", self.action.keyword())?;
@@ -94,6 +105,9 @@ impl Serialize for ResourceLine {
         }
         if let Some(deposed) = &self.deposed {
             s.serialize_field("deposed", deposed)?;
+        }
+        if let Some(id) = &self.importing {
+            s.serialize_field("importing", id)?;
         }
         s.serialize_field("changes", &self.changes)?;
         s.end()
@@ -222,9 +236,15 @@ impl PlanSummary {
         let mut resources = Vec::new();
         for rc in &plan.resource_changes {
             let action = rc.change.action;
-            counts.add(action);
-            if action == Action::NoOp {
+            if rc.change.importing.is_some() {
+                counts.import += 1;
+            }
+            if action == Action::NoOp && rc.change.importing.is_none() {
+                counts.no_op += 1;
                 continue;
+            }
+            if action != Action::NoOp {
+                counts.add(action);
             }
             let stateful = StatefulKind::of(&rc.resource_type)
                 .filter(|_| rc.mode == ResourceMode::Managed && action.destroys());
@@ -251,6 +271,7 @@ impl PlanSummary {
                 action_reason: rc.action_reason.clone(),
                 previous_address: rc.previous_address.clone(),
                 deposed: rc.deposed.clone(),
+                importing: rc.change.importing.clone(),
                 changes,
             });
         }
@@ -296,15 +317,22 @@ impl PlanSummary {
         let paint = Paint { color };
         let mut out = String::new();
         let c = &self.counts;
-        if !c.has_changes() {
+        if !c.has_changes() && self.outputs.is_empty() {
             out.push_str("No changes: the infrastructure matches the configuration.\n");
+        } else if !c.has_changes() {
+            out.push_str("No changes to resources; only outputs change.\n");
         } else {
             let _ = write!(
                 out,
                 "Plan: {} to create, {} to update, {} to replace, {} to delete",
                 c.create, c.update, c.replace, c.delete
             );
-            for (n, word) in [(c.read, "to read"), (c.forget, "to forget")] {
+            let optional = [
+                (c.import, "to import"),
+                (c.read, "to read"),
+                (c.forget, "to forget"),
+            ];
+            for (n, word) in optional {
                 if n > 0 {
                     let _ = write!(out, ", {n} {word}");
                 }
@@ -373,6 +401,9 @@ fn output_line(name: &str, change: &Change) -> OutputLine {
 fn render_resource(out: &mut String, line: &ResourceLine, paint: Paint) {
     let symbol = paint.symbol(line.action);
     let mut note = line.action.to_string();
+    if let Some(id) = &line.importing {
+        let _ = write!(note, ", import id {id:?}");
+    }
     if let Some(reason) = &line.action_reason {
         let _ = write!(note, ", {}", reason_text(reason));
     }

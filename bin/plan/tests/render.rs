@@ -170,3 +170,40 @@ fn sensitive_values_never_reach_the_output() {
     assert!(human.contains("retriever_arn = (known after apply)"));
     snapshot_both("unknown_and_sensitive", &summary);
 }
+
+#[test]
+fn an_imported_bucket_is_listed_with_its_import_id() {
+    // Terraform 1.5+ `import` block adopting an existing bucket: actions ["no-op"] plus
+    // `change.importing.id`.
+    let plan = PlanDocument::from_json(
+        r#"{
+      "format_version": "1.2",
+      "terraform_version": "1.11.4",
+      "resource_changes": [{
+        "address": "aws_s3_bucket.events", "mode": "managed", "type": "aws_s3_bucket",
+        "name": "events", "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {
+          "actions": ["no-op"],
+          "before": {"bucket": "callflow-events", "force_destroy": false},
+          "after": {"bucket": "callflow-events", "force_destroy": false},
+          "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {},
+          "importing": {"id": "callflow-events"}
+        }
+      }],
+      "output_changes": {
+        "bucket": {"actions": ["create"], "before": null, "after": "callflow-events",
+                   "after_unknown": false, "before_sensitive": false, "after_sensitive": false}
+      }
+    }"#,
+    )
+    .expect("valid plan");
+    let summary = PlanSummary::from_document(&plan);
+    assert_eq!((summary.counts.import, summary.counts.no_op), (1, 0));
+    assert!(summary.gate(false).is_ok());
+    assert_eq!(
+        summary.render_human(false),
+        "Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 to import.\n\n\
+         \x20   aws_s3_bucket.events  # no-op, import id \"callflow-events\"\n\
+         \nOutputs:\n  + bucket = \"callflow-events\"\n"
+    );
+}
