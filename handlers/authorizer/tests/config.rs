@@ -1,0 +1,105 @@
+//! Cold-start configuration from the environment.
+
+use std::collections::HashMap;
+
+use callflow_authorizer::{AuthorizerConfig, ConfigError, JwksSource, JwksUrl};
+
+fn from(vars: &[(&str, &str)]) -> Result<AuthorizerConfig, ConfigError> {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    AuthorizerConfig::from_lookup(|name| vars.get(name).cloned())
+}
+
+#[test]
+fn reads_issuer_audience_and_exactly_one_key_source() {
+    let config = from(&[
+        ("JWT_ISSUER", "https://issuer.test"),
+        ("JWT_AUDIENCE", "callflow"),
+        ("JWKS_URL", "http://127.0.0.1:8080/jwks.json"),
+    ])
+    .expect("config");
+    assert_eq!(config.issuer.as_str(), "https://issuer.test");
+    assert_eq!(config.audience.as_str(), "callflow");
+    assert_eq!(config.leeway.as_secs(), 30);
+    let JwksSource::Url(url) = &config.jwks else {
+        panic!("url source")
+    };
+    assert_eq!(
+        (url.host(), url.port(), url.path_and_query()),
+        ("127.0.0.1", 8080, "/jwks.json")
+    );
+
+    assert_eq!(
+        from(&[("JWT_AUDIENCE", "a"), ("JWKS_JSON", "{}")]),
+        Err(ConfigError::Missing("JWT_ISSUER"))
+    );
+    assert_eq!(
+        from(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", " "),
+            ("JWKS_JSON", "{}")
+        ]),
+        Err(ConfigError::Missing("JWT_AUDIENCE"))
+    );
+    assert_eq!(
+        from(&[("JWT_ISSUER", "i"), ("JWT_AUDIENCE", "a")]),
+        Err(ConfigError::KeySource)
+    );
+    assert_eq!(
+        from(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("JWKS_JSON", "{}"),
+            ("JWKS_URL", "http://h/")
+        ]),
+        Err(ConfigError::KeySource)
+    );
+}
+
+#[test]
+fn jwks_urls_are_plain_http_only() {
+    let url = JwksUrl::parse("http://keys.internal").expect("no path");
+    assert_eq!(
+        (url.host(), url.port(), url.path_and_query()),
+        ("keys.internal", 80, "/")
+    );
+    let url = JwksUrl::parse("http://[::1]:9000/k?v=1").expect("v6");
+    assert_eq!(
+        (url.host(), url.port(), url.path_and_query()),
+        ("::1", 9000, "/k?v=1")
+    );
+    for bad in [
+        "https://issuer.example/jwks",
+        "ftp://x",
+        "http://",
+        "http://h:notaport/",
+        "http://u@h/",
+    ] {
+        assert!(
+            matches!(JwksUrl::parse(bad), Err(ConfigError::InvalidJwksUrl { .. })),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn inline_jwks_without_usable_keys_is_refused_at_cold_start() {
+    let hmac_only = r#"{"keys":[{"kty":"oct","k":"c2VjcmV0","alg":"HS256","kid":"h"}]}"#;
+    for jwks in ["not json", "{}", hmac_only] {
+        let config = from(&[
+            ("JWT_ISSUER", "i"),
+            ("JWT_AUDIENCE", "a"),
+            ("JWKS_JSON", jwks),
+        ])
+        .expect("env ok");
+        assert!(
+            matches!(
+                callflow_authorizer::Authorizer::new(config),
+                Err(ConfigError::InvalidJwks(_))
+            ),
+            "{jwks}"
+        );
+    }
+}
