@@ -227,12 +227,15 @@ fn backend_config_and_environment_reach_terraform() {
             "variable": {"stage": {"type": "string"}},
             "output": {"stage": {"value": "${var.stage}"}}}"#,
     );
+    let outside = scratch.path().join("elsewhere/plan.tfplan");
+    std::fs::create_dir_all(outside.parent().expect("has parent")).expect("create dir");
     let options = PlanOptions {
         backend_config: vec![
             "path=custom.tfstate"
                 .parse::<BackendConfig>()
                 .expect("infallible"),
         ],
+        plan_file: Some(outside.clone()),
         ..PlanOptions::default()
     };
     let cli = cli.env("TF_VAR_stage", "from-env");
@@ -240,6 +243,11 @@ fn backend_config_and_environment_reach_terraform() {
     let backend = std::fs::read_to_string(dir.join(".terraform/terraform.tfstate"))
         .expect("init recorded the backend");
     assert!(backend.contains("custom.tfstate"), "{backend}");
+    assert!(
+        outside.is_file(),
+        "an absolute plan_file is written outside the stack dir"
+    );
+    assert!(!dir.join("callflow.tfplan").exists());
     let stage = &plan.output_changes["stage"];
     assert_eq!(stage.action, Action::Create);
     assert_eq!(stage.after, serde_json::json!("from-env"));
