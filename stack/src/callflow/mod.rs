@@ -29,7 +29,6 @@ pub const AWS_PROVIDER_VERSION: &str = "~> 6.25";
 /// Builds the Callflow stack for one environment.
 pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     let mut stack = Stack::new(&config.stack_name);
-    stack.required_version(">= 1.5.0");
     stack.require_provider(
         "aws",
         RequiredProvider {

@@ -589,7 +589,8 @@ fn render_elements(
                     .iter()
                     .map(|(id, reason)| format!("checkov:skip={id}:{reason}"))
                     .collect();
-                map.insert("//".into(), Value::String(skips.join(" ")));
+                // One per line: scanners read one suppression per source line.
+                map.insert("//".into(), serde_json::to_value(skips).unwrap_or_default());
             }
         }
         for (path, value) in &element.overrides {
