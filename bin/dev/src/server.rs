@@ -1,0 +1,309 @@
+//! `callflow dev` as a running HTTP/1.1 server: the stage under `/{stage}`, the local JWKS at
+//! `/.well-known/jwks.json`, graceful shutdown.
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use callflow_core::TokenSigner;
+use callflow_event_storer::EventStorer;
+use callflow_openapi::LambdaName;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::access_log::{AccessLogSink, StdoutSink};
+use crate::gateway::{
+    Gateway, GatewayError, GatewayRequest, GatewayResponse, MAX_PAYLOAD_BYTES, RequestBody,
+    spec_authorizer_ttl,
+};
+use crate::integration::Integration;
+use crate::local_auth::{LocalAuthError, LocalIdentity, continuation_key};
+use crate::policy_cache::AuthorizerTtl;
+use crate::storage::{Storage, StorageChoice, StorageError};
+use crate::throttle::ThrottleLimits;
+
+/// The port `callflow dev` listens on unless told otherwise.
+pub const DEFAULT_PORT: u16 = 3000;
+/// The data directory unless told otherwise.
+pub const DEFAULT_DATA_DIR: &str = ".callflow";
+/// Path of the local JWKS document.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// How long shutdown waits for in-flight requests.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How to run `callflow dev`.
+#[derive(Clone)]
+pub struct DevConfig {
+    /// Listen address. Default: `127.0.0.1:3000`.
+    pub bind: SocketAddr,
+    /// Keys and embedded store files. Default: `./.callflow`.
+    pub data_dir: PathBuf,
+    /// Where events go. Default: embedded.
+    pub storage: StorageChoice,
+    /// Authorizer result TTL. Default: the spec's (300 s).
+    pub authorizer_ttl: AuthorizerTtl,
+    /// Stage throttling. Default: the deployed stage's (burst 200, 100/s).
+    pub throttle: ThrottleLimits,
+    /// Access log destination. Default: stdout.
+    pub access_log: Arc<dyn AccessLogSink>,
+}
+
+impl Default for DevConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            storage: StorageChoice::Embedded,
+            authorizer_ttl: spec_authorizer_ttl(),
+            throttle: ThrottleLimits::default(),
+            access_log: Arc::new(StdoutSink),
+        }
+    }
+}
+
+/// Starting `callflow dev` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DevError {
+    /// Keys under the data directory.
+    #[error(transparent)]
+    Auth(#[from] LocalAuthError),
+    /// The store.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The gateway.
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    /// The listener.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// The running service.
+pub struct DevServer {
+    local_addr: SocketAddr,
+    identity: Arc<LocalIdentity>,
+    gateway: Arc<Gateway>,
+    storage: Option<Storage>,
+    stop: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for DevServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevServer")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DevServer {
+    /// Loads or creates the keys, opens the store, wires the handlers into the stage and
+    /// starts listening. Must run inside a Tokio runtime.
+    pub async fn start(config: DevConfig) -> Result<Self, DevError> {
+        let identity = Arc::new(LocalIdentity::load_or_create(&config.data_dir)?);
+        let signer = TokenSigner::new(continuation_key(&config.data_dir)?);
+        let storage = Storage::open(&config.storage, &config.data_dir).await?;
+        let events = storage.event_store();
+        let storer: Arc<dyn Integration> =
+            Arc::new(EventStorer::new(events.clone(), "callflow-dev"));
+        let retriever = crate::integration::retriever(events, signer);
+        let mut builder = Gateway::builder(Arc::new(identity.authorizer()?))
+            .integration(LambdaName::EventStorer, storer)
+            .authorizer_ttl(config.authorizer_ttl)
+            .throttle(config.throttle)
+            .access_log(config.access_log);
+        if let Some(retriever) = retriever {
+            builder = builder.integration(LambdaName::EventRetriever, retriever);
+        }
+        let gateway = Arc::new(builder.build()?);
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| DevError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| DevError::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        let (stop, stop_rx) = watch::channel(false);
+        let app = App {
+            gateway: Arc::clone(&gateway),
+            jwks: Bytes::from(identity.jwks_json()),
+        };
+        let server = tokio::spawn(serve(listener, Arc::new(app), stop_rx));
+        Ok(Self {
+            local_addr,
+            identity,
+            gateway,
+            storage: Some(storage),
+            stop,
+            server: Some(server),
+        })
+    }
+
+    /// The bound address (the real port when started with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// The stage URL clients call: `http://127.0.0.1:PORT/v1`.
+    pub fn stage_url(&self) -> String {
+        format!("{}/{}", self.base_url(), self.gateway.stage())
+    }
+
+    /// The JWKS URL.
+    pub fn jwks_url(&self) -> String {
+        format!("{}{JWKS_PATH}", self.base_url())
+    }
+
+    /// The signing identity (to mint tokens).
+    pub fn identity(&self) -> &LocalIdentity {
+        &self.identity
+    }
+
+    /// The stage.
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
+    /// The storage in use.
+    pub fn storage(&self) -> Option<&Storage> {
+        self.storage.as_ref()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (at most 10 s), then stops the store:
+    /// every acknowledged event is on disk when this returns.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(server) = self.server.take()
+            && let Err(e) = server.await
+        {
+            tracing::warn!(error = %e, "dev server task failed");
+        }
+        if let Some(storage) = self.storage.take() {
+            storage.shutdown().await;
+        }
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+struct App {
+    gateway: Arc<Gateway>,
+    jwks: Bytes,
+}
+
+async fn serve(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                connections.spawn(serve_connection(stream, peer, Arc::clone(&app), stop.clone()));
+            }
+            _ = stop.changed() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("in-flight requests did not finish in time; aborting them");
+        connections.abort_all();
+    }
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    app: Arc<App>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let service = service_fn(move |request| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, Infallible>(app.respond(request, peer).await) }
+    });
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        _ = stop.changed() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+impl App {
+    async fn respond(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+        if request.uri().path() == JWKS_PATH && request.method() == hyper::Method::GET {
+            let mut response = Response::new(Full::new(self.jwks.clone()));
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
+            return response;
+        }
+        let (parts, body) = request.into_parts();
+        let body = match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
+            Ok(collected) => RequestBody::Complete(collected.to_bytes().to_vec()),
+            Err(_) => RequestBody::TooLarge,
+        };
+        let gateway_request = GatewayRequest {
+            method: parts.method,
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            headers: parts.headers,
+            body,
+            source_ip: peer.ip(),
+            protocol: format!("{:?}", parts.version),
+        };
+        to_http(self.gateway.handle(gateway_request).await)
+    }
+}
+
+fn to_http(response: GatewayResponse) -> Response<Full<Bytes>> {
+    let mut http = Response::new(Full::new(Bytes::from(response.body)));
+    *http.status_mut() =
+        hyper::StatusCode::from_u16(response.status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
+    *http.headers_mut() = response.headers;
+    http
+}

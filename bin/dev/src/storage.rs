@@ -1,0 +1,136 @@
+//! Where events are stored: the embedded S3-compatible store under the data directory, or
+//! any S3 endpoint. Either way the handlers talk to it through `aws-sdk-s3`.
+
+use std::path::Path;
+
+use aws_sdk_s3::config::Region;
+use callflow_core::{BucketName, EventStore};
+use callflow_s3store::{RunningStore, StoreConfig};
+
+/// The bucket of the embedded store.
+pub const DEV_BUCKET: &str = "callflow-events";
+
+/// Which store to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageChoice {
+    /// The embedded store, persisting under `<data_dir>/s3`.
+    Embedded,
+    /// An S3-compatible server (MinIO, moto, ...): path-style addressing, credentials and
+    /// region from the default AWS chain (region `us-east-1` when none is set); the bucket is
+    /// created when missing.
+    Endpoint {
+        /// `http(s)://host:port`.
+        url: String,
+        /// The bucket.
+        bucket: BucketName,
+    },
+    /// Real Amazon S3 with the default AWS credential chain; the bucket must exist.
+    Aws {
+        /// The bucket.
+        bucket: BucketName,
+    },
+}
+
+/// Starting the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The embedded store did not start.
+    #[error("embedded S3 store: {0}")]
+    Embedded(#[from] callflow_s3store::StoreError),
+    /// The bucket name is invalid.
+    #[error("bucket: {0}")]
+    Bucket(String),
+}
+
+/// The running storage.
+#[derive(Debug)]
+pub struct Storage {
+    events: EventStore,
+    embedded: Option<RunningStore>,
+    description: String,
+}
+
+impl Storage {
+    /// Opens the chosen store (starting the embedded one under `<data_dir>/s3`).
+    pub async fn open(choice: &StorageChoice, data_dir: &Path) -> Result<Self, StorageError> {
+        match choice {
+            StorageChoice::Embedded => {
+                let store = RunningStore::start(StoreConfig::new(data_dir.join("s3"))).await?;
+                store.ensure_bucket(DEV_BUCKET).await?;
+                let bucket = BucketName::parse(DEV_BUCKET).map_err(StorageError::Bucket)?;
+                let client = aws_sdk_s3::Client::from_conf(store.sdk_config_builder().build());
+                let description = format!(
+                    "embedded S3 store at {} (bucket {DEV_BUCKET}, files under {})",
+                    store.endpoint(),
+                    data_dir.join("s3").display()
+                );
+                Ok(Self {
+                    events: EventStore::new(client, bucket),
+                    embedded: Some(store),
+                    description,
+                })
+            }
+            StorageChoice::Endpoint { url, bucket } => {
+                let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .load()
+                    .await;
+                let mut builder = aws_sdk_s3::config::Builder::from(&shared)
+                    .endpoint_url(url)
+                    .force_path_style(true);
+                if shared.region().is_none() {
+                    builder = builder.region(Region::new("us-east-1"));
+                }
+                let client = aws_sdk_s3::Client::from_conf(builder.build());
+                if client
+                    .head_bucket()
+                    .bucket(bucket.as_str())
+                    .send()
+                    .await
+                    .is_err()
+                    && let Err(e) = client.create_bucket().bucket(bucket.as_str()).send().await
+                {
+                    tracing::warn!(error = %e, bucket = bucket.as_str(), "could not create the bucket");
+                }
+                Ok(Self {
+                    events: EventStore::new(client, bucket.clone()),
+                    embedded: None,
+                    description: format!("S3 endpoint {url} (bucket {})", bucket.as_str()),
+                })
+            }
+            StorageChoice::Aws { bucket } => {
+                let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .load()
+                    .await;
+                let client = aws_sdk_s3::Client::new(&shared);
+                Ok(Self {
+                    events: EventStore::new(client, bucket.clone()),
+                    embedded: None,
+                    description: format!("Amazon S3 (bucket {})", bucket.as_str()),
+                })
+            }
+        }
+    }
+
+    /// The event store the handlers use.
+    pub fn event_store(&self) -> EventStore {
+        self.events.clone()
+    }
+
+    /// The embedded store, when it is the one in use.
+    pub fn embedded(&self) -> Option<&RunningStore> {
+        self.embedded.as_ref()
+    }
+
+    /// One line saying where events go.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Stops the embedded store after its in-flight requests (every acknowledged write is on
+    /// disk when this returns).
+    pub async fn shutdown(self) {
+        if let Some(store) = self.embedded {
+            store.shutdown().await;
+        }
+    }
+}
