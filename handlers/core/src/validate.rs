@@ -27,7 +27,12 @@ const KNOWN_FIELDS: [&str; 9] = [
 /// Parses a request body: malformed JSON is `malformed_json` (with line and column), a
 /// well-formed event breaking the rules is `validation_failed` listing every problem.
 pub fn parse_event(body: &[u8]) -> Result<CallEvent, ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+    validate_event(&parse_json(body)?).map_err(ApiError::validation)
+}
+
+/// Parses a JSON document; a syntax error is `malformed_json` with its line and column.
+pub fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             ErrorCode::MalformedJson,
             format!(
@@ -37,8 +42,7 @@ pub fn parse_event(body: &[u8]) -> Result<CallEvent, ApiError> {
                 e
             ),
         )
-    })?;
-    validate_event(&value).map_err(ApiError::validation)
+    })
 }
 
 /// The JSONPath of a member of `parent`: `$.a` for identifier-like names, else `$['a b']`.

@@ -1,0 +1,114 @@
+//! A running store with a bucket, the handler over it, request builders, bucket inspection.
+
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
+use aws_lambda_events::encodings::Body;
+use callflow_core::{BucketName, EventStore};
+use callflow_event_storer::EventStorer;
+use callflow_s3store::{RunningStore, StoreConfig};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const BUCKET: &str = "callflow-events";
+
+pub struct Fixture {
+    pub store: RunningStore,
+    pub client: aws_sdk_s3::Client,
+    pub storer: EventStorer,
+    _dir: TempDir,
+}
+
+impl Fixture {
+    pub async fn start() -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = RunningStore::start(StoreConfig {
+            data_dir: dir.path().join("data"),
+            ..StoreConfig::default()
+        })
+        .await
+        .expect("store starts");
+        store.ensure_bucket(BUCKET).await.expect("bucket");
+        let client = store.sdk_client();
+        let bucket = BucketName::parse(BUCKET).expect("bucket name");
+        let storer = EventStorer::new(EventStore::new(client.clone(), bucket), "callflow-test");
+        Fixture {
+            store,
+            client,
+            storer,
+            _dir: dir,
+        }
+    }
+
+    /// Every key in the bucket under `prefix`, sorted.
+    pub async fn keys(&self, prefix: &str) -> Vec<String> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .prefix(prefix)
+            .send()
+            .await
+            .expect("list");
+        out.contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// A valid event body.
+pub fn event(call_id: &str) -> Value {
+    json!({
+        "callId": call_id,
+        "eventType": "call.answered",
+        "timestamp": "2025-06-01T10:00:00.250Z",
+        "direction": "inbound",
+        "from": "+14155550100",
+        "to": "sip:support@example.com",
+        "attributes": {"queue": "support"},
+        "payload": {"CallStatus": "in-progress", "AccountSid": "AC123"}
+    })
+}
+
+/// A `POST /events` request as API Gateway (REST, proxy integration) delivers it after the
+/// TOKEN authorizer allowed it with context `sub`/`scopes`.
+pub fn post(body: &str, headers: &[(&str, &str)]) -> ApiGatewayProxyRequest {
+    let mut hdrs = serde_json::Map::new();
+    hdrs.insert("Content-Type".into(), json!("application/json"));
+    for (k, v) in headers {
+        hdrs.insert((*k).into(), json!(v));
+    }
+    serde_json::from_value(json!({
+        "resource": "/events",
+        "path": "/events",
+        "httpMethod": "POST",
+        "headers": hdrs,
+        "multiValueHeaders": {},
+        "queryStringParameters": null,
+        "pathParameters": null,
+        "requestContext": {
+            "accountId": "123456789012",
+            "resourceId": "abc123",
+            "stage": "prod",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "resourcePath": "/events",
+            "httpMethod": "POST",
+            "apiId": "api1234567",
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {"principalId": "client-1", "sub": "client-1", "scopes": "events:write"}
+        },
+        "body": body,
+        "isBase64Encoded": false
+    }))
+    .expect("a valid API Gateway proxy event")
+}
+
+pub fn body_json(resp: &ApiGatewayProxyResponse) -> Value {
+    match &resp.body {
+        Some(Body::Text(t)) => serde_json::from_str(t).expect("JSON body"),
+        other => panic!("unexpected body {other:?}"),
+    }
+}
+
+pub fn header<'a>(resp: &'a ApiGatewayProxyResponse, name: &str) -> Option<&'a str> {
+    resp.headers.get(name).and_then(|v| v.to_str().ok())
+}
