@@ -1,0 +1,1 @@
+//! End-to-end API smoke checks against a deployed URL.
