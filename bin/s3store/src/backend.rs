@@ -251,7 +251,6 @@ impl Backend {
         if self.catalog.create_bucket(&name).await.map_err(internal)? {
             Ok(CreateBucketOutput {
                 location: Some(format!("/{name}")),
-                ..Default::default()
             })
         } else {
             Err(s3_error!(

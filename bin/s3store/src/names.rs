@@ -73,7 +73,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// Inverse of [`hex`]; `None` for odd length or non-hex digits.
 pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     text.as_bytes()

@@ -107,10 +107,10 @@ async fn shutdown_waits_for_in_flight_requests() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let endpoint = f.store.local_addr();
     f.store.shutdown().await;
-    let got = in_flight
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let got = match in_flight.await {
+        Ok(Ok(got)) => got,
+        other => panic!("in-flight GET failed: {other:?}"),
+    };
     let body = got
         .body
         .collect()

@@ -311,3 +311,22 @@ async fn range_get_returns_the_slice() {
         .unwrap_or_default();
     assert_eq!(&body[..], b"2345");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_objects_are_objects() {
+    let f = fixture().await;
+    assert_eq!(
+        f.put("marker", b"").await,
+        "\"d41d8cd98f00b204e9800998ecf8427e\""
+    );
+    assert_eq!(f.get("marker").await, b"");
+    let head = f
+        .client
+        .head_object()
+        .bucket(BUCKET)
+        .key("marker")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(head.content_length(), Some(0));
+}
