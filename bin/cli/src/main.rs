@@ -3,8 +3,10 @@
 //! Exit codes: 0 success; 1 "differs" (`diff --exit-code`); 2 error; 3 destructive changes
 //! blocked (`plan` without `--allow-destroy`).
 
+mod cmd_dev;
 mod cmd_diff;
 mod cmd_synth;
+mod cmd_token;
 mod project;
 
 use std::process::ExitCode;
@@ -27,6 +29,10 @@ enum Command {
     ///
     /// Exit status with --exit-code: 0 same, 1 differs, 2 error.
     Diff(cmd_diff::DiffArgs),
+    /// Run the whole service locally: API Gateway stage, handlers, embedded S3 store, local auth.
+    Dev(cmd_dev::DevArgs),
+    /// Print a token for `callflow dev` (signed with the data directory's local key).
+    Token(cmd_token::TokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +40,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Synth(args) => cmd_synth::run(&args),
         Command::Diff(args) => cmd_diff::run(&args),
+        Command::Dev(args) => cmd_dev::run(&args),
+        Command::Token(args) => cmd_token::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,192 @@
+//! `callflow dev`: the whole service on 127.0.0.1 with embedded storage and local auth.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use callflow_core::BucketName;
+use callflow_dev::{
+    AccessLogSink, AuthorizerTtl, DEFAULT_DATA_DIR, DEFAULT_PORT, DEFAULT_SUBJECT, DevConfig,
+    DevServer, DiscardSink, StdoutSink, StorageChoice, ThrottleLimits,
+};
+use callflow_openapi::Scope;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Lifetime of the token printed at start.
+const BANNER_TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
+
+/// Arguments of `callflow dev`.
+#[derive(clap::Args, Debug)]
+pub struct DevArgs {
+    /// Port on 127.0.0.1; 0 picks a free one (the URL printed says which).
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    port: u16,
+    /// Where the signing key and the embedded store's files live.
+    #[arg(long, default_value = DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// Use this S3-compatible server (MinIO, moto, ...) instead of the embedded store;
+    /// credentials and region from the usual AWS environment variables.
+    #[arg(long, value_name = "URL")]
+    s3_endpoint: Option<String>,
+    /// Bucket for --s3-endpoint (created if missing). Without --s3-endpoint: use this
+    /// existing bucket on Amazon S3 with your AWS credentials.
+    #[arg(long, value_name = "BUCKET")]
+    s3_bucket: Option<String>,
+    /// Authorizer result cache TTL in seconds (0 disables it, at most 3600). Default: the
+    /// spec's 300.
+    #[arg(long, value_name = "SECONDS")]
+    authorizer_ttl: Option<u64>,
+    /// Stage throttling burst. Default: the deployed stage's (200).
+    #[arg(long)]
+    throttle_burst: Option<i64>,
+    /// Stage throttling rate in requests per second. Default: the deployed stage's (100).
+    #[arg(long)]
+    throttle_rate: Option<f64>,
+    /// Handler log filter (JSON lines on stderr), e.g. `info` or `callflow_core=debug`.
+    #[arg(long, default_value = "warn")]
+    log_level: String,
+    /// Do not print the JSON access log lines to stdout.
+    #[arg(long)]
+    no_access_log: bool,
+}
+
+impl DevArgs {
+    fn config(&self) -> anyhow::Result<DevConfig> {
+        let bucket = |name: &str| BucketName::parse(name).map_err(anyhow::Error::msg);
+        let storage = match (&self.s3_endpoint, &self.s3_bucket) {
+            (None, None) => StorageChoice::Embedded,
+            (Some(url), bucket_name) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    anyhow::bail!("--s3-endpoint {url:?} must start with http:// or https://");
+                }
+                StorageChoice::Endpoint {
+                    url: url.clone(),
+                    bucket: bucket(bucket_name.as_deref().unwrap_or(callflow_dev::DEV_BUCKET))?,
+                }
+            }
+            (None, Some(name)) => StorageChoice::Aws {
+                bucket: bucket(name)?,
+            },
+        };
+        let defaults = DevConfig::default();
+        let authorizer_ttl = match self.authorizer_ttl {
+            Some(seconds) => AuthorizerTtl::from_secs(seconds)?,
+            None => defaults.authorizer_ttl,
+        };
+        let throttle = ThrottleLimits::new(
+            self.throttle_burst
+                .unwrap_or(i64::from(defaults.throttle.burst())),
+            self.throttle_rate
+                .unwrap_or(defaults.throttle.rate_per_second()),
+        )?;
+        let access_log: Arc<dyn AccessLogSink> = if self.no_access_log {
+            Arc::new(DiscardSink)
+        } else {
+            Arc::new(StdoutSink)
+        };
+        Ok(DevConfig {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)),
+            data_dir: self.data_dir.clone(),
+            storage,
+            authorizer_ttl,
+            throttle,
+            access_log,
+        })
+    }
+}
+
+/// Runs until Ctrl-C or SIGTERM, then shuts down cleanly.
+pub fn run(args: &DevArgs) -> anyhow::Result<ExitCode> {
+    let config = args.config()?;
+    init_logging(&args.log_level)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let server = DevServer::start(config.clone())
+            .await
+            .context("starting callflow dev")?;
+        print_banner(&server, &config);
+        wait_for_stop_signal().await?;
+        eprintln!("callflow dev: stopping (finishing in-flight requests)");
+        server.shutdown().await;
+        eprintln!("callflow dev: stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn init_logging(filter: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .with_context(|| format!("--log-level {filter:?}"))?;
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.context("Ctrl-C handler")?,
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.context("Ctrl-C handler")?;
+    Ok(())
+}
+
+fn print_banner(server: &DevServer, config: &DevConfig) {
+    let stage_url = server.stage_url();
+    let token = server.identity().issue(
+        DEFAULT_SUBJECT,
+        &[Scope::EventsRead, Scope::EventsWrite],
+        BANNER_TOKEN_TTL,
+    );
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(OffsetDateTime::now_utc());
+    let rfc3339 = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let from = rfc3339(now - time::Duration::hours(1));
+    let to = rfc3339(now + time::Duration::hours(1));
+    let storage = server
+        .storage()
+        .map(|s| s.description().to_owned())
+        .unwrap_or_default();
+    println!("callflow dev listening on {stage_url}");
+    println!("  storage:    {storage}");
+    println!(
+        "  auth:       JWKS at {} (key {}); tokens: callflow token --data-dir {}",
+        server.jwks_url(),
+        server.identity().key_path().display(),
+        config.data_dir.display()
+    );
+    println!(
+        "  gateway:    authorizer cache {}, throttling burst {} / {} req/s; Ctrl-C stops",
+        config.authorizer_ttl,
+        config.throttle.burst(),
+        config.throttle.rate_per_second()
+    );
+    println!();
+    println!("# a token with events:read and events:write, valid 12 h:");
+    println!("export TOKEN={token}");
+    println!(
+        "curl -sS -X POST {stage_url}/events -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{{\"callId\":\"call-1\",\"eventType\":\"call.initiated\",\"timestamp\":\"{}\"}}'",
+        rfc3339(now)
+    );
+    println!(
+        "curl -sS \"{stage_url}/events?callId=call-1&from={from}&to={to}\" -H \"Authorization: Bearer $TOKEN\""
+    );
+    println!();
+}
