@@ -187,9 +187,6 @@ impl EventsBucket {
             "CKV2_AWS_62",
             "no consumer of object events exists yet; notifications add cost without a subscriber",
         );
-        stack.suppress_check(&bucket, "CKV2_AWS_61", "false positive: lifecycle is configured with aws_s3_bucket_lifecycle_configuration.events");
-        stack.suppress_check(&bucket, "CKV2_AWS_6", "false positive: public access is blocked with aws_s3_bucket_public_access_block.events");
-        stack.suppress_check(&bucket, "CKV_AWS_145", "false positive: SSE-KMS with the CMK is set by aws_s3_bucket_server_side_encryption_configuration.events");
         stack.suppress_check(
             &bucket,
             "CKV_AWS_21",

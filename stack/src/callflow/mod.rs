@@ -19,7 +19,9 @@ pub use config::{
 pub use domain::CustomDomain;
 pub use function::{FunctionKind, HandlerFunction};
 pub use names::Account;
-pub use observability::{AUTHORIZER_DENIALS_METRIC, METRICS_NAMESPACE, Observability};
+pub use observability::{
+    AUTHORIZER_DENIAL_PATTERN, AUTHORIZER_DENIALS_METRIC, METRICS_NAMESPACE, Observability,
+};
 
 use crate::dsl::{App, Backend, Output, RequiredProvider, Stack, Tf, Variable};
 

@@ -21,9 +21,10 @@ use super::names::Account;
 pub const METRICS_NAMESPACE: &str = "Callflow";
 /// Metric counting authorizer Deny decisions (from the authorizer's decision log lines).
 pub const AUTHORIZER_DENIALS_METRIC: &str = "AuthorizerDenials";
-/// CloudWatch Logs filter matching the authorizer's deny and unauthorized decisions.
+/// CloudWatch Logs filter matching the authorizer's deny and unauthorized decisions: the
+/// authorizer logs one `tracing` JSON line per decision, whose fields sit under `fields`.
 pub const AUTHORIZER_DENIAL_PATTERN: &str =
-    r#"{ ($.decision = "deny") || ($.decision = "unauthorized") }"#;
+    r#"{ ($.fields.decision = "deny") || ($.fields.decision = "unauthorized") }"#;
 
 /// The observability resources.
 #[derive(Clone, Debug)]

@@ -88,6 +88,14 @@ pub fn hcl_quote(s: &str) -> String {
     out
 }
 
+/// Whether an expression is a plain traversal (`a.b[0].c`), which needs no parentheses.
+fn is_traversal(hcl: &str) -> bool {
+    !hcl.is_empty()
+        && hcl
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']'))
+}
+
 /// A literal Rust value that has a Terraform JSON form.
 pub trait TfLiteral {
     /// The value as Terraform JSON, strings escaped.
@@ -194,6 +202,7 @@ impl<T> Tf<T> {
     {
         match self {
             Tf::Literal(v) => v.to_hcl(),
+            Tf::Expr(e) if is_traversal(e.as_hcl()) => e.as_hcl().to_string(),
             Tf::Expr(e) => format!("({})", e.as_hcl()),
             Tf::Template(parts) => {
                 let mut out = String::from("\"");
