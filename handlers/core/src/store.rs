@@ -235,6 +235,9 @@ impl EventStore {
         let mut matches: Vec<StoredEvent> = Vec::new();
         let mut considered: Option<Position> = None;
         let mut objects_read = 0;
+        // Objects past the cursor: only these count against the budget, so a page that
+        // re-reads the cursor's millisecond always makes progress.
+        let mut objects_new = 0;
         let mut exhausted = false;
         loop {
             let batch = lister.next_batch(self, batch_size).await?;
@@ -251,11 +254,15 @@ impl EventStore {
                 objects_read += 1;
                 let pos = event.position();
                 considered = considered.max(Some(pos));
-                if after.is_none_or(|a| pos > a) && filter.matches(&event) {
+                if after.is_some_and(|a| pos <= a) {
+                    continue;
+                }
+                objects_new += 1;
+                if filter.matches(&event) {
                     matches.push(event);
                 }
             }
-            if matches.len() > limit || objects_read >= self.scan_budget {
+            if matches.len() > limit || objects_new >= self.scan_budget {
                 break;
             }
         }
@@ -339,7 +346,8 @@ impl CandidateLister {
     ) -> Self {
         let mut prefixes = VecDeque::new();
         let mut day = layout::utc_day(start);
-        let last = layout::utc_day(end);
+        // `end` is exclusive: a range ending at midnight does not need that day.
+        let last = layout::utc_day(end - time::Duration::nanoseconds(1));
         while day <= last {
             prefixes.push_back((layout::day_prefix(day), ListKind::Day));
             match day.next_day() {

@@ -1,0 +1,283 @@
+//! `GET /events`: filters, which objects a query touches, tokens, bad queries.
+
+use callflow_s3store::Operation;
+use serde_json::Value;
+
+use crate::common::{Fixture, body_json, event};
+
+fn ids(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_call_query_touches_only_that_calls_objects() {
+    let f = Fixture::start().await;
+    let mut mine = Vec::new();
+    for (i, ts) in [
+        "2025-06-01T10:00:03Z",
+        "2025-06-01T10:00:01Z",
+        "2025-06-02T09:00:00Z",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let t = if i == 0 {
+            "call.answered"
+        } else {
+            "call.ringing"
+        };
+        mine.push(
+            f.post(event("CA-mine", t, ts)).await["eventId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    for i in 0..5 {
+        f.post(event(
+            "CA-other",
+            "call.ringing",
+            &format!("2025-06-01T10:00:0{i}Z"),
+        ))
+        .await;
+    }
+    let log = f.store.request_log();
+    log.clear();
+    let resp = f
+        .query(&[
+            ("from", "2025-06-01T00:00:00Z"),
+            ("to", "2025-06-03T00:00:00Z"),
+            ("callId", "CA-mine"),
+        ])
+        .await;
+    assert_eq!(resp.status_code, 200, "{:?}", resp.body);
+    let body = body_json(&resp);
+    assert_eq!(body["count"], 3);
+    assert_eq!(
+        ids(&body),
+        vec![mine[1].clone(), mine[0].clone(), mine[2].clone()],
+        "timestamp order"
+    );
+    assert!(body.get("nextToken").is_none());
+    for r in log.snapshot() {
+        let target = r.target.unwrap_or_default();
+        match r.operation {
+            Operation::ListObjectsV2 => assert_eq!(target, "metadata/indexes/by-call/CA-mine/"),
+            Operation::GetObject => assert!(
+                mine.iter().any(|id| target.contains(id.as_str())),
+                "{target}"
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        log.count(Operation::GetObject),
+        3,
+        "one GET per matching event"
+    );
+
+    // Other filters apply on top of the call.
+    let resp = f
+        .query(&[
+            ("from", "2025-06-01T00:00:00Z"),
+            ("to", "2025-06-03T00:00:00Z"),
+            ("callId", "CA-mine"),
+            ("eventType", "call.ringing"),
+        ])
+        .await;
+    assert_eq!(
+        ids(&body_json(&resp)),
+        vec![mine[1].clone(), mine[2].clone()]
+    );
+}
+
+#[tokio::test]
+async fn a_date_range_lists_only_its_days() {
+    let f = Fixture::start().await;
+    for day in ["01", "02", "03", "05"] {
+        f.post(event(
+            "CA-d",
+            "call.ended",
+            &format!("2025-06-{day}T12:00:00Z"),
+        ))
+        .await;
+    }
+    let log = f.store.request_log();
+    log.clear();
+    let resp = f
+        .query(&[
+            ("from", "2025-06-02T00:00:00Z"),
+            ("to", "2025-06-04T00:00:00Z"),
+        ])
+        .await;
+    let body = body_json(&resp);
+    assert_eq!(body["count"], 2);
+    let listed: Vec<String> = log
+        .snapshot()
+        .into_iter()
+        .filter(|r| r.operation == Operation::ListObjectsV2)
+        .filter_map(|r| r.target)
+        .collect();
+    assert_eq!(listed, vec!["events/2025/06/02/", "events/2025/06/03/"]);
+    assert_eq!(log.count(Operation::GetObject), 2);
+}
+
+#[tokio::test]
+async fn attribute_filters() {
+    let f = Fixture::start().await;
+    let mut a = event("CA-f", "call.initiated", "2025-06-01T10:00:00Z");
+    a["direction"] = "outbound".into();
+    a["to"] = "sip:bob@example.com".into();
+    let a = f.post(a).await["eventId"].clone();
+    let b = f
+        .post(event("CA-f", "call.initiated", "2025-06-01T10:00:01Z"))
+        .await["eventId"]
+        .clone();
+    let range = [
+        ("from", "2025-06-01T00:00:00Z"),
+        ("to", "2025-06-02T00:00:00Z"),
+    ];
+    let cases: [(&str, &str, &Value); 3] = [
+        ("direction", "outbound", &a),
+        ("toNumber", "sip:bob@example.com", &a),
+        ("toNumber", "+14155550199", &b),
+    ];
+    for (k, v, expected) in cases {
+        let body = body_json(&f.query(&[range[0], range[1], (k, v)]).await);
+        assert_eq!(
+            ids(&body),
+            vec![expected.as_str().unwrap_or_default().to_owned()],
+            "{k}={v}"
+        );
+    }
+    let body = body_json(
+        &f.query(&[
+            range[0],
+            range[1],
+            ("fromNumber", "+14155550100"),
+            ("eventType", "call.initiated"),
+        ])
+        .await,
+    );
+    assert_eq!(body["count"], 2);
+}
+
+#[tokio::test]
+async fn tampered_or_foreign_tokens_are_400_invalid_token() {
+    let f = Fixture::start().await;
+    for s in 0..3 {
+        f.post(event(
+            "CA-t",
+            "call.held",
+            &format!("2025-06-01T10:00:0{s}Z"),
+        ))
+        .await;
+    }
+    let range = [
+        ("from", "2025-06-01T00:00:00Z"),
+        ("to", "2025-06-02T00:00:00Z"),
+    ];
+    let first = body_json(&f.query(&[range[0], range[1], ("limit", "1")]).await);
+    let token = first["nextToken"]
+        .as_str()
+        .expect("a next token")
+        .to_owned();
+
+    let mut flipped = token.clone().into_bytes();
+    flipped[3] = if flipped[3] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).expect("ascii");
+    let forged = {
+        let other = callflow_core::TokenSigner::new(b"another-key-another-key-another-k".to_vec());
+        let fp = callflow_core::EventQuery::parse(range.iter().copied())
+            .expect("query")
+            .filter
+            .fingerprint();
+        other.encode(
+            callflow_core::Position {
+                timestamp: time::OffsetDateTime::UNIX_EPOCH,
+                event_id: callflow_core::EventId::parse(
+                    first["items"][0]["eventId"].as_str().unwrap_or_default(),
+                )
+                .expect("id"),
+            },
+            fp,
+        )
+    };
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![range[0], range[1], ("nextToken", &flipped)],
+            "tampered",
+        ),
+        (
+            vec![range[0], range[1], ("nextToken", &forged)],
+            "signed with another key",
+        ),
+        (
+            vec![range[0], range[1], ("nextToken", "garbage")],
+            "garbage",
+        ),
+        (
+            vec![
+                range[0],
+                range[1],
+                ("nextToken", &token),
+                ("callId", "CA-t"),
+            ],
+            "other filters",
+        ),
+        (
+            vec![
+                ("from", "2025-06-01T00:00:01Z"),
+                range[1],
+                ("nextToken", &token),
+            ],
+            "other range",
+        ),
+    ];
+    for (params, why) in cases {
+        let resp = f.query(&params).await;
+        assert_eq!(resp.status_code, 400, "{why}");
+        assert_eq!(body_json(&resp)["code"], "invalid_token", "{why}");
+    }
+    // The untouched token still works, and a different page size is allowed.
+    let resp = f
+        .query(&[range[0], range[1], ("limit", "5"), ("nextToken", &token)])
+        .await;
+    assert_eq!(resp.status_code, 200);
+    assert_eq!(body_json(&resp)["count"], 2);
+}
+
+#[tokio::test]
+async fn bad_queries_are_400_invalid_query() {
+    let f = Fixture::start().await;
+    for params in [
+        vec![],
+        vec![("from", "2025-06-01T00:00:00Z")],
+        vec![
+            ("from", "2025-06-01T00:00:00Z"),
+            ("to", "2025-08-01T00:00:00Z"),
+        ],
+        vec![
+            ("from", "2025-06-01T00:00:00Z"),
+            ("to", "2025-06-02T00:00:00Z"),
+            ("limit", "501"),
+        ],
+        vec![
+            ("from", "2025-06-01T00:00:00Z"),
+            ("to", "2025-06-02T00:00:00Z"),
+            ("direction", "sideways"),
+        ],
+    ] {
+        let log = f.store.request_log();
+        log.clear();
+        let resp = f.query(&params).await;
+        assert_eq!(resp.status_code, 400, "{params:?}");
+        assert_eq!(body_json(&resp)["code"], "invalid_query");
+        assert!(log.snapshot().is_empty(), "no S3 request for a bad query");
+    }
+}
