@@ -5,6 +5,7 @@
 
 mod cmd_dev;
 mod cmd_diff;
+mod cmd_plan;
 mod cmd_synth;
 mod cmd_token;
 mod project;
@@ -29,6 +30,11 @@ enum Command {
     ///
     /// Exit status with --exit-code: 0 same, 1 differs, 2 error.
     Diff(cmd_diff::DiffArgs),
+    /// Synthesize, run terraform init/plan/show on a stack, and summarize the plan.
+    ///
+    /// Exit status: 0 plan made (no blocked destructive change), 3 destructive changes to
+    /// stateful resources without --allow-destroy, 2 error.
+    Plan(cmd_plan::PlanArgs),
     /// Run the whole service locally: API Gateway stage, handlers, embedded S3 store, local auth.
     Dev(cmd_dev::DevArgs),
     /// Print a token for `callflow dev` (signed with the data directory's local key).
@@ -40,6 +46,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Synth(args) => cmd_synth::run(&args),
         Command::Diff(args) => cmd_diff::run(&args),
+        Command::Plan(args) => cmd_plan::run(&args),
         Command::Dev(args) => cmd_dev::run(&args),
         Command::Token(args) => cmd_token::run(&args),
     };
