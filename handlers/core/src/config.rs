@@ -50,8 +50,9 @@ pub struct Config {
     pub s3_endpoint: Option<String>,
     /// `S3_FORCE_PATH_STYLE`: `true`/`false` (default false), for S3-compatible stores.
     pub s3_force_path_style: bool,
-    /// `TOKEN_SIGNING_KEY`: at least 32 bytes, signs continuation tokens.
-    pub token_signer: TokenSigner,
+    /// `TOKEN_SIGNING_KEY`: at least 32 bytes, signs continuation tokens. Optional here
+    /// (the storer does not need it); the retriever calls [`Config::require_token_signer`].
+    pub token_signer: Option<TokenSigner>,
 }
 
 impl std::fmt::Debug for Config {
@@ -93,7 +94,6 @@ impl Config {
         let bucket = required("S3_BUCKET");
         let service_name = required("SERVICE_NAME");
         let log_level = required("LOG_LEVEL");
-        let signing_key = required("TOKEN_SIGNING_KEY");
         let bucket = bucket.and_then(|b| {
             BucketName::parse(&b)
                 .map_err(|m| problems.push(format!("S3_BUCKET: {m}")))
@@ -107,7 +107,7 @@ impl Config {
                 })
                 .ok()
         });
-        let signing_key = signing_key.and_then(|k| {
+        let signing_key = lookup("TOKEN_SIGNING_KEY").and_then(|k| {
             if k.len() >= MIN_SIGNING_KEY_LEN {
                 Some(k)
             } else {
@@ -136,21 +136,26 @@ impl Config {
                 false
             }
         };
-        match (bucket, service_name, log_level, signing_key) {
-            (Some(bucket), Some(service_name), Some(log_level), Some(key))
-                if problems.is_empty() =>
-            {
+        match (bucket, service_name, log_level) {
+            (Some(bucket), Some(service_name), Some(log_level)) if problems.is_empty() => {
                 Ok(Config {
                     bucket,
                     service_name,
                     log_level,
                     s3_endpoint,
                     s3_force_path_style,
-                    token_signer: TokenSigner::new(key.into_bytes()),
+                    token_signer: signing_key.map(|k| TokenSigner::new(k.into_bytes())),
                 })
             }
             _ => Err(ConfigError { problems }),
         }
+    }
+
+    /// The continuation-token signer, or the error to fail a cold start with.
+    pub fn require_token_signer(&self) -> Result<TokenSigner, ConfigError> {
+        self.token_signer.clone().ok_or_else(|| ConfigError {
+            problems: vec!["TOKEN_SIGNING_KEY: is required".to_owned()],
+        })
     }
 
     /// Builds the S3 client (default AWS credential chain and region) and the store.
@@ -198,6 +203,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.bucket.as_str(), "callflow-events");
         assert!(c.s3_force_path_style);
+        assert!(c.require_token_signer().is_ok());
         assert!(!format!("{c:?}").contains("kkkk"), "the key is not logged");
     }
 
@@ -223,5 +229,18 @@ mod tests {
             assert!(text.contains(var), "{var} missing from {text}");
         }
         assert_eq!(err.problems.len(), 6);
+    }
+
+    #[test]
+    fn the_signing_key_is_optional_until_required() {
+        let c = Config::from_lookup(lookup(&[
+            ("S3_BUCKET", "events"),
+            ("SERVICE_NAME", "callflow"),
+            ("LOG_LEVEL", "info"),
+        ]))
+        .unwrap();
+        assert!(!c.s3_force_path_style);
+        let err = c.require_token_signer().unwrap_err();
+        assert!(err.to_string().contains("TOKEN_SIGNING_KEY: is required"));
     }
 }

@@ -11,10 +11,13 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let config = Config::from_env().inspect_err(|e| eprintln!("{e}"))?;
+    let signer = config
+        .require_token_signer()
+        .inspect_err(|e| eprintln!("{e}"))?;
     callflow_core::telemetry::init_json_logging(&config.log_level)?;
     let retriever = Arc::new(EventRetriever::new(
         config.event_store().await,
-        config.token_signer.clone(),
+        signer,
         config.service_name.clone(),
     ));
     lambda_runtime::run(service_fn(
