@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
+use callflow_event_retriever::EventRetriever;
 use callflow_event_storer::EventStorer;
 
 /// A handler behind a route (`x-callflow-lambda`).
@@ -19,10 +20,9 @@ impl Integration for EventStorer {
     }
 }
 
-/// The `event-retriever` integration, once that crate provides its handler.
-pub fn retriever(
-    _events: callflow_core::EventStore,
-    _signer: callflow_core::TokenSigner,
-) -> Option<std::sync::Arc<dyn Integration>> {
-    None
+#[async_trait]
+impl Integration for EventRetriever {
+    async fn invoke(&self, event: ApiGatewayProxyRequest) -> ApiGatewayProxyResponse {
+        self.handle(event).await
+    }
 }

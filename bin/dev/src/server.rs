@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use callflow_core::TokenSigner;
+use callflow_event_retriever::EventRetriever;
 use callflow_event_storer::EventStorer;
 use callflow_openapi::LambdaName;
 use http_body_util::{BodyExt, Full, Limited};
@@ -120,16 +121,16 @@ impl DevServer {
         let events = storage.event_store();
         let storer: Arc<dyn Integration> =
             Arc::new(EventStorer::new(events.clone(), "callflow-dev"));
-        let retriever = crate::integration::retriever(events, signer);
-        let mut builder = Gateway::builder(Arc::new(identity.authorizer()?))
+        let retriever: Arc<dyn Integration> =
+            Arc::new(EventRetriever::new(events, signer, "callflow-dev"));
+        let gateway = Gateway::builder(Arc::new(identity.authorizer()?))
             .integration(LambdaName::EventStorer, storer)
+            .integration(LambdaName::EventRetriever, retriever)
             .authorizer_ttl(config.authorizer_ttl)
             .throttle(config.throttle)
-            .access_log(config.access_log);
-        if let Some(retriever) = retriever {
-            builder = builder.integration(LambdaName::EventRetriever, retriever);
-        }
-        let gateway = Arc::new(builder.build()?);
+            .access_log(config.access_log)
+            .build()?;
+        let gateway = Arc::new(gateway);
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| DevError::Bind {

@@ -1,0 +1,432 @@
+//! End to end: the real `callflow` binary runs `callflow dev` on a free port with a temp data
+//! directory; a real HTTP client stores, reads and queries events, checks the error answers,
+//! and restarts the server to see that nothing was lost.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_callflow");
+
+/// A running `callflow dev` child process.
+struct DevProcess {
+    child: Child,
+    stage_url: String,
+    stdout: Arc<Mutex<Vec<String>>>,
+}
+
+impl DevProcess {
+    fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["dev", "--port", "0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("callflow dev starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (url_tx, url_rx) = mpsc::channel();
+        let sink = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            let mut url_tx = Some(url_tx);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("callflow dev listening on ")
+                    && let Some(tx) = url_tx.take()
+                {
+                    let _ = tx.send(url.trim().to_owned());
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let stage_url = url_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("callflow dev prints the URL it listens on");
+        assert!(
+            stage_url.starts_with("http://127.0.0.1:") && stage_url.ends_with("/v1"),
+            "{stage_url}"
+        );
+        assert!(
+            !stage_url.contains(":0/"),
+            "the bound port is printed, not 0"
+        );
+        Self {
+            child,
+            stage_url,
+            stdout: lines,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.stage_url)
+    }
+
+    fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Ctrl-C, then waits for a clean exit.
+    fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "callflow dev exited with {status}");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("callflow dev did not stop within 10 s of SIGINT");
+    }
+}
+
+impl Drop for DevProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `callflow token` for the data dir: the token is the last line of stdout.
+fn token(data_dir: &Path, scopes: &[&str]) -> String {
+    let mut command = Command::new(BIN);
+    command.arg("token").arg("--data-dir").arg(data_dir);
+    for scope in scopes {
+        command.args(["--scope", scope]);
+    }
+    let output = command.output().expect("callflow token runs");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let token = stdout.lines().last().expect("a token line").to_owned();
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    token
+}
+
+/// A response as the client saw it.
+struct Reply {
+    status: u16,
+    headers: hyper::HeaderMap,
+    body: Value,
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", authority);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = sender
+        .send_request(request.body(Full::new(Bytes::from(body))).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+async fn post(dev: &DevProcess, auth: &str, body: &Value, extra: &[(&str, &str)]) -> Reply {
+    let mut headers = vec![
+        ("authorization", auth),
+        ("content-type", "application/json"),
+    ];
+    headers.extend_from_slice(extra);
+    send(
+        Method::POST,
+        &dev.url("/events"),
+        &headers,
+        serde_json::to_vec(body).unwrap(),
+    )
+    .await
+}
+
+async fn get(dev: &DevProcess, auth: &str, path: &str) -> Reply {
+    send(
+        Method::GET,
+        &dev.url(path),
+        &[("authorization", auth)],
+        Vec::new(),
+    )
+    .await
+}
+
+fn event(call_id: &str, sequence: u64, minute: u32) -> Value {
+    json!({
+        "callId": call_id,
+        "eventType": "call.ringing",
+        "timestamp": format!("2026-11-01T12:{minute:02}:00Z"),
+        "direction": "inbound",
+        "from": "+4930123456",
+        "to": "+4940654321",
+        "sequence": sequence,
+        "attributes": {"queue": "support"},
+        "payload": {"n": sequence}
+    })
+}
+
+fn assert_error(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.body["code"], code, "{}", reply.body);
+    assert!(reply.body["requestId"].is_string(), "{}", reply.body);
+}
+
+const RANGE: &str = "from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn store_get_query_errors_and_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let dev = DevProcess::start(data.path(), &["--authorizer-ttl", "300"]);
+    let rw = bearer(&token(data.path(), &["events:read", "events:write"]));
+    let read_only = bearer(&token(data.path(), &["events:read"]));
+
+    // Store 7 events of one call; the first answer is 201 with Location.
+    let mut ids = Vec::new();
+    for n in 0..7 {
+        let reply = post(&dev, &rw, &event("call-e2e", n, n as u32), &[]).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        let id = reply.body["eventId"].as_str().unwrap().to_owned();
+        assert_eq!(
+            reply.headers["location"].to_str().unwrap(),
+            format!("/events/{id}")
+        );
+        assert_eq!(reply.body["event"]["principal"], "local-developer");
+        ids.push(id);
+    }
+
+    // Idempotent retry: same callId + sequence → 200 with the same id; Idempotency-Key too.
+    let retry = post(&dev, &rw, &event("call-e2e", 3, 3), &[]).await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert_eq!(retry.body["eventId"], ids[3].as_str());
+    let keyed = json!({"callId": "call-keyed", "eventType": "call.ended", "timestamp": "2026-11-01T13:00:00Z"});
+    let first = post(&dev, &rw, &keyed, &[("idempotency-key", "k-1")]).await;
+    let again = post(&dev, &rw, &keyed, &[("idempotency-key", "k-1")]).await;
+    assert_eq!((first.status, again.status), (201, 200));
+    assert_eq!(first.body["eventId"], again.body["eventId"]);
+
+    // Get by id.
+    let got = get(&dev, &rw, &format!("/events/{}", ids[2])).await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert_eq!(got.body["eventId"], ids[2].as_str());
+    assert_eq!(got.body["payload"]["n"], 2);
+    assert_eq!(got.body["attributes"]["queue"], "support");
+
+    // Query with pagination: 3 + 3 + 1, in timestamp order, no duplicates.
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut path = format!("/events?{RANGE}&callId=call-e2e&limit=3");
+        if let Some(token) = &next {
+            path.push_str(&format!("&nextToken={token}"));
+        }
+        let page = get(&dev, &read_only, &path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        pages += 1;
+        let items = page.body["items"].as_array().unwrap();
+        assert_eq!(page.body["count"], items.len());
+        seen.extend(
+            items
+                .iter()
+                .map(|i| i["eventId"].as_str().unwrap().to_owned()),
+        );
+        match page.body["nextToken"].as_str() {
+            Some(token) => next = Some(token.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    assert_eq!(seen, ids, "every event once, in order, over {pages} pages");
+
+    // Errors: 401 without a token, 403 for a read-only token on POST, 404 for an unknown
+    // id, 413, 415, 422, 400.
+    let no_token = send(
+        Method::GET,
+        &dev.url(&format!("/events?{RANGE}")),
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_error(&no_token, 401, "unauthorized");
+    let bad_token = get(&dev, "Bearer nope", &format!("/events?{RANGE}")).await;
+    assert_error(&bad_token, 401, "unauthorized");
+    assert_error(
+        &post(&dev, &read_only, &event("c", 1, 1), &[]).await,
+        403,
+        "forbidden",
+    );
+    let unknown = "019a3f6e-2c80-7a3b-9c1d-0123456789ab";
+    assert_error(
+        &get(&dev, &rw, &format!("/events/{unknown}")).await,
+        404,
+        "not_found",
+    );
+    assert_error(
+        &get(&dev, &rw, "/events/not-an-id").await,
+        400,
+        "invalid_event_id",
+    );
+    assert_error(&get(&dev, &rw, "/no/such/route").await, 404, "not_found");
+    let big = json!({"callId": "c", "eventType": "call.ringing", "timestamp": "2026-11-01T12:00:00Z",
+        "payload": "x".repeat(70 * 1024)});
+    assert_error(&post(&dev, &rw, &big, &[]).await, 413, "payload_too_large");
+    let text = send(
+        Method::POST,
+        &dev.url("/events"),
+        &[("authorization", &rw), ("content-type", "text/plain")],
+        b"hello".to_vec(),
+    )
+    .await;
+    assert_error(&text, 415, "unsupported_media_type");
+    let invalid =
+        json!({"callId": "", "eventType": "call.bogus", "timestamp": "yesterday", "extra": 1});
+    let rejected = post(&dev, &rw, &invalid, &[]).await;
+    assert_error(&rejected, 422, "validation_failed");
+    let paths: Vec<&str> = rejected.body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["path"].as_str().unwrap())
+        .collect();
+    for path in ["$.callId", "$.eventType", "$.timestamp"] {
+        assert!(paths.contains(&path), "{path} in {paths:?}");
+    }
+    let malformed = send(
+        Method::POST,
+        &dev.url("/events"),
+        &[("authorization", &rw), ("content-type", "application/json")],
+        b"{not json".to_vec(),
+    )
+    .await;
+    assert_error(&malformed, 400, "malformed_json");
+    assert_error(
+        &get(&dev, &rw, "/events?from=2026-11-01T00:00:00Z").await,
+        400,
+        "invalid_query",
+    );
+
+    // The access log went to stdout, one JSON line per request.
+    let log_lines: Vec<Value> = dev
+        .stdout()
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("requestId").is_some())
+        .collect();
+    assert!(
+        log_lines
+            .iter()
+            .any(|l| l["status"] == "201" && l["principalId"] == "local-developer")
+    );
+    assert!(log_lines.iter().any(|l| l["status"] == "401"));
+
+    // Ctrl-C, restart on the same data dir: every event is still there, the same token works.
+    dev.stop();
+    let dev = DevProcess::start(data.path(), &[]);
+    for id in &ids {
+        let got = get(&dev, &rw, &format!("/events/{id}")).await;
+        assert_eq!(got.status, 200, "{id} after restart: {}", got.body);
+    }
+    let all = get(&dev, &rw, &format!("/events?{RANGE}&limit=500")).await;
+    assert_eq!(all.body["count"], 8, "{}", all.body);
+    let replay = post(&dev, &rw, &event("call-e2e", 0, 0), &[]).await;
+    assert_eq!(replay.status, 200, "idempotency survives the restart");
+    dev.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttling_and_the_jwks_endpoint() {
+    let data = tempfile::tempdir().unwrap();
+    let dev = DevProcess::start(
+        data.path(),
+        &[
+            "--throttle-burst",
+            "2",
+            "--throttle-rate",
+            "0.001",
+            "--no-access-log",
+        ],
+    );
+    let rw = bearer(&token(data.path(), &["events:read", "events:write"]));
+    let path = format!("/events?{RANGE}");
+    assert_eq!(get(&dev, &rw, &path).await.status, 200);
+    assert_eq!(get(&dev, &rw, &path).await.status, 200);
+    let throttled = get(&dev, &rw, &path).await;
+    assert_error(&throttled, 429, "throttled");
+    assert!(throttled.headers.contains_key("retry-after"));
+
+    let base = dev.stage_url.trim_end_matches("/v1").to_owned();
+    let jwks = send(
+        Method::GET,
+        &format!("{base}/.well-known/jwks.json"),
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(jwks.status, 200);
+    assert_eq!(jwks.body["keys"][0]["alg"], "ES256");
+    assert!(
+        dev.stdout()
+            .iter()
+            .all(|l| !l.starts_with("{\"requestId\"")),
+        "--no-access-log"
+    );
+    dev.stop();
+}
+
+#[test]
+fn the_banner_prints_a_working_token_and_curl_lines() {
+    let data = tempfile::tempdir().unwrap();
+    let dev = DevProcess::start(data.path(), &[]);
+    std::thread::sleep(Duration::from_millis(200));
+    let out = dev.stdout();
+    let token_line = out
+        .iter()
+        .find(|l| l.starts_with("export TOKEN="))
+        .expect("a token line");
+    let curls: Vec<&String> = out.iter().filter(|l| l.starts_with("curl ")).collect();
+    assert_eq!(curls.len(), 2, "{out:?}");
+    assert!(curls[0].contains(&format!("{}/events", dev.stage_url)));
+    assert!(curls[1].contains("from="));
+    let token = token_line.trim_start_matches("export TOKEN=").to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let reply = runtime.block_on(post(
+        &dev,
+        &bearer(&token),
+        &json!({"callId": "call-1", "eventType": "call.initiated", "timestamp": "2026-11-01T12:00:00Z"}),
+        &[],
+    ));
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    dev.stop();
+}
