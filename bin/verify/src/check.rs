@@ -49,7 +49,11 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 
 impl CheckResult {
     /// A passing check.
-    pub fn pass(check: impl Into<String>, expected: impl fmt::Display, actual: impl fmt::Display) -> Self {
+    pub fn pass(
+        check: impl Into<String>,
+        expected: impl fmt::Display,
+        actual: impl fmt::Display,
+    ) -> Self {
         Self {
             check: check.into(),
             expected: expected.to_string(),
@@ -90,7 +94,12 @@ impl CheckResult {
     }
 
     /// Passes when `actual == expected` (compared by their display text).
-    pub fn equal(check: impl Into<String>, expected: impl fmt::Display, actual: impl fmt::Display, fix: impl Into<String>) -> Self {
+    pub fn equal(
+        check: impl Into<String>,
+        expected: impl fmt::Display,
+        actual: impl fmt::Display,
+        fix: impl Into<String>,
+    ) -> Self {
         let (e, a) = (expected.to_string(), actual.to_string());
         let ok = e == a;
         Self::compare(check, e, a, ok, fix)

@@ -16,7 +16,9 @@ use crate::synth_doc::{Declared, ResourceRef, SynthDoc, block, blocks, boolean, 
 #[derive(Debug, thiserror::Error)]
 pub enum ExpectedError {
     /// A resource lacks a literal value verify needs to find it in the account.
-    #[error("{address}: `{attr}` must be a literal for verify to find the resource (found {found})")]
+    #[error(
+        "{address}: `{attr}` must be a literal for verify to find the resource (found {found})"
+    )]
     NotLiteral {
         /// Resource address, e.g. `aws_s3_bucket.events`.
         address: String,
@@ -354,7 +356,9 @@ impl fmt::Display for ExpectedAlarm {
             s(&self.namespace),
             s(&self.metric_name),
             s(&self.comparison_operator),
-            self.threshold.map(|t| t.to_string()).unwrap_or_else(|| "?".into())
+            self.threshold
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "?".into())
         )
     }
 }
@@ -386,7 +390,13 @@ impl ExpectedStack {
         }
         for (name, alarm) in synth.resources("aws_cloudwatch_metric_alarm") {
             stack.alarms.push(ExpectedAlarm {
-                name: required(&synth, "aws_cloudwatch_metric_alarm", name, alarm, "alarm_name")?,
+                name: required(
+                    &synth,
+                    "aws_cloudwatch_metric_alarm",
+                    name,
+                    alarm,
+                    "alarm_name",
+                )?,
                 namespace: known(&synth, alarm.get("namespace")),
                 metric_name: known(&synth, alarm.get("metric_name")),
                 comparison_operator: known(&synth, alarm.get("comparison_operator")),
@@ -562,7 +572,11 @@ fn read_function(
     let architectures = function
         .get("architectures")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_else(|| vec!["x86_64".to_owned()]);
     let env_var_names = block(function.get("environment"))
         .and_then(|e| e.get("variables"))
@@ -570,7 +584,13 @@ fn read_function(
         .map(|vars| vars.keys().cloned().collect())
         .unwrap_or_default();
     Ok(ExpectedFunction {
-        name: required(synth, "aws_lambda_function", name, function, "function_name")?,
+        name: required(
+            synth,
+            "aws_lambda_function",
+            name,
+            function,
+            "function_name",
+        )?,
         runtime: known(synth, function.get("runtime")),
         architectures,
         memory_mb: int(function.get("memory_size")).unwrap_or(128),
@@ -637,12 +657,14 @@ fn read_rest_api(
         });
     }
     let authorizers = match api.get("body") {
-        Some(Value::String(body)) => read_authorizers(&serde_json::from_str(body).map_err(
-            |e| ExpectedError::BadApiBody {
-                address: format!("aws_api_gateway_rest_api.{name}"),
-                message: e.to_string(),
-            },
-        )?),
+        Some(Value::String(body)) => {
+            read_authorizers(&serde_json::from_str(body).map_err(|e| {
+                ExpectedError::BadApiBody {
+                    address: format!("aws_api_gateway_rest_api.{name}"),
+                    message: e.to_string(),
+                }
+            })?)
+        }
         Some(body @ Value::Object(_)) => read_authorizers(body),
         _ => Vec::new(),
     };
@@ -699,7 +721,13 @@ fn read_domain(
     name: &str,
     domain: &Value,
 ) -> Result<ExpectedDomain, ExpectedError> {
-    let domain_name = required(synth, "aws_api_gateway_domain_name", name, domain, "domain_name")?;
+    let domain_name = required(
+        synth,
+        "aws_api_gateway_domain_name",
+        name,
+        domain,
+        "domain_name",
+    )?;
     let mapping = synth
         .resources("aws_api_gateway_base_path_mapping")
         .into_iter()

@@ -2,7 +2,7 @@
 //!
 //! Expected values come from the synthesized stack (`cdktf.out`), never from a second list:
 //! [`ExpectedStack::from_synth`] reads them, [`infra_probes`] checks each resource through the
-//! AWS SDKs, [`api::api_probe`] exercises the deployed API, [`run_probes`] runs everything
+//! AWS SDKs, [`api::api_probes`] exercises the deployed API, [`run_probes`] runs everything
 //! concurrently and [`Report`] renders the table, JSON or JUnit XML.
 
 #![deny(missing_docs)]
@@ -15,6 +15,8 @@ mod infra;
 pub mod probe;
 pub mod report;
 pub mod synth_doc;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use aws::{AwsClients, AwsTarget};
 pub use check::{CheckResult, Verdict};

@@ -35,7 +35,13 @@ impl Probe {
                 let rows = checks.await;
                 let elapsed = started.elapsed();
                 rows.into_iter()
-                    .map(|r| if r.duration.is_zero() { r.took(elapsed) } else { r })
+                    .map(|r| {
+                        if r.duration.is_zero() {
+                            r.took(elapsed)
+                        } else {
+                            r
+                        }
+                    })
                     .collect()
             }),
         }
@@ -61,7 +67,10 @@ pub struct Progress<'a> {
 }
 
 /// Runs every probe concurrently, reporting each as it finishes; rows come back in probe order.
-pub async fn run_probes(probes: Vec<Probe>, mut on_done: impl FnMut(Progress<'_>)) -> Vec<CheckResult> {
+pub async fn run_probes(
+    probes: Vec<Probe>,
+    mut on_done: impl FnMut(Progress<'_>),
+) -> Vec<CheckResult> {
     let total = probes.len();
     let mut labels = Vec::with_capacity(total);
     let mut running = FuturesUnordered::new();

@@ -59,7 +59,15 @@ impl Report {
         let rows: Vec<[String; 5]> = self
             .checks
             .iter()
-            .map(|c| [cut(&c.check), cut(&c.expected), cut(&c.actual), c.verdict.to_string(), duration(c.duration)])
+            .map(|c| {
+                [
+                    cut(&c.check),
+                    cut(&c.expected),
+                    cut(&c.actual),
+                    c.verdict.to_string(),
+                    duration(c.duration),
+                ]
+            })
             .collect();
         let mut widths = header.map(|h| h.chars().count());
         for row in &rows {
@@ -85,12 +93,26 @@ impl Report {
         };
         line(&mut out, header, None);
         for (row, check) in rows.iter().zip(&self.checks) {
-            line(&mut out, [&row[0], &row[1], &row[2], &row[3], &row[4]], Some(check.verdict));
+            line(
+                &mut out,
+                [&row[0], &row[1], &row[2], &row[3], &row[4]],
+                Some(check.verdict),
+            );
         }
         let failed: Vec<&CheckResult> = self.failures().collect();
-        let _ = writeln!(out, "\n{} checks, {} passed, {} failed", self.checks.len(), self.checks.len() - failed.len(), failed.len());
+        let _ = writeln!(
+            out,
+            "\n{} checks, {} passed, {} failed",
+            self.checks.len(),
+            self.checks.len() - failed.len(),
+            failed.len()
+        );
         for f in failed {
-            let _ = writeln!(out, "\nFAIL {}\n  expected: {}\n  actual:   {}", f.check, f.expected, f.actual);
+            let _ = writeln!(
+                out,
+                "\nFAIL {}\n  expected: {}\n  actual:   {}",
+                f.check, f.expected, f.actual
+            );
             if let Some(fix) = &f.fix {
                 let _ = writeln!(out, "  fix:      {fix}");
             }
@@ -100,7 +122,12 @@ impl Report {
 
     /// JUnit XML: one test suite, one test case per check, failures with expected/actual/fix.
     pub fn render_junit(&self, suite: &str) -> String {
-        let total: Duration = self.checks.iter().map(|c| c.duration).max().unwrap_or_default();
+        let total: Duration = self
+            .checks
+            .iter()
+            .map(|c| c.duration)
+            .max()
+            .unwrap_or_default();
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             out,
@@ -111,7 +138,10 @@ impl Report {
             total.as_secs_f64()
         );
         for c in &self.checks {
-            let (classname, name) = c.check.split_once(": ").unwrap_or((suite, c.check.as_str()));
+            let (classname, name) = c
+                .check
+                .split_once(": ")
+                .unwrap_or((suite, c.check.as_str()));
             let _ = write!(
                 out,
                 "  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
@@ -129,7 +159,12 @@ impl Report {
                     c.actual,
                     c.fix.as_deref().unwrap_or("-")
                 );
-                let _ = writeln!(out, ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>", xml(&message), xml(&body));
+                let _ = writeln!(
+                    out,
+                    ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>",
+                    xml(&message),
+                    xml(&body)
+                );
             }
         }
         out.push_str("</testsuite></testsuites>\n");
@@ -169,8 +204,15 @@ mod tests {
 
     fn report() -> Report {
         Report::new(vec![
-            CheckResult::pass("s3 b: versioning", "Enabled", "Enabled").took(Duration::from_millis(12)),
-            CheckResult::fail("lambda f: memory (MB)", 256, 512, "apply <stack> & \"re-run\"").took(Duration::from_millis(3)),
+            CheckResult::pass("s3 b: versioning", "Enabled", "Enabled")
+                .took(Duration::from_millis(12)),
+            CheckResult::fail(
+                "lambda f: memory (MB)",
+                256,
+                512,
+                "apply <stack> & \"re-run\"",
+            )
+            .took(Duration::from_millis(3)),
         ])
     }
 

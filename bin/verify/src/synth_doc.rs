@@ -161,8 +161,14 @@ mod tests {
         }});
         let synth = SynthDoc::new(&doc);
         let s = |t: &str| synth.string(Some(&json!(t)));
-        assert_eq!(s("${aws_s3_bucket.events.bucket}"), Some(Declared::Known("b-1".into())));
-        assert_eq!(s("${aws_s3_bucket.events.id}"), Some(Declared::Known("b-1".into())));
+        assert_eq!(
+            s("${aws_s3_bucket.events.bucket}"),
+            Some(Declared::Known("b-1".into()))
+        );
+        assert_eq!(
+            s("${aws_s3_bucket.events.id}"),
+            Some(Declared::Known("b-1".into()))
+        );
         assert_eq!(
             s("${aws_kms_key.k.arn}"),
             Some(Declared::Unresolved("${aws_kms_key.k.arn}".into()))

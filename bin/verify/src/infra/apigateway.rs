@@ -6,11 +6,17 @@ use aws_sdk_apigateway::types::MethodSetting;
 use super::reapply;
 use crate::aws::{AwsClients, sdk_error};
 use crate::check::CheckResult;
-use crate::expected::{ExpectedDomain, ExpectedMethodSettings, ExpectedRestApi, ExpectedStage, LogDestination};
+use crate::expected::{
+    ExpectedDomain, ExpectedMethodSettings, ExpectedRestApi, ExpectedStage, LogDestination,
+};
 use crate::probe::Probe;
 
 /// Finds a REST API id by name (paging through `GetRestApis`).
-pub(crate) async fn find_rest_api(apigateway: &aws_sdk_apigateway::Client, name: &str) -> Result<Option<String>, String> {
+/// (Also used by the test support.)
+pub async fn find_rest_api(
+    apigateway: &aws_sdk_apigateway::Client,
+    name: &str,
+) -> Result<Option<String>, String> {
     let mut position: Option<String> = None;
     loop {
         let page = apigateway
@@ -39,12 +45,29 @@ pub(super) fn rest_api_probe(clients: &AwsClients, api: &ExpectedRestApi) -> Pro
         let id = match find_rest_api(&apigateway, name).await {
             Ok(Some(id)) => id,
             Ok(None) => {
-                return vec![CheckResult::fail(check, "a REST API with this name", "(none)",
-                    format!("REST API {name} does not exist in this account/region: apply the stack, or check --region/--profile"))];
+                return vec![CheckResult::fail(
+                    check,
+                    "a REST API with this name",
+                    "(none)",
+                    format!(
+                        "REST API {name} does not exist in this account/region: apply the stack, or check --region/--profile"
+                    ),
+                )];
             }
-            Err(e) => return vec![CheckResult::fail(check, "a REST API with this name", e, "check credentials and --region")],
+            Err(e) => {
+                return vec![CheckResult::fail(
+                    check,
+                    "a REST API with this name",
+                    e,
+                    "check credentials and --region",
+                )];
+            }
         };
-        let mut rows = vec![CheckResult::pass(check, "a REST API with this name", format!("id {id}"))];
+        let mut rows = vec![CheckResult::pass(
+            check,
+            "a REST API with this name",
+            format!("id {id}"),
+        )];
         for stage in &expected.stages {
             rows.extend(stage_checks(&apigateway, name, &id, stage).await);
         }
@@ -55,26 +78,50 @@ pub(super) fn rest_api_probe(clients: &AwsClients, api: &ExpectedRestApi) -> Pro
     })
 }
 
-async fn stage_checks(apigateway: &aws_sdk_apigateway::Client, api: &str, id: &str, expected: &ExpectedStage) -> Vec<CheckResult> {
+async fn stage_checks(
+    apigateway: &aws_sdk_apigateway::Client,
+    api: &str,
+    id: &str,
+    expected: &ExpectedStage,
+) -> Vec<CheckResult> {
     let stage_name = &expected.name;
     let row = |what: &str| format!("apigateway {api} stage {stage_name}: {what}");
     let fix = |what: &str| reapply(&format!("{what} of stage {stage_name} of REST API {api}"));
-    let stage = match apigateway.get_stage().rest_api_id(id).stage_name(stage_name).send().await {
+    let stage = match apigateway
+        .get_stage()
+        .rest_api_id(id)
+        .stage_name(stage_name)
+        .send()
+        .await
+    {
         Ok(stage) => stage,
         Err(e) => {
-            return vec![CheckResult::fail(row("exists"), "stage exists", sdk_error(&e),
-                format!("stage {stage_name} of REST API {api} is missing: apply the stack (aws_api_gateway_stage + deployment)"))];
+            return vec![CheckResult::fail(
+                row("exists"),
+                "stage exists",
+                sdk_error(&e),
+                format!(
+                    "stage {stage_name} of REST API {api} is missing: apply the stack (aws_api_gateway_stage + deployment)"
+                ),
+            )];
         }
     };
     let mut rows = vec![CheckResult::pass(row("exists"), "stage exists", "exists")];
-    rows.push(CheckResult::equal(row("X-Ray tracing"), expected.xray_tracing, stage.tracing_enabled(), fix("xray_tracing_enabled")));
+    rows.push(CheckResult::equal(
+        row("X-Ray tracing"),
+        expected.xray_tracing,
+        stage.tracing_enabled(),
+        fix("xray_tracing_enabled"),
+    ));
     if let Some(access_log) = &expected.access_log {
         let live = stage.access_log_settings();
         let destination = live.and_then(|l| l.destination_arn());
         let ok = match (&access_log.destination, destination) {
             (_, None) => false,
             (LogDestination::Arn(arn), Some(live)) => arn == live,
-            (LogDestination::LogGroup(group), Some(live)) => live.trim_end_matches(":*").ends_with(&format!(":log-group:{group}")),
+            (LogDestination::LogGroup(group), Some(live)) => live
+                .trim_end_matches(":*")
+                .ends_with(&format!(":log-group:{group}")),
             (LogDestination::Unresolved(_), Some(_)) => true,
         };
         rows.push(CheckResult::compare(
@@ -89,59 +136,127 @@ async fn stage_checks(apigateway: &aws_sdk_apigateway::Client, api: &str, id: &s
             rows.push(CheckResult::compare(
                 row("access log format"),
                 "the synthesized format",
-                if live_format == format { "the synthesized format".to_owned() } else { live_format.to_owned() },
+                if live_format == format {
+                    "the synthesized format".to_owned()
+                } else {
+                    live_format.to_owned()
+                },
                 live_format == format,
                 fix("access_log_settings.format"),
             ));
         }
     }
     for settings in &expected.method_settings {
-        let live = stage.method_settings().and_then(|m| m.get(&settings.method_path));
-        rows.extend(method_settings_checks(&row(&format!("method settings {}", settings.method_path)), settings, live, &fix("aws_api_gateway_method_settings")));
+        let live = stage
+            .method_settings()
+            .and_then(|m| m.get(&settings.method_path));
+        rows.extend(method_settings_checks(
+            &row(&format!("method settings {}", settings.method_path)),
+            settings,
+            live,
+            &fix("aws_api_gateway_method_settings"),
+        ));
     }
     rows
 }
 
-fn method_settings_checks(row: &str, expected: &ExpectedMethodSettings, live: Option<&MethodSetting>, fix: &str) -> Vec<CheckResult> {
+fn method_settings_checks(
+    row: &str,
+    expected: &ExpectedMethodSettings,
+    live: Option<&MethodSetting>,
+    fix: &str,
+) -> Vec<CheckResult> {
     let Some(live) = live else {
-        return vec![CheckResult::fail(row, "method settings present", "(no method settings)", fix)];
+        return vec![CheckResult::fail(
+            row,
+            "method settings present",
+            "(no method settings)",
+            fix,
+        )];
     };
     let mut rows = Vec::new();
     let check = |what: &str| format!("{row} {what}");
     if expected.throttling_burst_limit.is_some() || expected.throttling_rate_limit.is_some() {
         let want = format!(
             "burst {} rate {}",
-            expected.throttling_burst_limit.map_or("-".into(), |b| b.to_string()),
-            expected.throttling_rate_limit.map_or("-".into(), |r| r.to_string())
+            expected
+                .throttling_burst_limit
+                .map_or("-".into(), |b| b.to_string()),
+            expected
+                .throttling_rate_limit
+                .map_or("-".into(), |r| r.to_string())
         );
         let got = format!(
             "burst {} rate {}",
-            if expected.throttling_burst_limit.is_some() { live.throttling_burst_limit().to_string() } else { "-".into() },
-            if expected.throttling_rate_limit.is_some() { live.throttling_rate_limit().to_string() } else { "-".into() },
+            if expected.throttling_burst_limit.is_some() {
+                live.throttling_burst_limit().to_string()
+            } else {
+                "-".into()
+            },
+            if expected.throttling_rate_limit.is_some() {
+                live.throttling_rate_limit().to_string()
+            } else {
+                "-".into()
+            },
         );
         rows.push(CheckResult::equal(check("throttling"), want, got, fix));
     }
     if let Some(level) = &expected.logging_level {
-        rows.push(CheckResult::equal(check("logging level"), level, live.logging_level().unwrap_or("OFF"), fix));
+        rows.push(CheckResult::equal(
+            check("logging level"),
+            level,
+            live.logging_level().unwrap_or("OFF"),
+            fix,
+        ));
     }
     if let Some(metrics) = expected.metrics_enabled {
-        rows.push(CheckResult::equal(check("metrics"), metrics, live.metrics_enabled(), fix));
+        rows.push(CheckResult::equal(
+            check("metrics"),
+            metrics,
+            live.metrics_enabled(),
+            fix,
+        ));
     }
     if let Some(trace) = expected.data_trace_enabled {
-        rows.push(CheckResult::equal(check("data trace"), trace, live.data_trace_enabled(), fix));
+        rows.push(CheckResult::equal(
+            check("data trace"),
+            trace,
+            live.data_trace_enabled(),
+            fix,
+        ));
     }
     if let Some(caching) = expected.caching_enabled {
-        rows.push(CheckResult::equal(check("caching"), caching, live.caching_enabled(), fix));
+        rows.push(CheckResult::equal(
+            check("caching"),
+            caching,
+            live.caching_enabled(),
+            fix,
+        ));
     }
     rows
 }
 
-async fn authorizer_checks(apigateway: &aws_sdk_apigateway::Client, expected: &ExpectedRestApi, id: &str) -> Vec<CheckResult> {
+async fn authorizer_checks(
+    apigateway: &aws_sdk_apigateway::Client,
+    expected: &ExpectedRestApi,
+    id: &str,
+) -> Vec<CheckResult> {
     let api = &expected.name;
-    let live = match apigateway.get_authorizers().rest_api_id(id).limit(500).send().await {
+    let live = match apigateway
+        .get_authorizers()
+        .rest_api_id(id)
+        .limit(500)
+        .send()
+        .await
+    {
         Ok(out) => out.items().to_vec(),
         Err(e) => {
-            return vec![CheckResult::fail(format!("apigateway {api}: authorizers"), "readable", sdk_error(&e), "check credentials (apigateway:GET)")];
+            return vec![CheckResult::fail(
+                format!("apigateway {api}: authorizers"),
+                "readable",
+                sdk_error(&e),
+                "check credentials (apigateway:GET)",
+            )];
         }
     };
     expected
@@ -155,15 +270,24 @@ async fn authorizer_checks(apigateway: &aws_sdk_apigateway::Client, expected: &E
                 want.ttl_seconds,
                 want.identity_source.as_deref().unwrap_or("-")
             );
-            let fix = reapply(&format!("authorizer {} (securitySchemes in the REST API body)", want.name));
+            let fix = reapply(&format!(
+                "authorizer {} (securitySchemes in the REST API body)",
+                want.name
+            ));
             match live.iter().find(|a| a.name() == Some(want.name.as_str())) {
-                None => CheckResult::fail(check, expected_text, "(no authorizer with this name)", fix),
+                None => {
+                    CheckResult::fail(check, expected_text, "(no authorizer with this name)", fix)
+                }
                 Some(found) => {
                     let actual = format!(
                         "{} ttl {}s identity {}",
                         found.r#type().map_or("?", |t| t.as_str()),
                         found.authorizer_result_ttl_in_seconds().unwrap_or(300),
-                        if want.identity_source.is_some() { found.identity_source().unwrap_or("(none)") } else { "-" }
+                        if want.identity_source.is_some() {
+                            found.identity_source().unwrap_or("(none)")
+                        } else {
+                            "-"
+                        }
                     );
                     CheckResult::equal(check, expected_text, actual, fix)
                 }
@@ -179,32 +303,65 @@ pub(super) fn domain_probe(clients: &AwsClients, domain: &ExpectedDomain) -> Pro
         let name = &expected.name;
         let check = format!("apigateway domain {name}: exists");
         if let Err(e) = apigateway.get_domain_name().domain_name(name).send().await {
-            return vec![CheckResult::fail(check, "custom domain exists", sdk_error(&e),
-                format!("custom domain {name} is missing: apply the stack (aws_api_gateway_domain_name; needs the ACM certificate validated)"))];
+            return vec![CheckResult::fail(
+                check,
+                "custom domain exists",
+                sdk_error(&e),
+                format!(
+                    "custom domain {name} is missing: apply the stack (aws_api_gateway_domain_name; needs the ACM certificate validated)"
+                ),
+            )];
         }
         let mut rows = vec![CheckResult::pass(check, "custom domain exists", "exists")];
         if let Some((api, stage)) = &expected.mapping {
             let check = format!("apigateway domain {name}: base path mapping");
             let expected_text = format!("{api} stage {stage}");
-            let fix = reapply(&format!("base path mapping of {name} (aws_api_gateway_base_path_mapping)"));
+            let fix = reapply(&format!(
+                "base path mapping of {name} (aws_api_gateway_base_path_mapping)"
+            ));
             let api_id = find_rest_api(&apigateway, api).await.ok().flatten();
-            rows.push(match apigateway.get_base_path_mappings().domain_name(name).send().await {
-                Ok(out) => {
-                    let found = out.items().iter().find(|m| m.rest_api_id() == api_id.as_deref() && m.stage() == Some(stage.as_str()));
-                    let actual = out
-                        .items()
-                        .iter()
-                        .map(|m| format!("{} stage {}", m.rest_api_id().unwrap_or("?"), m.stage().unwrap_or("?")))
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    if found.is_some() {
-                        CheckResult::pass(check, expected_text.clone(), expected_text)
-                    } else {
-                        CheckResult::fail(check, expected_text, if actual.is_empty() { "(no mappings)".into() } else { actual }, fix)
+            rows.push(
+                match apigateway
+                    .get_base_path_mappings()
+                    .domain_name(name)
+                    .send()
+                    .await
+                {
+                    Ok(out) => {
+                        let found = out.items().iter().find(|m| {
+                            m.rest_api_id() == api_id.as_deref()
+                                && m.stage() == Some(stage.as_str())
+                        });
+                        let actual = out
+                            .items()
+                            .iter()
+                            .map(|m| {
+                                format!(
+                                    "{} stage {}",
+                                    m.rest_api_id().unwrap_or("?"),
+                                    m.stage().unwrap_or("?")
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        if found.is_some() {
+                            CheckResult::pass(check, expected_text.clone(), expected_text)
+                        } else {
+                            CheckResult::fail(
+                                check,
+                                expected_text,
+                                if actual.is_empty() {
+                                    "(no mappings)".into()
+                                } else {
+                                    actual
+                                },
+                                fix,
+                            )
+                        }
                     }
-                }
-                Err(e) => CheckResult::fail(check, expected_text, sdk_error(&e), fix),
-            });
+                    Err(e) => CheckResult::fail(check, expected_text, sdk_error(&e), fix),
+                },
+            );
         }
         rows
     })

@@ -6,6 +6,8 @@ mod lambda;
 mod route53;
 mod s3;
 
+pub use apigateway::find_rest_api as find_rest_api_id;
+
 use crate::aws::AwsClients;
 use crate::expected::ExpectedStack;
 use crate::probe::Probe;

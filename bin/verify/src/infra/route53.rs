@@ -16,21 +16,40 @@ pub(super) fn alias_probe(clients: &AwsClients, record: &ExpectedAliasRecord) ->
     let (route53, apigateway) = (clients.route53.clone(), clients.apigateway.clone());
     let expected = record.clone();
     Probe::new(format!("route53 {}", record.name), async move {
-        let check = format!("route53 {} {} (zone {}): alias", expected.name, expected.record_type, expected.zone_id);
-        let fix = reapply(&format!("alias record {} in zone {} (aws_route53_record)", expected.name, expected.zone_id));
-        let (target_ok, target_text): (Box<dyn Fn(&str) -> bool + Send>, String) = match &expected.target {
+        let check = format!(
+            "route53 {} {} (zone {}): alias",
+            expected.name, expected.record_type, expected.zone_id
+        );
+        let fix = reapply(&format!(
+            "alias record {} in zone {} (aws_route53_record)",
+            expected.name, expected.zone_id
+        ));
+        let (target_ok, target_text): (Box<dyn Fn(&str) -> bool + Send>, String) = match &expected
+            .target
+        {
             AliasTarget::DnsName(name) => {
                 let want = dns(name);
                 (Box::new(move |live| dns(live) == want), name.clone())
             }
             AliasTarget::Unresolved(e) => (Box::new(|_| true), format!("any target (synth: {e})")),
-            AliasTarget::ApiGatewayDomain(domain) => match apigateway.get_domain_name().domain_name(domain).send().await {
+            AliasTarget::ApiGatewayDomain(domain) => match apigateway
+                .get_domain_name()
+                .domain_name(domain)
+                .send()
+                .await
+            {
                 Ok(out) => {
                     let want = dns(out.regional_domain_name().unwrap_or_default());
                     let text = format!("{want} (regional domain of {domain})");
                     (Box::new(move |live| dns(live) == want), text)
                 }
-                Err(e) => (Box::new(|_| false), format!("regional domain of {domain}, which cannot be read: {}", sdk_error(&e))),
+                Err(e) => (
+                    Box::new(|_| false),
+                    format!(
+                        "regional domain of {domain}, which cannot be read: {}",
+                        sdk_error(&e)
+                    ),
+                ),
             },
         };
         let listed = route53
@@ -43,15 +62,33 @@ pub(super) fn alias_probe(clients: &AwsClients, record: &ExpectedAliasRecord) ->
             .await;
         let sets = match listed {
             Ok(out) => out.resource_record_sets().to_vec(),
-            Err(e) => return vec![CheckResult::fail(check, target_text, sdk_error(&e), format!("zone {} is not readable: check the zone id in the stack config and the credentials", expected.zone_id))],
+            Err(e) => {
+                return vec![CheckResult::fail(
+                    check,
+                    target_text,
+                    sdk_error(&e),
+                    format!(
+                        "zone {} is not readable: check the zone id in the stack config and the credentials",
+                        expected.zone_id
+                    ),
+                )];
+            }
         };
-        let found = sets
-            .iter()
-            .find(|s| dns(s.name()) == dns(&expected.name) && s.r#type().as_str() == expected.record_type);
+        let found = sets.iter().find(|s| {
+            dns(s.name()) == dns(&expected.name) && s.r#type().as_str() == expected.record_type
+        });
         vec![match found.and_then(|s| s.alias_target()) {
-            None if found.is_some() => CheckResult::fail(check, target_text, "a record that is not an alias", fix),
+            None if found.is_some() => {
+                CheckResult::fail(check, target_text, "a record that is not an alias", fix)
+            }
             None => CheckResult::fail(check, target_text, "(no such record)", fix),
-            Some(alias) => CheckResult::compare(check, target_text, dns(alias.dns_name()), target_ok(alias.dns_name()), fix),
+            Some(alias) => CheckResult::compare(
+                check,
+                target_text,
+                dns(alias.dns_name()),
+                target_ok(alias.dns_name()),
+                fix,
+            ),
         }]
     })
 }

@@ -1,0 +1,297 @@
+//! The smoke checks: authentication is enforced, and one marked event goes through the API.
+//!
+//! # Smoke events and cleanup policy
+//! The API has no DELETE route and the store is append-only, so verify does not delete what it
+//! writes. Instead every event it POSTs is marked so readers and audits can exclude it:
+//! `eventType` is `custom.callflow_verify.smoke_test`, `callId` is
+//! `callflow-verify-<run uuid>`, attributes carry `callflow.smoke_test = "true"` and
+//! `callflow.verify_run = <run uuid>`, and `payload` is `{"smokeTest": true}`. One run writes one
+//! event (plus at most one more if the API wrongly accepts a read-only token, which is reported).
+//! Removing them, if ever wanted, is a storage-side job keyed on that call id prefix.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use hyper::{Method, StatusCode};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use super::http::{ApiClient, ApiResponse};
+use super::token::BearerToken;
+use crate::check::CheckResult;
+use crate::probe::Probe;
+
+/// `eventType` of every smoke event.
+pub const SMOKE_EVENT_TYPE: &str = "custom.callflow_verify.smoke_test";
+/// Prefix of the `callId` of every smoke event.
+pub const SMOKE_CALL_ID_PREFIX: &str = "callflow-verify-";
+
+/// What the smoke checks need: the API and the tokens.
+#[derive(Clone, Debug)]
+pub struct ApiTarget {
+    /// Client rooted at the API base URL (including the stage path, if any).
+    pub client: ApiClient,
+    /// A token with `events:write` and `events:read`.
+    pub token: BearerToken,
+    /// A token without `events:write` (for the 403 check); `None` fails that check.
+    pub read_only_token: Option<BearerToken>,
+    /// This run's id (in the smoke event's call id and idempotency key).
+    pub run_id: Uuid,
+}
+
+/// A smoke event for `run_id`, timestamped `at`.
+pub fn smoke_event(run_id: Uuid, at: OffsetDateTime) -> Value {
+    json!({
+        "callId": format!("{SMOKE_CALL_ID_PREFIX}{run_id}"),
+        "eventType": SMOKE_EVENT_TYPE,
+        "timestamp": rfc3339(at),
+        "direction": "internal",
+        "attributes": {
+            "callflow.smoke_test": "true",
+            "callflow.verify_run": run_id.to_string(),
+        },
+        "payload": {"smokeTest": true},
+    })
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The probes: three authentication checks and the write/read round trip, run concurrently.
+pub fn api_probes(target: ApiTarget) -> Vec<Probe> {
+    let target = Arc::new(target);
+    let now = OffsetDateTime::now_utc();
+    let event = smoke_event(target.run_id, now);
+    let mut probes = Vec::new();
+    let unauthenticated = [
+        (
+            "no token",
+            None,
+            "the API accepted a request without a token: attach the TOKEN authorizer to POST /events (security in openapi.yaml) and redeploy",
+        ),
+        (
+            "bad token",
+            Some("Bearer callflow-verify-not-a-valid-token".to_owned()),
+            "the API accepted an invalid token: the authorizer must reject tokens it cannot verify (check JWT_ISSUER/JWKS_URL of the authorizer function)",
+        ),
+    ];
+    for (what, header, fix) in unauthenticated {
+        let (target, event) = (Arc::clone(&target), event.clone());
+        probes.push(Probe::new(format!("api {what}"), async move {
+            let headers: Vec<(&str, String)> =
+                header.into_iter().map(|h| ("authorization", h)).collect();
+            let check = format!("api POST /events with {what}");
+            vec![expect_status(
+                &check,
+                target
+                    .client
+                    .send(Method::POST, "/events", &headers, Some(&event))
+                    .await,
+                StatusCode::UNAUTHORIZED,
+                fix,
+            )]
+        }));
+    }
+    {
+        let target = Arc::clone(&target);
+        let mut event = smoke_event(target.run_id, now);
+        event["callId"] = json!(format!("{SMOKE_CALL_ID_PREFIX}{}-read-only", target.run_id));
+        probes.push(Probe::new("api read-only token", async move {
+            let check = "api POST /events with a token without events:write";
+            let Some(token) = &target.read_only_token else {
+                return vec![CheckResult::fail(check, "403 (forbidden)", "not run: no read-only token",
+                    "pass --read-only-token, --read-only-token-file or --read-only-token-command (e.g. `callflow token --scope events:read` for callflow dev)")];
+            };
+            let headers = [("authorization", token.header_value())];
+            let response = target.client.send(Method::POST, "/events", &headers, Some(&event)).await;
+            vec![expect_status(check, response, StatusCode::FORBIDDEN,
+                "a token without events:write could write: the authorizer's policy must allow POST /events only for the events:write scope")]
+        }));
+    }
+    probes.push(Probe::new("api round trip", round_trip(target, event, now)));
+    probes
+}
+
+fn expect_status(
+    check: &str,
+    response: Result<ApiResponse, String>,
+    want: StatusCode,
+    fix: &str,
+) -> CheckResult {
+    let expected = status_text(want);
+    match response {
+        Ok(r) => CheckResult::compare(check, expected, r.summary(), r.status == want, fix),
+        Err(e) => CheckResult::fail(
+            check,
+            expected,
+            e,
+            "the API is unreachable: check --api-url and the network",
+        ),
+    }
+}
+
+fn status_text(status: StatusCode) -> String {
+    format!(
+        "{} ({})",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )
+}
+
+/// POST → GET by id → query by callId → idempotent re-POST, each a timed row.
+async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -> Vec<CheckResult> {
+    let auth = [
+        ("authorization", target.token.header_value()),
+        (
+            "idempotency-key",
+            format!("callflow-verify-{}", target.run_id),
+        ),
+    ];
+    let client = &target.client;
+    let mut rows = Vec::new();
+    let names = [
+        "api POST /events (smoke event)",
+        "api GET /events/{eventId} (smoke event)",
+        "api GET /events?callId= (smoke event)",
+        "api POST /events again (idempotent replay)",
+    ];
+    let not_run = |rows: &mut Vec<CheckResult>, from: usize| {
+        for name in &names[from..] {
+            rows.push(CheckResult::fail(
+                *name,
+                "runs after the smoke POST",
+                "not run: the smoke POST failed",
+                "fix the smoke POST first",
+            ));
+        }
+    };
+
+    let started = Instant::now();
+    let created = client
+        .send(Method::POST, "/events", &auth, Some(&event))
+        .await;
+    let expected = "201 with eventId and the stored event";
+    let (event_id, stored) = match created {
+        Ok(r) if r.status == StatusCode::CREATED => {
+            let body = r.json().unwrap_or(Value::Null);
+            match (
+                body.get("eventId").and_then(Value::as_str),
+                body.get("event"),
+            ) {
+                (Some(id), Some(stored)) => {
+                    rows.push(
+                        CheckResult::pass(names[0], expected, format!("201 eventId {id}"))
+                            .took(started.elapsed()),
+                    );
+                    (id.to_owned(), stored.clone())
+                }
+                _ => {
+                    rows.push(CheckResult::fail(names[0], expected, format!("201 without eventId/event: {}", snippet(&r.body)),
+                        "the storer's response must be {\"eventId\",\"key\",\"receivedAt\",\"event\"} (docs/contract.md)").took(started.elapsed()));
+                    not_run(&mut rows, 1);
+                    return rows;
+                }
+            }
+        }
+        Ok(r) => {
+            rows.push(CheckResult::fail(names[0], expected, format!("{}: {}", r.summary(), snippet(&r.body)),
+                "the write path failed: check the event-storer function's logs and its S3_BUCKET/KMS permissions; 401/403 means the token lacks events:write").took(started.elapsed()));
+            not_run(&mut rows, 1);
+            return rows;
+        }
+        Err(e) => {
+            rows.push(
+                CheckResult::fail(
+                    names[0],
+                    expected,
+                    e,
+                    "the API is unreachable: check --api-url",
+                )
+                .took(started.elapsed()),
+            );
+            not_run(&mut rows, 1);
+            return rows;
+        }
+    };
+
+    let started = Instant::now();
+    let expected = "200, identical to the stored event";
+    rows.push(match client.send(Method::GET, &format!("/events/{event_id}"), &auth[..1], None).await {
+        Ok(r) if r.status == StatusCode::OK => match r.json() {
+            Some(got) if got == stored => CheckResult::pass(names[1], expected, "200, identical"),
+            Some(got) => CheckResult::fail(names[1], expected, format!("200, differs in {}", differing_fields(&stored, &got)),
+                "GET returned a different event than POST stored: check the retriever's serialization against docs/contract.md"),
+            None => CheckResult::fail(names[1], expected, format!("200, not JSON: {}", snippet(&r.body)), "the retriever must answer JSON"),
+        },
+        Ok(r) => CheckResult::fail(names[1], expected, r.summary(), "the read path failed: check the event-retriever function's logs and its S3 read permissions"),
+        Err(e) => CheckResult::fail(names[1], expected, e, "the API is unreachable"),
+    }.took(started.elapsed()));
+
+    let started = Instant::now();
+    let call_id = event["callId"].as_str().unwrap_or_default();
+    let from = rfc3339(now - time::Duration::hours(1));
+    let to = rfc3339(now + time::Duration::hours(1));
+    let query = format!("/events?callId={call_id}&from={from}&to={to}");
+    let expected = format!("200 with eventId {event_id} among the items");
+    rows.push(match client.send(Method::GET, &query, &auth[..1], None).await {
+        Ok(r) if r.status == StatusCode::OK => {
+            let body = r.json().unwrap_or(Value::Null);
+            let items = body.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            let found = items.iter().any(|i| i.get("eventId").and_then(Value::as_str) == Some(event_id.as_str()));
+            CheckResult::compare(names[2], expected, format!("200 with {} item(s){}", items.len(), if found { ", including it" } else { ", not including it" }), found,
+                "the by-call index does not find the new event: check the storer writes the index entry and the retriever reads it")
+        }
+        Ok(r) => CheckResult::fail(names[2], expected, format!("{}: {}", r.summary(), snippet(&r.body)), "the query path failed: check the event-retriever function's logs"),
+        Err(e) => CheckResult::fail(names[2], expected, e, "the API is unreachable"),
+    }.took(started.elapsed()));
+
+    let started = Instant::now();
+    let expected = format!("200 with the same eventId {event_id}");
+    rows.push(match client.send(Method::POST, "/events", &auth, Some(&event)).await {
+        Ok(r) => {
+            let id = r.json().and_then(|b| b.get("eventId").and_then(Value::as_str).map(str::to_owned));
+            let actual = format!("{} eventId {}", r.summary(), id.as_deref().unwrap_or("(none)"));
+            CheckResult::compare(names[3], expected, actual, r.status == StatusCode::OK && id.as_deref() == Some(event_id.as_str()),
+                "a replay with the same Idempotency-Key must return 200 and the first event: check the storer's conditional write")
+        }
+        Err(e) => CheckResult::fail(names[3], expected, e, "the API is unreachable"),
+    }.took(started.elapsed()));
+    rows
+}
+
+/// Top-level fields whose values differ (or exist on one side only).
+fn differing_fields(want: &Value, got: &Value) -> String {
+    let empty = serde_json::Map::new();
+    let (w, g) = (
+        want.as_object().unwrap_or(&empty),
+        got.as_object().unwrap_or(&empty),
+    );
+    let mut fields: Vec<&str> = w
+        .keys()
+        .chain(g.keys())
+        .filter(|k| w.get(*k) != g.get(*k))
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    fields.dedup();
+    if fields.is_empty() {
+        "the whole document".to_owned()
+    } else {
+        fields.join(", ")
+    }
+}
+
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut s: String = text.chars().take(200).collect();
+    if text.chars().count() > 200 {
+        s.push('…');
+    }
+    s
+}
