@@ -8,6 +8,7 @@ mod cmd_diff;
 mod cmd_plan;
 mod cmd_synth;
 mod cmd_token;
+mod cmd_verify;
 mod project;
 
 use std::process::ExitCode;
@@ -39,6 +40,11 @@ enum Command {
     Dev(cmd_dev::DevArgs),
     /// Print a token for `callflow dev` (signed with the data directory's local key).
     Token(cmd_token::TokenArgs),
+    /// Check a deployed environment: infrastructure against the synth (AWS SDKs) and an API
+    /// smoke test.
+    ///
+    /// Exit status: 0 every check passed, 1 a check failed, 2 error.
+    Verify(cmd_verify::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +55,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => cmd_plan::run(&args),
         Command::Dev(args) => cmd_dev::run(&args),
         Command::Token(args) => cmd_token::run(&args),
+        Command::Verify(args) => cmd_verify::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -41,6 +41,22 @@ pub struct ApiTarget {
     pub run_id: Uuid,
 }
 
+impl ApiTarget {
+    /// A target with a fresh run id (UUIDv7).
+    pub fn new(
+        client: ApiClient,
+        token: BearerToken,
+        read_only_token: Option<BearerToken>,
+    ) -> Self {
+        Self {
+            client,
+            token,
+            read_only_token,
+            run_id: Uuid::now_v7(),
+        }
+    }
+}
+
 /// A smoke event for `run_id`, timestamped `at`.
 pub fn smoke_event(run_id: Uuid, at: OffsetDateTime) -> Value {
     json!({

@@ -6,6 +6,7 @@ mod lambda;
 mod route53;
 mod s3;
 
+#[cfg(feature = "test-support")]
 pub use apigateway::find_rest_api as find_rest_api_id;
 
 use crate::aws::AwsClients;
