@@ -46,7 +46,9 @@ async fn verify_passes_on_the_seeded_stack_and_reports_drift_with_exit_1() {
         .write_to(dir.path())
         .unwrap();
 
+    let started = std::time::Instant::now();
     let out = verify(dir.path(), server.endpoint(), &[]);
+    eprintln!("verify (infra, all passing) took {:?}", started.elapsed());
     let table = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -56,6 +58,13 @@ async fn verify_passes_on_the_seeded_stack_and_reports_drift_with_exit_1() {
     );
     assert!(table.starts_with("CHECK"), "{table}");
     assert!(table.contains(" 0 failed"), "{table}");
+    eprintln!(
+        "{}",
+        table
+            .lines()
+            .find(|l| l.ends_with(" 0 failed"))
+            .unwrap_or_default()
+    );
 
     let clients = seed::moto_clients(server.endpoint(), "us-east-1").await;
     drift::suspend_versioning(&clients, "callflow-events-prod")

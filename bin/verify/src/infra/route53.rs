@@ -8,6 +8,26 @@ use crate::check::CheckResult;
 use crate::expected::{AliasTarget, ExpectedAliasRecord};
 use crate::probe::Probe;
 
+/// What the alias target must be.
+enum Wanted {
+    /// Anything (the synth's value is known only after apply).
+    Any,
+    /// This DNS name.
+    Dns(String),
+    /// A name that could not be read: nothing matches.
+    Unreadable,
+}
+
+impl Wanted {
+    fn matches(&self, live: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Dns(want) => dns(live) == *want,
+            Self::Unreadable => false,
+        }
+    }
+}
+
 fn dns(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
@@ -24,14 +44,12 @@ pub(super) fn alias_probe(clients: &AwsClients, record: &ExpectedAliasRecord) ->
             "alias record {} in zone {} (aws_route53_record)",
             expected.name, expected.zone_id
         ));
-        let (target_ok, target_text): (Box<dyn Fn(&str) -> bool + Send>, String) = match &expected
-            .target
-        {
+        let (wanted, target_text): (Wanted, String) = match &expected.target {
             AliasTarget::DnsName(name) => {
                 let want = dns(name);
-                (Box::new(move |live| dns(live) == want), name.clone())
+                (Wanted::Dns(want), name.clone())
             }
-            AliasTarget::Unresolved(e) => (Box::new(|_| true), format!("any target (synth: {e})")),
+            AliasTarget::Unresolved(e) => (Wanted::Any, format!("any target (synth: {e})")),
             AliasTarget::ApiGatewayDomain(domain) => match apigateway
                 .get_domain_name()
                 .domain_name(domain)
@@ -41,10 +59,10 @@ pub(super) fn alias_probe(clients: &AwsClients, record: &ExpectedAliasRecord) ->
                 Ok(out) => {
                     let want = dns(out.regional_domain_name().unwrap_or_default());
                     let text = format!("{want} (regional domain of {domain})");
-                    (Box::new(move |live| dns(live) == want), text)
+                    (Wanted::Dns(want), text)
                 }
                 Err(e) => (
-                    Box::new(|_| false),
+                    Wanted::Unreadable,
                     format!(
                         "regional domain of {domain}, which cannot be read: {}",
                         sdk_error(&e)
@@ -86,7 +104,7 @@ pub(super) fn alias_probe(clients: &AwsClients, record: &ExpectedAliasRecord) ->
                 check,
                 target_text,
                 dns(alias.dns_name()),
-                target_ok(alias.dns_name()),
+                wanted.matches(alias.dns_name()),
                 fix,
             ),
         }]
