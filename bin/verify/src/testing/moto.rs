@@ -43,7 +43,13 @@ pub fn moto_or_skip(test: &str) -> Option<PathBuf> {
     if std::env::var_os("CI").is_some() {
         panic!("{test}: {reason}; CI requires moto: {hint}");
     }
-    eprintln!("\n!!!!!!!! SKIPPED {test}: {reason}.\n!!!!!!!! {hint}\n");
+    // Written to the stderr handle, not through `eprintln!`, so the test harness does not
+    // capture it: the skip is visible in every `cargo test` run.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n!!!!!!!! SKIPPED {test}: {reason}.\n!!!!!!!! {hint}\n"
+    );
     None
 }
 
