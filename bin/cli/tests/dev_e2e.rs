@@ -26,10 +26,15 @@ struct DevProcess {
 
 impl DevProcess {
     fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::start_with_env(data_dir, extra, &[])
+    }
+
+    fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(BIN)
             .args(["dev", "--port", "0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -73,6 +78,18 @@ impl DevProcess {
 
     fn stdout(&self) -> Vec<String> {
         self.stdout.lock().unwrap().clone()
+    }
+
+    /// Stdout once a line satisfying `done` has been printed (at most 5 s).
+    fn stdout_until(&self, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        for _ in 0..100 {
+            let out = self.stdout();
+            if done(&out) {
+                return out;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.stdout()
     }
 
     /// Ctrl-C, then waits for a clean exit.
@@ -409,8 +426,7 @@ async fn throttling_and_the_jwks_endpoint() {
 fn the_banner_prints_a_working_token_and_curl_lines() {
     let data = tempfile::tempdir().unwrap();
     let dev = DevProcess::start(data.path(), &[]);
-    std::thread::sleep(Duration::from_millis(200));
-    let out = dev.stdout();
+    let out = dev.stdout_until(|out| out.iter().filter(|l| l.starts_with("curl ")).count() == 2);
     let token_line = out
         .iter()
         .find(|l| l.starts_with("export TOKEN="))
@@ -429,4 +445,46 @@ fn the_banner_prints_a_working_token_and_curl_lines() {
     ));
     assert_eq!(reply.status, 201, "{}", reply.body);
     dev.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_endpoint_points_the_handlers_at_another_s3_server() {
+    // Another S3-compatible server (a separate embedded store) with its own credentials.
+    let store_dir = tempfile::tempdir().unwrap();
+    let store =
+        callflow_s3store::RunningStore::start(callflow_s3store::StoreConfig::new(store_dir.path()))
+            .await
+            .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let endpoint = store.endpoint();
+    let dev = DevProcess::start_with_env(
+        data.path(),
+        &["--s3-endpoint", &endpoint, "--s3-bucket", "other-events"],
+        &[
+            ("AWS_ACCESS_KEY_ID", store.access_key()),
+            ("AWS_SECRET_ACCESS_KEY", store.secret_key()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
+    );
+    let banner = dev
+        .stdout_until(|out| out.iter().any(|l| l.contains("storage:")))
+        .join("\n");
+    assert!(banner.contains(&endpoint), "{banner}");
+    let rw = bearer(&token(data.path(), &["events:read", "events:write"]));
+    let stored = post(&dev, &rw, &event("call-ext", 1, 1), &[]).await;
+    assert_eq!(stored.status, 201, "{}", stored.body);
+    let id = stored.body["eventId"].as_str().unwrap().to_owned();
+    assert_eq!(get(&dev, &rw, &format!("/events/{id}")).await.status, 200);
+    dev.stop();
+    // The object is in that server's bucket (created on start), not under the data dir.
+    let key = stored.body["key"].as_str().unwrap();
+    let object = store_dir.path().join("buckets").join("other-events");
+    assert!(object.is_dir(), "bucket created on the other server");
+    assert!(
+        !data.path().join("s3").exists(),
+        "no embedded store was started"
+    );
+    assert!(key.contains(&id));
+    store.shutdown().await;
 }
