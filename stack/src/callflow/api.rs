@@ -3,6 +3,7 @@
 //! throttling, usage plan, and the account-wide CloudWatch role of API Gateway.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use callflow_openapi::LambdaName;
 
@@ -18,7 +19,7 @@ use crate::dsl::{Handle, Lifecycle, Stack, StackError, Tf, functions};
 
 use super::bucket::EventsKey;
 use super::config::CallflowConfig;
-use super::function::{HandlerFunction, LOG_RETENTION_DAYS};
+use super::function::{FunctionKind, HandlerFunction, LOG_RETENTION_DAYS};
 use super::names::Account;
 
 /// The stage name: the version segment of every URL.
@@ -35,6 +36,52 @@ pub const ACCESS_LOG_FORMAT: &str = concat!(
     r#""principalId":"$context.authorizer.principalId","userAgent":"$context.identity.userAgent","#,
     r#""errorMessage":"$context.error.message"}"#
 );
+
+/// What the stack takes from the OpenAPI contract: the REST API body with every integration
+/// and the authorizer pointing at the handler functions, and the route table. Both depend only
+/// on the (fixed) logical ids of the functions, so they are derived once per process.
+struct ApiContract {
+    body: Tf<String>,
+    routes: Vec<callflow_openapi::Route>,
+}
+
+fn invoke_arn(function: FunctionKind) -> String {
+    format!(
+        "${{aws_lambda_function.{}.invoke_arn}}",
+        function.logical_id()
+    )
+}
+
+fn function_for(lambda: LambdaName) -> FunctionKind {
+    match lambda {
+        LambdaName::EventStorer => FunctionKind::EventStorer,
+        LambdaName::EventRetriever => FunctionKind::EventRetriever,
+    }
+}
+
+fn api_contract() -> Result<&'static ApiContract, &'static String> {
+    static CONTRACT: OnceLock<Result<ApiContract, String>> = OnceLock::new();
+    CONTRACT
+        .get_or_init(|| {
+            let uris: BTreeMap<LambdaName, String> = LambdaName::ALL
+                .iter()
+                .map(|l| (*l, invoke_arn(function_for(*l))))
+                .collect();
+            let doc = callflow_openapi::try_with_integrations(
+                &uris,
+                &invoke_arn(FunctionKind::Authorizer),
+                None,
+            )
+            .map_err(|e| format!("the OpenAPI spec cannot become the REST API body: {e}"))?;
+            let routes = callflow_openapi::routes()
+                .map_err(|e| format!("the OpenAPI route table is invalid: {e}"))?;
+            Ok(ApiContract {
+                body: Tf::from_rendered(&doc.to_string()),
+                routes,
+            })
+        })
+        .as_ref()
+}
 
 /// The API and its stage.
 #[derive(Clone, Debug)]
@@ -66,25 +113,12 @@ impl Api {
             LambdaName::EventStorer => storer,
             LambdaName::EventRetriever => retriever,
         };
-        let uris: BTreeMap<LambdaName, String> = LambdaName::ALL
-            .iter()
-            .map(|l| {
-                (
-                    *l,
-                    handler_for(*l)
-                        .function
-                        .expression("invoke_arn")
-                        .interpolation(),
-                )
-            })
-            .collect();
-        let authorizer_uri = authorizer.function.expression("invoke_arn").interpolation();
-        let body = match callflow_openapi::try_with_integrations(&uris, &authorizer_uri, None) {
-            Ok(doc) => Tf::from_rendered(&doc.to_string()),
+        let body = match api_contract() {
+            Ok(contract) => contract.body.clone(),
             Err(e) => {
                 stack.record_error(StackError::Invalid {
                     construct: "Api".into(),
-                    message: format!("the OpenAPI spec cannot become the REST API body: {e}"),
+                    message: e.clone(),
                 });
                 Tf::from("")
             }
@@ -124,30 +158,24 @@ impl Api {
                 source_arn: Some(execution_arn.suffixed("/authorizers/*")),
             },
         );
-        match callflow_openapi::routes() {
-            Ok(routes) => {
-                for route in routes {
-                    let handler = handler_for(route.lambda);
-                    stack.resource(
-                        &format!("{}_{}", handler.kind.logical_id(), route.operation_id),
-                        LambdaPermission {
-                            statement_id: Some(
-                                format!("AllowApiGateway-{}", route.operation_id).into(),
-                            ),
-                            action: "lambda:InvokeFunction".into(),
-                            function_name: handler.function.function_name(),
-                            principal: "apigateway.amazonaws.com".into(),
-                            source_arn: Some(
-                                execution_arn.suffixed(&format!("/*/{}", route.policy_resource())),
-                            ),
-                        },
-                    );
-                }
+        if let Ok(contract) = api_contract() {
+            for route in &contract.routes {
+                let handler = handler_for(route.lambda);
+                stack.resource(
+                    &format!("{}_{}", handler.kind.logical_id(), route.operation_id),
+                    LambdaPermission {
+                        statement_id: Some(
+                            format!("AllowApiGateway-{}", route.operation_id).into(),
+                        ),
+                        action: "lambda:InvokeFunction".into(),
+                        function_name: handler.function.function_name(),
+                        principal: "apigateway.amazonaws.com".into(),
+                        source_arn: Some(
+                            execution_arn.suffixed(&format!("/*/{}", route.policy_resource())),
+                        ),
+                    },
+                );
             }
-            Err(e) => stack.record_error(StackError::Invalid {
-                construct: "Api".into(),
-                message: format!("the OpenAPI route table is invalid: {e}"),
-            }),
         }
 
         let deployment = stack.resource(

@@ -663,35 +663,60 @@ pub fn apply_override(target: &mut Value, path: &str, value: Value) -> Result<()
 pub fn canonicalize(v: &mut Value) {
     match v {
         Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            for (k, mut val) in entries {
-                canonicalize(&mut val);
-                map.insert(k, val);
-            }
+            map.sort_keys();
+            map.values_mut().for_each(canonicalize);
         }
         Value::Array(items) => items.iter_mut().for_each(canonicalize),
         _ => {}
     }
 }
 
-/// Calls `f(json_path, s)` for every string in a JSON document.
+/// Calls `f(json_path, s)` for every string of a JSON document that contains an interpolation
+/// (`${`); paths are built only for those, so a scan allocates nothing for plain values.
 pub fn visit_strings(v: &Value, path: &str, f: &mut impl FnMut(&str, &str)) {
+    let mut segments: Vec<PathSegment<'_>> = Vec::new();
+    visit(v, &mut segments, &mut |segments, s| {
+        if s.contains("${") {
+            let mut p = path.to_string();
+            for seg in segments.iter() {
+                match seg {
+                    PathSegment::Key(k) if p.is_empty() => p.push_str(k),
+                    PathSegment::Key(k) => {
+                        p.push('.');
+                        p.push_str(k);
+                    }
+                    PathSegment::Index(i) => p.push_str(&format!("[{i}]")),
+                }
+            }
+            f(&p, s);
+        }
+    });
+}
+
+enum PathSegment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn visit<'a>(
+    v: &'a Value,
+    segments: &mut Vec<PathSegment<'a>>,
+    f: &mut impl FnMut(&[PathSegment<'a>], &str),
+) {
     match v {
-        Value::String(s) => f(path, s),
+        Value::String(s) => f(segments, s),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                visit_strings(item, &format!("{path}[{i}]"), f);
+                segments.push(PathSegment::Index(i));
+                visit(item, segments, f);
+                segments.pop();
             }
         }
         Value::Object(map) => {
             for (k, item) in map {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                visit_strings(item, &p, f);
+                segments.push(PathSegment::Key(k));
+                visit(item, segments, f);
+                segments.pop();
             }
         }
         _ => {}

@@ -1,0 +1,65 @@
+//! Phase timing of synthesis for 100 copies: build, synth (checks + canonical order), render.
+use std::time::Instant;
+fn main() {
+    openapi_costs();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../callflow.toml"))
+        .expect("config");
+    let base = callflow_stack::callflow::AppConfig::from_toml(&text)
+        .expect("valid")
+        .stacks
+        .remove(0);
+    let stacks: Vec<_> = (0..100)
+        .map(|i| {
+            let mut c = base.clone();
+            c.stack_name = format!("s{i}");
+            c.environment = format!("e{i}");
+            c
+        })
+        .collect();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let app = callflow_stack::callflow::callflow_app(&callflow_stack::callflow::AppConfig {
+            stacks: stacks.clone(),
+        });
+        let t1 = t.elapsed();
+        let s = app.synth().expect("synth");
+        let t2 = t.elapsed();
+        let f = s.files();
+        let t3 = t.elapsed();
+        println!(
+            "build {:?} synth {:?} render {:?} ({} files)",
+            t1,
+            t2 - t1,
+            t3 - t2,
+            f.len()
+        );
+    }
+}
+
+#[allow(dead_code)]
+fn openapi_costs() {
+    let uris: std::collections::BTreeMap<_, _> = callflow_openapi::LambdaName::ALL
+        .iter()
+        .map(|l| (*l, "${x.y.z}".to_string()))
+        .collect();
+    let t = Instant::now();
+    for _ in 0..100 {
+        std::hint::black_box(
+            callflow_openapi::try_with_integrations(&uris, "${a.b.c}", None).expect("ok"),
+        );
+    }
+    println!("100x with_integrations {:?}", t.elapsed());
+    let t = Instant::now();
+    for _ in 0..100 {
+        std::hint::black_box(callflow_openapi::routes().expect("ok"));
+    }
+    println!("100x routes {:?}", t.elapsed());
+    let doc = callflow_openapi::try_with_integrations(&uris, "${a.b.c}", None)
+        .expect("ok")
+        .to_string();
+    let t = Instant::now();
+    for _ in 0..100 {
+        std::hint::black_box(callflow_stack::dsl::Tf::<String>::from_rendered(&doc));
+    }
+    println!("100x from_rendered {:?} ({} bytes)", t.elapsed(), doc.len());
+}
