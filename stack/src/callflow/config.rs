@@ -263,10 +263,8 @@ impl CallflowConfig {
                 p.push("domain.hosted_zone_id is empty".into());
             }
         }
-        if let Some(email) = &self.alarms.email {
-            if !email.contains('@') {
-                p.push(format!("alarms.email `{email}` is not an email address"));
-            }
+        if let Some(email) = self.alarms.email.as_ref().filter(|e| !e.contains('@')) {
+            p.push(format!("alarms.email `{email}` is not an email address"));
         }
         p
     }

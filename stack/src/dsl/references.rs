@@ -187,10 +187,11 @@ fn scan_expression(b: &[u8], start: usize, out: &mut Vec<Reference>) -> usize {
                     break;
                 }
                 let is_call = b.get(j) == Some(&b'(');
-                if !preceded_by_dot && !is_call {
-                    if let Some(r) = classify(&segments) {
-                        out.push(r);
-                    }
+                if let Some(r) = (!preceded_by_dot && !is_call)
+                    .then(|| classify(&segments))
+                    .flatten()
+                {
+                    out.push(r);
                 }
                 i = j;
                 continue;

@@ -285,10 +285,13 @@ impl Stack {
         let address = format!("{}.{}", R::TYPE, id);
         let element = self.element(&resource, &address);
         let key = (R::TYPE.to_string(), id.to_string());
-        if self.resources.contains_key(&key) {
-            self.errors.push(StackError::DuplicateId { address });
-        } else {
-            self.resources.insert(key, element);
+        match self.resources.entry(key) {
+            std::collections::btree_map::Entry::Occupied(_) => {
+                self.errors.push(StackError::DuplicateId { address });
+            }
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(element);
+            }
         }
         Handle {
             name: id,
@@ -302,10 +305,13 @@ impl Stack {
         let address = format!("data.{}.{}", D::TYPE, id);
         let element = self.element(&source, &address);
         let key = (D::TYPE.to_string(), id.to_string());
-        if self.data.contains_key(&key) {
-            self.errors.push(StackError::DuplicateId { address });
-        } else {
-            self.data.insert(key, element);
+        match self.data.entry(key) {
+            std::collections::btree_map::Entry::Occupied(_) => {
+                self.errors.push(StackError::DuplicateId { address });
+            }
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(element);
+            }
         }
         DataHandle {
             name: id,

@@ -181,14 +181,15 @@ fn validate_block(
                     continue;
                 }
             };
-            if let Some(max) = nested["max_items"].as_u64() {
-                if items.len() as u64 > max {
-                    out.push(format!(
-                        "{address}: {}: at most {max} block(s), found {}",
-                        join(key),
-                        items.len()
-                    ));
-                }
+            if let Some(max) = nested["max_items"]
+                .as_u64()
+                .filter(|m| items.len() as u64 > *m)
+            {
+                out.push(format!(
+                    "{address}: {}: at most {max} block(s), found {}",
+                    join(key),
+                    items.len()
+                ));
             }
             for (i, item) in items.iter().enumerate() {
                 let p = if nested["nesting_mode"] == "single" {
