@@ -10,7 +10,8 @@ use jsonwebtoken::{Validation, decode, decode_header};
 use serde_json::json;
 
 use crate::bearer::{BearerToken, TokenFingerprint};
-use crate::config::{AuthorizerConfig, ConfigError};
+use crate::config::{AuthorizerConfig, ConfigError, JwksSource};
+use crate::fetch::JwksFetcher;
 use crate::keys::{ALLOWED_ALGORITHMS, KeyLookupError, KeyStore};
 use crate::policy::{
     Decision, InvalidMethodArn, MethodArn, decide, policy_allows, policy_document,
@@ -58,11 +59,18 @@ pub struct Authorizer {
 impl Authorizer {
     /// Builds the authorizer: the route table from the embedded OpenAPI spec, and the key
     /// store (inline keys are parsed now; URL keys load on [`Authorizer::warm_up`] or
-    /// first use).
+    /// first use; for an `https://` URL the TLS client and its trust anchors are set up
+    /// now).
     pub fn new(config: AuthorizerConfig) -> Result<Self, ConfigError> {
         let routes = callflow_openapi::routes()?;
-        let keys = KeyStore::new(&config.jwks, config.refetch)
-            .map_err(|e| ConfigError::InvalidJwks(e.to_string()))?;
+        let keys = match &config.jwks {
+            JwksSource::Inline(json) => KeyStore::inline(json, config.refetch)
+                .map_err(|e| ConfigError::InvalidJwks(e.to_string()))?,
+            JwksSource::Url(url) => KeyStore::fetched(
+                JwksFetcher::new(url.clone(), &config.trust)?,
+                config.refetch,
+            ),
+        };
         Ok(Self {
             config,
             keys,

@@ -12,10 +12,8 @@ pub enum ConfigError {
     /// Neither `JWKS_URL` nor `JWKS_JSON` is set, or both are.
     #[error("set exactly one of JWKS_URL and JWKS_JSON")]
     KeySource,
-    /// `JWKS_URL` is not a plain `http://host[:port]/path` URL.
-    #[error(
-        "JWKS_URL `{url}`: {reason} (only http:// is supported; for https issuers put the JWKS in JWKS_JSON)"
-    )]
+    /// `JWKS_URL` is not an `http://` or `https://` `host[:port]/path` URL.
+    #[error("JWKS_URL `{url}`: {reason} (expected http(s)://host[:port][/path])")]
     InvalidJwksUrl {
         /// The URL as configured.
         url: String,
@@ -25,6 +23,15 @@ pub enum ConfigError {
     /// `JWKS_JSON` is not a JWKS document with at least one RS256/ES256 key.
     #[error("JWKS_JSON: {0}")]
     InvalidJwks(String),
+    /// The TLS client for an `https://` `JWKS_URL` could not be built, e.g. the
+    /// platform's CA bundle is missing or holds no certificate.
+    #[error("JWKS_URL `{url}`: TLS setup: {message}")]
+    Tls {
+        /// The URL as configured.
+        url: String,
+        /// What failed.
+        message: String,
+    },
     /// The route table could not be read from the OpenAPI spec.
     #[error("route table: {0}")]
     Routes(#[from] callflow_openapi::SpecError),
@@ -70,29 +77,63 @@ fn non_empty(value: String, name: &'static str) -> Result<String, ConfigError> {
     }
 }
 
-/// A plain-HTTP JWKS endpoint, split into what the tiny client needs.
+/// The scheme of a [`JwksUrl`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JwksScheme {
+    /// Plain HTTP (local or in-VPC endpoints, tests). Default port 80.
+    Http,
+    /// HTTP over TLS, verified against [`TrustAnchors`]. Default port 443.
+    Https,
+}
+
+impl JwksScheme {
+    /// The port used when the URL names none: 80 or 443.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Http => 80,
+            Self::Https => 443,
+        }
+    }
+
+    /// `http` or `https`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Https => "https",
+        }
+    }
+}
+
+/// A JWKS endpoint (`http://` or `https://`), checked at cold start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JwksUrl {
     url: String,
+    scheme: JwksScheme,
     host: String,
     port: u16,
     path_and_query: String,
+    uri: hyper::Uri,
 }
 
 impl JwksUrl {
-    /// Parses `http://host[:port][/path][?query]`. `https://` is rejected: this crate
-    /// carries no TLS stack (see the crate docs); use `JWKS_JSON` for https issuers.
+    /// Parses `http(s)://host[:port][/path][?query]` (IPv6 hosts in brackets). The
+    /// port defaults to 80 for `http` and 443 for `https`; userinfo and fragments are
+    /// refused.
     pub fn parse(url: &str) -> Result<Self, ConfigError> {
         let invalid = |reason| ConfigError::InvalidJwksUrl {
             url: url.to_owned(),
             reason,
         };
-        if url.starts_with("https://") {
-            return Err(invalid("https is not supported"));
+        let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (JwksScheme::Https, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (JwksScheme::Http, rest)
+        } else {
+            return Err(invalid("must start with http:// or https://"));
+        };
+        if rest.contains('#') {
+            return Err(invalid("fragment present"));
         }
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| invalid("must start with http://"))?;
         let (authority, path) = match rest.find(['/', '?']) {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
@@ -120,17 +161,32 @@ impl JwksUrl {
         };
         let port = match port {
             Some(port) => port.parse().map_err(|_| invalid("invalid port"))?,
-            None => 80,
+            None => scheme.default_port(),
         };
         if host.is_empty() {
             return Err(invalid("missing host"));
         }
+        let uri = format!("{}://{authority}{path_and_query}", scheme.as_str())
+            .parse::<hyper::Uri>()
+            .map_err(|_| invalid("not a valid URI"))?;
         Ok(Self {
             url: url.to_owned(),
+            scheme,
             host: host.to_owned(),
             port,
             path_and_query,
+            uri,
         })
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> JwksScheme {
+        self.scheme
+    }
+
+    /// The request URI (scheme, authority as written, path and query).
+    pub fn uri(&self) -> &hyper::Uri {
+        &self.uri
     }
 
     /// The host name or address to connect to.
@@ -138,7 +194,7 @@ impl JwksUrl {
         &self.host
     }
 
-    /// The TCP port.
+    /// The TCP port (explicit, or the scheme's default).
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -158,7 +214,8 @@ impl fmt::Display for JwksUrl {
 /// Where the verification keys come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JwksSource {
-    /// Fetched over HTTP and cached; refetched when a token names an unknown `kid`.
+    /// Fetched over HTTP or HTTPS and cached; refetched when a token names an unknown
+    /// `kid`.
     Url(JwksUrl),
     /// Given inline (the JWKS document as JSON text); never refetched.
     Inline(String),
@@ -185,6 +242,20 @@ impl Default for RefetchPolicy {
     }
 }
 
+/// The certificates an `https://` JWKS endpoint is verified against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TrustAnchors {
+    /// The platform's CA bundle, read once at cold start through `rustls-native-certs`
+    /// (honours `SSL_CERT_FILE` / `SSL_CERT_DIR`). On Lambda's `provided.al2023` runtime
+    /// that is the system bundle of the `ca-certificates` package
+    /// (`/etc/pki/tls/certs/ca-bundle.crt`). Default.
+    #[default]
+    Native,
+    /// Exactly these DER certificates and no others: a private CA, or a test server's
+    /// self-signed certificate.
+    Only(Vec<rustls::pki_types::CertificateDer<'static>>),
+}
+
 /// Everything the authorizer needs, built once at cold start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizerConfig {
@@ -198,6 +269,9 @@ pub struct AuthorizerConfig {
     pub leeway: Duration,
     /// JWKS fetch limits.
     pub refetch: RefetchPolicy,
+    /// What an `https://` JWKS endpoint's certificate must chain to. Default: the
+    /// platform's CA bundle. Unused for `http://` and inline keys.
+    pub trust: TrustAnchors,
 }
 
 impl AuthorizerConfig {
@@ -209,6 +283,7 @@ impl AuthorizerConfig {
             jwks,
             leeway: Duration::from_secs(30),
             refetch: RefetchPolicy::default(),
+            trust: TrustAnchors::default(),
         }
     }
 

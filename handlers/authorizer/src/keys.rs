@@ -9,8 +9,8 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, P
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
-use crate::config::{JwksSource, JwksUrl, RefetchPolicy};
-use crate::fetch::{self, FetchError};
+use crate::config::RefetchPolicy;
+use crate::fetch::{FetchError, JwksFetcher};
 
 /// The only algorithms accepted: asymmetric, and one per key type.
 pub const ALLOWED_ALGORITHMS: [Algorithm; 2] = [Algorithm::RS256, Algorithm::ES256];
@@ -133,25 +133,31 @@ struct FetchState {
 /// The key cache: inline keys, or keys fetched from a URL and refetched at most once per
 /// `min_interval` when a token names an unknown `kid`. Concurrent misses fetch once.
 pub struct KeyStore {
-    url: Option<JwksUrl>,
+    fetcher: Option<JwksFetcher>,
     policy: RefetchPolicy,
     keys: RwLock<Arc<KeySet>>,
     fetch: tokio::sync::Mutex<FetchState>,
 }
 
 impl KeyStore {
-    /// A store for `source`; inline keys are parsed now.
-    pub fn new(source: &JwksSource, policy: RefetchPolicy) -> Result<Self, JwksError> {
-        let (url, keys) = match source {
-            JwksSource::Url(url) => (Some(url.clone()), KeySet::default()),
-            JwksSource::Inline(json) => (None, KeySet::parse(json.as_bytes())?),
-        };
-        Ok(Self {
-            url,
+    /// A store of inline keys, parsed now and never refetched.
+    pub fn inline(json: &str, policy: RefetchPolicy) -> Result<Self, JwksError> {
+        Ok(Self::with(None, KeySet::parse(json.as_bytes())?, policy))
+    }
+
+    /// A store that loads its keys through `fetcher` (on [`KeyStore::refresh`] or
+    /// first use).
+    pub fn fetched(fetcher: JwksFetcher, policy: RefetchPolicy) -> Self {
+        Self::with(Some(fetcher), KeySet::default(), policy)
+    }
+
+    fn with(fetcher: Option<JwksFetcher>, keys: KeySet, policy: RefetchPolicy) -> Self {
+        Self {
+            fetcher,
             policy,
             keys: RwLock::new(Arc::new(keys)),
             fetch: tokio::sync::Mutex::new(FetchState::default()),
-        })
+        }
     }
 
     fn current(&self) -> Arc<KeySet> {
@@ -171,20 +177,21 @@ impl KeyStore {
 
     /// Loads the key set now if it comes from a URL (cold-start warm-up).
     pub async fn refresh(&self) -> Result<(), KeyLookupError> {
-        let Some(url) = &self.url else {
+        let Some(fetcher) = &self.fetcher else {
             return Ok(());
         };
         let mut state = self.fetch.lock().await;
-        self.fetch_into(url, &mut state).await
+        self.fetch_into(fetcher, &mut state).await
     }
 
     async fn fetch_into(
         &self,
-        url: &JwksUrl,
+        fetcher: &JwksFetcher,
         state: &mut FetchState,
     ) -> Result<(), KeyLookupError> {
+        let url = fetcher.url();
         state.last_attempt = Some(Instant::now());
-        let result = match fetch::get(url, self.policy.timeout).await {
+        let result = match fetcher.get(self.policy.timeout).await {
             Ok(body) => KeySet::parse(&body).map_err(|e| e.to_string()),
             Err(FetchError::Status { url, status }) => Err(format!("{url}: HTTP {status}")),
             Err(e) => Err(e.to_string()),
@@ -210,7 +217,7 @@ impl KeyStore {
         if let Some(key) = self.current().find(kid) {
             return Ok(key);
         }
-        let Some(url) = &self.url else {
+        let Some(fetcher) = &self.fetcher else {
             return Err(unknown());
         };
         let mut state = self.fetch.lock().await;
@@ -237,7 +244,7 @@ impl KeyStore {
                 unknown()
             });
         }
-        self.fetch_into(url, &mut state).await?;
+        self.fetch_into(fetcher, &mut state).await?;
         self.current().find(kid).ok_or_else(unknown)
     }
 }

@@ -7,11 +7,20 @@
 //! table (`events:write` → POST /events, `events:read` → the GETs), and the returned
 //! policy lists every route the token may call, because API Gateway caches it per token.
 //!
-//! HTTPS: the JWKS client is a plain-HTTP hyper client connection (hyper is already in
-//! the workspace for the local servers, so it adds no new crates); `https://` URLs are
-//! refused at cold start. For an https issuer (Cognito, Auth0, ...) put its JWKS into
-//! `JWKS_JSON` at deploy time. This keeps a TLS stack (rustls + a crypto backend and
-//! root certificates) out of the authorizer binary.
+//! JWKS over HTTPS or HTTP: `JWKS_URL` may be `https://` (the deployed issuers) or
+//! `http://` (local and in-VPC endpoints, tests). The client is hyper-util over
+//! hyper-rustls with rustls' aws-lc-rs provider, the stack the AWS SDK clients in this
+//! workspace already use. Server certificates are verified against the platform's CA
+//! bundle, read once at cold start (on Lambda's `provided.al2023` runtime that is
+//! `/etc/pki/tls/certs/ca-bundle.crt`; `SSL_CERT_FILE` overrides it), or against the
+//! certificates in [`AuthorizerConfig::trust`]. A fetch has a 3 s timeout (connect,
+//! handshake, response and body), accepts only a 200 with at most 256 KiB of body, and
+//! any failure fails closed (no keys, no Allow). Inline keys (`JWKS_JSON`) need no
+//! network at all.
+//!
+//! Logs: one JSON line per decision ([`json_log_subscriber`]), whose `fields.decision`
+//! (`allow`, `deny`, `unauthorized`, `error`) the stack's metric filter reads. The token
+//! itself is never logged, only its [`TokenFingerprint`].
 //!
 //! ```
 //! use std::time::Duration;
@@ -38,16 +47,19 @@ mod config;
 mod fetch;
 mod issuer;
 mod keys;
+mod logging;
 mod policy;
 mod verify;
 
 pub use authorizer::{Authorizer, AuthorizerError};
 pub use bearer::{BearerError, BearerToken, MAX_TOKEN_BYTES, TokenFingerprint};
 pub use config::{
-    Audience, AuthorizerConfig, ConfigError, Issuer, JwksSource, JwksUrl, RefetchPolicy,
+    Audience, AuthorizerConfig, ConfigError, Issuer, JwksScheme, JwksSource, JwksUrl,
+    RefetchPolicy, TrustAnchors,
 };
-pub use fetch::{FetchError, MAX_JWKS_BYTES};
+pub use fetch::{FetchError, JwksFetcher, MAX_JWKS_BYTES};
 pub use issuer::{IssuerError, TokenIssuer, unix_now};
 pub use keys::{ALLOWED_ALGORITHMS, JwksError, KeySet};
+pub use logging::{DEFAULT_LOG_LEVEL, LOG_LEVEL_VAR, json_log_subscriber, log_filter_from_env};
 pub use policy::{Decision, InvalidMethodArn, MethodArn, decide, policy_allows, policy_document};
 pub use verify::{Rejection, VerifiedToken};

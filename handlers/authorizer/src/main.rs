@@ -1,7 +1,9 @@
 //! The `callflow-authorizer` Lambda: configuration at cold start, then one call of
 //! [`Authorizer::authorize`] per event.
 
-use callflow_authorizer::{Authorizer, AuthorizerConfig, AuthorizerError};
+use callflow_authorizer::{
+    Authorizer, AuthorizerConfig, AuthorizerError, json_log_subscriber, log_filter_from_env,
+};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 
 fn diagnostic(error: AuthorizerError) -> Diagnostic {
@@ -19,15 +21,10 @@ fn diagnostic(error: AuthorizerError) -> Diagnostic {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LOG_LEVEL")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
+    tracing::subscriber::set_global_default(json_log_subscriber(
+        log_filter_from_env(),
+        std::io::stdout,
+    ))?;
     let authorizer = Authorizer::new(AuthorizerConfig::from_env()?)?;
     if let Err(error) = authorizer.warm_up().await {
         tracing::warn!(%error, "jwks not loaded at cold start; retrying on first request");

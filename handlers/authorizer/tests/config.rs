@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use callflow_authorizer::{AuthorizerConfig, ConfigError, JwksSource, JwksUrl};
+use callflow_authorizer::{AuthorizerConfig, ConfigError, JwksScheme, JwksSource, JwksUrl};
 
 fn from(vars: &[(&str, &str)]) -> Result<AuthorizerConfig, ConfigError> {
     let vars: HashMap<String, String> = vars
@@ -59,20 +59,42 @@ fn reads_issuer_audience_and_exactly_one_key_source() {
 }
 
 #[test]
-fn jwks_urls_are_plain_http_only() {
+fn jwks_urls_are_http_or_https_with_default_ports() {
     let url = JwksUrl::parse("http://keys.internal").expect("no path");
     assert_eq!(
-        (url.host(), url.port(), url.path_and_query()),
-        ("keys.internal", 80, "/")
+        (url.scheme(), url.host(), url.port(), url.path_and_query()),
+        (JwksScheme::Http, "keys.internal", 80, "/")
     );
     let url = JwksUrl::parse("http://[::1]:9000/k?v=1").expect("v6");
     assert_eq!(
-        (url.host(), url.port(), url.path_and_query()),
-        ("::1", 9000, "/k?v=1")
+        (url.scheme(), url.host(), url.port(), url.path_and_query()),
+        (JwksScheme::Http, "::1", 9000, "/k?v=1")
+    );
+    let url = JwksUrl::parse("https://auth.example.com/.well-known/jwks.json").expect("https");
+    assert_eq!(
+        (url.scheme(), url.host(), url.port(), url.path_and_query()),
+        (
+            JwksScheme::Https,
+            "auth.example.com",
+            443,
+            "/.well-known/jwks.json"
+        )
+    );
+    assert_eq!(
+        url.uri().to_string(),
+        "https://auth.example.com/.well-known/jwks.json"
+    );
+    let url = JwksUrl::parse("https://127.0.0.1:8443?x=1").expect("https with port");
+    assert_eq!(
+        (url.scheme(), url.port(), url.path_and_query()),
+        (JwksScheme::Https, 8443, "/?x=1")
     );
     for bad in [
-        "https://issuer.example/jwks",
         "ftp://x",
+        "https://",
+        "HTTPS://x",
+        "https://h/jwks#frag",
+        "https://u:p@h/",
         "http://",
         "http://h:notaport/",
         "http://u@h/",

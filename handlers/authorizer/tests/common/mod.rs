@@ -1,4 +1,5 @@
-//! Shared test fixtures: real RSA and EC keys, JWKS documents, a JWKS HTTP server.
+//! Shared test fixtures: real RSA and EC keys, JWKS documents, a JWKS HTTP(S) server
+//! and self-signed TLS certificates generated per test.
 #![allow(dead_code)]
 
 use std::convert::Infallible;
@@ -17,8 +18,10 @@ use hyper_util::rt::TokioIo;
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::Value;
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 pub const ISSUER: &str = "https://issuer.test";
 pub const AUDIENCE: &str = "callflow-api";
@@ -97,22 +100,70 @@ pub fn authorizer_event(
     .expect("authorizer event")
 }
 
-/// A JWKS endpoint on 127.0.0.1:0 whose status and body the test can change, counting hits.
+/// A self-signed server certificate and its key, generated for the test.
+pub struct TlsIdentity {
+    pub certificate: CertificateDer<'static>,
+    key: Vec<u8>,
+}
+
+impl TlsIdentity {
+    /// A self-signed certificate (P-256) valid for the given names or IP addresses.
+    pub fn self_signed(names: &[&str]) -> Self {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let certified = rcgen::generate_simple_self_signed(names).expect("self-signed cert");
+        Self {
+            certificate: certified.cert.der().clone(),
+            key: certified.signing_key.serialize_der(),
+        }
+    }
+
+    fn acceptor(&self) -> TlsAcceptor {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![self.certificate.clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.clone())),
+            )
+            .expect("server config");
+        TlsAcceptor::from(Arc::new(config))
+    }
+}
+
+/// A JWKS endpoint on 127.0.0.1:0 whose status and body the test can change, counting
+/// TCP connections and HTTP requests served.
 pub struct JwksServer {
     pub url: String,
     pub hits: Arc<AtomicUsize>,
+    pub connections: Arc<AtomicUsize>,
     response: Arc<Mutex<(u16, String)>>,
 }
 
 impl JwksServer {
+    /// A plain-HTTP server.
     pub async fn start(status: u16, body: String) -> Self {
+        Self::serve(status, body, None).await
+    }
+
+    /// An HTTPS server presenting `identity`'s certificate.
+    pub async fn start_https(status: u16, body: String, identity: &TlsIdentity) -> Self {
+        Self::serve(status, body, Some(identity.acceptor())).await
+    }
+
+    async fn serve(status: u16, body: String, tls: Option<TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let hits = Arc::new(AtomicUsize::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
         let response = Arc::new(Mutex::new((status, body)));
-        let (served_hits, served) = (hits.clone(), response.clone());
+        let (served_hits, served_connections, served) =
+            (hits.clone(), connections.clone(), response.clone());
+        let scheme = if tls.is_some() { "https" } else { "http" };
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                served_connections.fetch_add(1, Ordering::SeqCst);
                 let (hits, response) = (served_hits.clone(), served.clone());
                 let service = service_fn(move |_req: Request<Incoming>| {
                     hits.fetch_add(1, Ordering::SeqCst);
@@ -127,12 +178,28 @@ impl JwksServer {
                         )
                     }
                 });
-                tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+                let tls = tls.clone();
+                tokio::spawn(async move {
+                    let http = http1::Builder::new();
+                    match tls {
+                        // A failed handshake (client refused our certificate) just ends
+                        // the connection.
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
+                });
             }
         });
         Self {
-            url: format!("http://{addr}/.well-known/jwks.json"),
+            url: format!("{scheme}://{addr}/.well-known/jwks.json"),
             hits,
+            connections,
             response,
         }
     }
@@ -143,5 +210,9 @@ impl JwksServer {
 
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }
