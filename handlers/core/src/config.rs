@@ -1,5 +1,10 @@
 //! Handler configuration from environment variables, validated once at cold start.
 
+use std::time::Duration;
+
+use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition, TokenBucket};
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+
 use crate::store::EventStore;
 use crate::token::TokenSigner;
 
@@ -53,6 +58,128 @@ pub struct Config {
     /// `TOKEN_SIGNING_KEY`: at least 32 bytes, signs continuation tokens. Optional here
     /// (the storer does not need it); the retriever calls [`Config::require_token_signer`].
     pub token_signer: Option<TokenSigner>,
+    /// How the S3 client retries and times out (`S3_MAX_ATTEMPTS`, `S3_INITIAL_BACKOFF_MS`,
+    /// `S3_MAX_BACKOFF_MS`, `S3_CONNECT_TIMEOUT_MS`, `S3_ATTEMPT_TIMEOUT_MS`,
+    /// `S3_OPERATION_TIMEOUT_MS`, `S3_RETRY_BUDGET`); see [`StorageRetryPolicy`] for defaults.
+    pub storage_retry: StorageRetryPolicy,
+}
+
+/// The S3 client's retry and timeout policy, set explicitly instead of relying on SDK defaults.
+///
+/// Every S3 call (PutObject, GetObject, ListObjectsV2) is one SDK operation: it is tried up to
+/// `max_attempts` times; an attempt fails on a 5xx, 429/503 `SlowDown`, a connection error or
+/// reset, or when it takes longer than `attempt_timeout` (a stalled store); between attempts
+/// the SDK sleeps an exponentially growing, fully jittered backoff starting at
+/// `initial_backoff`, capped at `max_backoff`; the whole operation gives up after
+/// `operation_timeout`. Failures left after that are answered `503 storage_unavailable` with
+/// `Retry-After`, and clients retry with the same `Idempotency-Key`.
+///
+/// Retrying a conditional `PutObject` whose first attempt was applied but whose answer was lost
+/// gets `412`; the store then reads the object back and the storer answers `200` with the
+/// original event, so a retry never stores a second copy.
+///
+/// Retries draw on a token bucket of `retry_budget` tokens (5 per retry, 10 per retried
+/// timeout, 1 back per success without retry), the SDK's guard against retry storms: when
+/// a store fails persistently the bucket empties and failures surface at once as 503.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageRetryPolicy {
+    /// Attempts per S3 call, including the first (at least 1). Default: 4.
+    pub max_attempts: u32,
+    /// Backoff before the first retry (grows ×2 per retry, full jitter). Default: 25 ms.
+    pub initial_backoff: Duration,
+    /// Largest backoff between two attempts. Default: 1 s.
+    pub max_backoff: Duration,
+    /// Time to establish a connection. Default: 1 s.
+    pub connect_timeout: Duration,
+    /// Time one attempt may take, from sending to the complete answer. Default: 2 s.
+    pub attempt_timeout: Duration,
+    /// Time all attempts of one S3 call may take together. Default: 10 s.
+    pub operation_timeout: Duration,
+    /// Capacity of the retry token bucket. Default: 10,000.
+    pub retry_budget: usize,
+}
+
+impl Default for StorageRetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(25),
+            max_backoff: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(1),
+            attempt_timeout: Duration::from_secs(2),
+            operation_timeout: Duration::from_secs(10),
+            retry_budget: 10_000,
+        }
+    }
+}
+
+impl StorageRetryPolicy {
+    /// The SDK retry configuration of this policy.
+    pub fn retry_config(&self) -> RetryConfig {
+        RetryConfig::standard()
+            .with_max_attempts(self.max_attempts.max(1))
+            .with_initial_backoff(self.initial_backoff)
+            .with_max_backoff(self.max_backoff)
+    }
+
+    /// The SDK timeout configuration of this policy.
+    pub fn timeout_config(&self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect_timeout)
+            .operation_attempt_timeout(self.attempt_timeout)
+            .operation_timeout(self.operation_timeout)
+            .build()
+    }
+
+    /// Applies the policy to an S3 client configuration.
+    pub fn apply(&self, builder: aws_sdk_s3::config::Builder) -> aws_sdk_s3::config::Builder {
+        builder
+            .retry_config(self.retry_config())
+            .timeout_config(self.timeout_config())
+            .retry_partition(
+                RetryPartition::custom("callflow-event-store")
+                    .token_bucket(TokenBucket::new(self.retry_budget))
+                    .build(),
+            )
+    }
+
+    /// Reads the `S3_*` overrides through `lookup`, reporting bad values into `problems`.
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>, problems: &mut Vec<String>) -> Self {
+        let mut policy = Self::default();
+        let mut number = |name: &str, min: u64| -> Option<u64> {
+            let text = lookup(name).filter(|v| !v.trim().is_empty())?;
+            match text.trim().parse::<u64>() {
+                Ok(n) if n >= min => Some(n),
+                _ => {
+                    problems.push(format!("{name}: {text:?} must be an integer >= {min}"));
+                    None
+                }
+            }
+        };
+        let ms = Duration::from_millis;
+        if let Some(n) = number("S3_MAX_ATTEMPTS", 1) {
+            policy.max_attempts = u32::try_from(n).unwrap_or(u32::MAX);
+        }
+        if let Some(n) = number("S3_INITIAL_BACKOFF_MS", 0) {
+            policy.initial_backoff = ms(n);
+        }
+        if let Some(n) = number("S3_MAX_BACKOFF_MS", 0) {
+            policy.max_backoff = ms(n);
+        }
+        if let Some(n) = number("S3_CONNECT_TIMEOUT_MS", 1) {
+            policy.connect_timeout = ms(n);
+        }
+        if let Some(n) = number("S3_ATTEMPT_TIMEOUT_MS", 1) {
+            policy.attempt_timeout = ms(n);
+        }
+        if let Some(n) = number("S3_OPERATION_TIMEOUT_MS", 1) {
+            policy.operation_timeout = ms(n);
+        }
+        if let Some(n) = number("S3_RETRY_BUDGET", 0) {
+            policy.retry_budget = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        policy
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -63,6 +190,7 @@ impl std::fmt::Debug for Config {
             .field("log_level", &self.log_level)
             .field("s3_endpoint", &self.s3_endpoint)
             .field("s3_force_path_style", &self.s3_force_path_style)
+            .field("storage_retry", &self.storage_retry)
             .finish_non_exhaustive()
     }
 }
@@ -136,6 +264,7 @@ impl Config {
                 false
             }
         };
+        let storage_retry = StorageRetryPolicy::from_lookup(&lookup, &mut problems);
         match (bucket, service_name, log_level) {
             (Some(bucket), Some(service_name), Some(log_level)) if problems.is_empty() => {
                 Ok(Config {
@@ -145,6 +274,7 @@ impl Config {
                     s3_endpoint,
                     s3_force_path_style,
                     token_signer: signing_key.map(|k| TokenSigner::new(k.into_bytes())),
+                    storage_retry,
                 })
             }
             _ => Err(ConfigError { problems }),
@@ -164,13 +294,15 @@ impl Config {
             .load()
             .await;
         EventStore::new(s3_client(&shared, self), self.bucket.clone())
+            .with_retry_policy(&self.storage_retry)
     }
 }
 
 /// An S3 client for `config`'s endpoint and addressing style.
 pub fn s3_client(shared: &aws_config::SdkConfig, config: &Config) -> aws_sdk_s3::Client {
-    let mut b =
-        aws_sdk_s3::config::Builder::from(shared).force_path_style(config.s3_force_path_style);
+    let mut b = config.storage_retry.apply(
+        aws_sdk_s3::config::Builder::from(shared).force_path_style(config.s3_force_path_style),
+    );
     if let Some(endpoint) = &config.s3_endpoint {
         b = b.endpoint_url(endpoint);
     }
@@ -229,6 +361,32 @@ mod tests {
             assert!(text.contains(var), "{var} missing from {text}");
         }
         assert_eq!(err.problems.len(), 6);
+    }
+
+    #[test]
+    fn the_storage_retry_policy_has_documented_defaults_and_overrides() {
+        let base = [
+            ("S3_BUCKET", "events"),
+            ("SERVICE_NAME", "callflow"),
+            ("LOG_LEVEL", "info"),
+        ];
+        let c = Config::from_lookup(lookup(&base)).unwrap();
+        assert_eq!(c.storage_retry, StorageRetryPolicy::default());
+        assert_eq!(c.storage_retry.retry_config().max_attempts(), 4);
+        let timeouts = c.storage_retry.timeout_config();
+        assert_eq!(
+            timeouts.operation_attempt_timeout(),
+            Some(Duration::from_secs(2))
+        );
+        let mut vars = base.to_vec();
+        vars.extend([("S3_MAX_ATTEMPTS", "7"), ("S3_ATTEMPT_TIMEOUT_MS", "250")]);
+        let c = Config::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(c.storage_retry.max_attempts, 7);
+        assert_eq!(c.storage_retry.attempt_timeout, Duration::from_millis(250));
+        vars.push(("S3_OPERATION_TIMEOUT_MS", "soon"));
+        vars.push(("S3_MAX_ATTEMPTS", "0"));
+        let err = Config::from_lookup(lookup(&vars)).unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
     }
 
     #[test]

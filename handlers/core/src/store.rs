@@ -8,7 +8,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::config::BucketName;
+use crate::config::{BucketName, StorageRetryPolicy};
 use crate::id::EventId;
 use crate::layout;
 use crate::model::StoredEvent;
@@ -83,6 +83,10 @@ pub struct EventStore {
 
 impl EventStore {
     /// A store over `client` and `bucket` with default read concurrency and scan budget.
+    ///
+    /// The client's retries and timeouts are replaced by [`StorageRetryPolicy::default`], so
+    /// every store retries the same documented way whoever built the client; use
+    /// [`EventStore::with_retry_policy`] for another policy.
     pub fn new(client: Client, bucket: BucketName) -> Self {
         Self {
             client,
@@ -90,6 +94,14 @@ impl EventStore {
             read_concurrency: DEFAULT_READ_CONCURRENCY,
             scan_budget: DEFAULT_SCAN_BUDGET,
         }
+        .with_retry_policy(&StorageRetryPolicy::default())
+    }
+
+    /// Replaces the S3 client's retry and timeout configuration by `policy`.
+    pub fn with_retry_policy(mut self, policy: &StorageRetryPolicy) -> Self {
+        let conf = policy.apply(self.client.config().to_builder()).build();
+        self.client = Client::from_conf(conf);
+        self
     }
 
     /// Sets how many GETs a query runs at once (at least 1).
