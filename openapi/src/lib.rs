@@ -43,16 +43,20 @@ pub const SPEC_YAML: &str = include_str!("../openapi.yaml");
 
 /// The whole OpenAPI document as JSON, key order preserved.
 ///
-/// The embedded YAML is parsed once per process. It is checked by this crate's tests,
-/// so a parse failure is a build defect, not an input error.
+/// The YAML is converted to JSON at build time (`build.rs`) and parsed once per process;
+/// a spec that does not parse fails the build, so this cannot fail at run time.
 pub fn spec_json() -> Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
-        serde_norway::from_str(SPEC_YAML)
-            .unwrap_or_else(|err| panic!("openapi/openapi.yaml does not parse: {err}"))
+        serde_json::from_str(SPEC_JSON).unwrap_or_else(|err| {
+            panic!("the build-time JSON of openapi.yaml does not parse: {err}")
+        })
     })
     .clone()
 }
+
+/// The contract as JSON text, converted from [`SPEC_YAML`] at build time.
+pub const SPEC_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
 
 /// The typed route table of the embedded spec, in document order.
 pub fn routes() -> Result<Vec<Route>, SpecError> {

@@ -1,6 +1,7 @@
 //! Phase timing of synthesis for 100 copies: build, synth (checks + canonical order), render.
 use std::time::Instant;
 fn main() {
+    first_call_costs();
     openapi_costs();
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../callflow.toml"))
         .expect("config");
@@ -62,4 +63,28 @@ fn openapi_costs() {
         std::hint::black_box(callflow_stack::dsl::Tf::<String>::from_rendered(&doc));
     }
     println!("100x from_rendered {:?} ({} bytes)", t.elapsed(), doc.len());
+}
+
+#[allow(dead_code)]
+fn first_call_costs() {
+    let t = Instant::now();
+    let v = callflow_openapi::spec_json();
+    println!(
+        "first spec_json {:?} ({} keys)",
+        t.elapsed(),
+        v.as_object().map_or(0, |m| m.len())
+    );
+    let t = Instant::now();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../callflow.toml"))
+        .expect("config");
+    let app = callflow_stack::callflow::callflow_app(
+        &callflow_stack::callflow::AppConfig::from_toml(&text).expect("valid"),
+    );
+    let s = app.synth().expect("synth");
+    let f = s.files();
+    println!(
+        "one stack after spec parsed {:?} ({} files)",
+        t.elapsed(),
+        f.len()
+    );
 }

@@ -70,3 +70,33 @@ fn write_then_read_round_trips_and_replaces_removed_stacks() {
     );
     assert!(manifest["stacks"].get("callflow-staging").is_none());
 }
+
+#[test]
+fn parallel_render_writes_exactly_what_synth_writes() {
+    let mut config = committed_config();
+    for i in 0..5 {
+        let mut c = config.stacks[0].clone();
+        c.stack_name = format!("copy-{i}");
+        c.environment = format!("copy{i}");
+        config.stacks.push(c);
+    }
+    let app = callflow_stack::callflow::callflow_app(&config);
+    let rendered = app.render().expect("render");
+    let synthesized = app.synth().expect("synth");
+    assert_eq!(rendered.files(), synthesized.files());
+    assert_eq!(rendered.resource_count(), synthesized.resource_count());
+    assert_eq!(rendered.stack_count(), 6);
+
+    let mut duplicate = committed_config();
+    duplicate.stacks.push(duplicate.stacks[0].clone());
+    let errors = callflow_stack::callflow::callflow_app(&duplicate)
+        .render()
+        .expect_err("duplicate stack names");
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("duplicate logical id: `stack callflow`"),
+        "{}",
+        errors[0]
+    );
+}

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::project::{ConfigArgs, synthesize};
+use crate::project::{ConfigArgs, render};
 
 /// Arguments of `callflow synth`.
 #[derive(clap::Args, Debug)]
@@ -22,16 +22,16 @@ pub struct SynthArgs {
 /// Synthesizes and writes the output; prints one summary line.
 pub fn run(args: &SynthArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let synthesized = synthesize(&args.config.config)?;
-    synthesized
+    let rendered = render(&args.config.config)?;
+    rendered
         .write_to(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
     let elapsed = started.elapsed();
     writeln!(
         std::io::stdout(),
         "synthesized {} stack(s), {} resources to {} in {:.1} ms",
-        synthesized.stacks().len(),
-        synthesized.resource_count(),
+        rendered.stack_count(),
+        rendered.resource_count(),
         args.out.display(),
         elapsed.as_secs_f64() * 1000.0
     )?;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use callflow_stack::callflow::{AppConfig, callflow_app};
-use callflow_stack::dsl::Synthesized;
+use callflow_stack::dsl::{Rendered, Synthesized};
 
 /// `--config`: where the stack configuration lives.
 #[derive(clap::Args, Debug, Clone)]
@@ -16,13 +16,23 @@ pub struct ConfigArgs {
 
 /// Reads the configuration and synthesizes every stack in memory.
 pub fn synthesize(config: &Path) -> Result<Synthesized> {
+    load(config)?.synth().map_err(synthesis_failed)
+}
+
+/// Reads the configuration and renders every stack's output files (parallel, low memory).
+pub fn render(config: &Path) -> Result<Rendered> {
+    load(config)?.render().map_err(synthesis_failed)
+}
+
+fn load(config: &Path) -> Result<callflow_stack::dsl::App> {
     let text = std::fs::read_to_string(config)
         .with_context(|| format!("reading the stack configuration {}", config.display()))?;
     let app_config =
         AppConfig::from_toml(&text).with_context(|| format!("in {}", config.display()))?;
-    let app = callflow_app(&app_config);
-    app.synth().map_err(|errors| {
-        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("synthesis failed:\n{}", text.join("\n"))
-    })
+    Ok(callflow_app(&app_config))
+}
+
+fn synthesis_failed(errors: Vec<callflow_stack::dsl::SynthError>) -> anyhow::Error {
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    anyhow::anyhow!("synthesis failed:\n{}", text.join("\n"))
 }

@@ -19,4 +19,4 @@ pub use stack::{
     App, Backend, DataHandle, DataSource, Handle, Lifecycle, Output, RequiredProvider, Resource,
     Stack, Variable, apply_override, canonicalize, visit_strings,
 };
-pub use synth::{MANIFEST_VERSION, OutputError, Synthesized, render};
+pub use synth::{MANIFEST_VERSION, OutputError, Rendered, Synthesized, count_resources, render};

@@ -751,6 +751,72 @@ impl App {
         &self.stacks
     }
 
+    /// Synthesizes and renders every stack straight to the output files, on all cores, keeping
+    /// only the rendered text (not every document tree) in memory: what `callflow synth` writes.
+    /// Errors of all stacks are collected, each prefixed by its stack.
+    pub fn render(&self) -> Result<super::synth::Rendered, Vec<SynthError>> {
+        let mut names = BTreeSet::new();
+        let mut errors = Vec::new();
+        for stack in &self.stacks {
+            if !names.insert(stack.name()) {
+                errors.push(SynthError {
+                    stack: stack.name().to_string(),
+                    errors: vec![StackError::DuplicateId {
+                        address: format!("stack {}", stack.name()),
+                    }],
+                });
+            }
+        }
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(self.stacks.len().max(1));
+        let chunk = self.stacks.len().div_ceil(workers).max(1);
+        let results: Vec<Vec<Result<(String, String, usize), SynthError>>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = self
+                    .stacks
+                    .chunks(chunk)
+                    .map(|stacks| {
+                        scope.spawn(move || {
+                            stacks
+                                .iter()
+                                .map(|stack| {
+                                    stack.synth().map(|doc| {
+                                        let resources = super::synth::count_resources(&doc);
+                                        (
+                                            stack.name().to_string(),
+                                            super::synth::render(&doc),
+                                            resources,
+                                        )
+                                    })
+                                })
+                                .collect()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            });
+        let mut stacks = BTreeMap::new();
+        let mut resources = 0;
+        for result in results.into_iter().flatten() {
+            match result {
+                Ok((name, text, count)) => {
+                    resources += count;
+                    stacks.insert(name, text);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(super::synth::Rendered::new(stacks, resources))
+        } else {
+            Err(errors)
+        }
+    }
+
     /// Synthesizes every stack; errors of all stacks are collected, each prefixed by its stack.
     pub fn synth(&self) -> Result<super::synth::Synthesized, Vec<SynthError>> {
         let mut out = BTreeMap::new();

@@ -48,103 +48,177 @@ impl Synthesized {
 
     /// Total number of resources across stacks.
     pub fn resource_count(&self) -> usize {
-        self.stacks
-            .values()
-            .filter_map(|doc| doc.get("resource").and_then(Value::as_object))
-            .flat_map(|types| types.values())
-            .filter_map(Value::as_object)
-            .map(|m| m.len())
-            .sum()
+        self.stacks.values().map(count_resources).sum()
     }
 
     /// The `manifest.json` document (cdktf's shape).
     pub fn manifest(&self) -> Value {
-        let stacks: serde_json::Map<String, Value> = self
-            .stacks
-            .keys()
-            .map(|name| {
-                (
-                    name.clone(),
-                    json!({
-                        "name": name,
-                        "constructPath": name,
-                        "workingDirectory": format!("stacks/{name}"),
-                        "synthesizedStackPath": format!("stacks/{name}/cdk.tf.json"),
-                        "annotations": [],
-                        "dependencies": [],
-                    }),
-                )
-            })
-            .collect();
-        json!({ "version": MANIFEST_VERSION, "stacks": stacks })
+        manifest(self.stacks.keys())
     }
 
     /// Every file of the output, by path relative to the output directory, as written.
     pub fn files(&self) -> BTreeMap<PathBuf, String> {
-        let mut files = BTreeMap::new();
-        files.insert(PathBuf::from("manifest.json"), render(&self.manifest()));
-        for (name, doc) in &self.stacks {
-            files.insert(
-                Path::new("stacks").join(name).join("cdk.tf.json"),
-                render(doc),
-            );
-        }
-        files
+        files(
+            &self.manifest(),
+            self.stacks.iter().map(|(n, d)| (n, render(d))),
+        )
     }
 
     /// Writes the output under `dir`, replacing the directories of stacks that no longer exist.
     pub fn write_to(&self, dir: &Path) -> Result<(), OutputError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| OutputError::Io { path, source }
-        };
-        let stacks_dir = dir.join("stacks");
-        if stacks_dir.is_dir() {
-            for entry in std::fs::read_dir(&stacks_dir).map_err(io(&stacks_dir))? {
-                let entry = entry.map_err(io(&stacks_dir))?;
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if !self.stacks.contains_key(&name) && entry.path().join("cdk.tf.json").exists() {
-                    std::fs::remove_dir_all(entry.path()).map_err(io(&entry.path()))?;
-                }
-            }
-        }
-        for (rel, contents) in self.files() {
-            let path = dir.join(&rel);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(io(parent))?;
-            }
-            if std::fs::read_to_string(&path).ok().as_deref() == Some(contents.as_str()) {
-                continue;
-            }
-            std::fs::write(&path, contents).map_err(io(&path))?;
-        }
-        Ok(())
+        let files = self.files();
+        let entries = files.iter().map(|(p, t)| (p.clone(), t.as_str()));
+        write_files(dir, entries, |name| self.stacks.contains_key(name))
     }
 
     /// Reads a previous synth from `dir` through its `manifest.json`.
     pub fn read_from(dir: &Path) -> Result<Self, OutputError> {
-        let manifest_path = dir.join("manifest.json");
-        let manifest = read_json(&manifest_path)?;
-        let entries = manifest
-            .get("stacks")
-            .and_then(Value::as_object)
+        read_from(dir)
+    }
+}
+
+/// Rendered stacks: the text of each `cdk.tf.json`, ready to write ([`crate::dsl::App::render`]).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Rendered {
+    stacks: BTreeMap<String, String>,
+    resources: usize,
+}
+
+impl Rendered {
+    /// Wraps rendered documents and their resource count.
+    pub fn new(stacks: BTreeMap<String, String>, resources: usize) -> Self {
+        Self { stacks, resources }
+    }
+
+    /// Number of stacks.
+    pub fn stack_count(&self) -> usize {
+        self.stacks.len()
+    }
+
+    /// Total number of resources across stacks.
+    pub fn resource_count(&self) -> usize {
+        self.resources
+    }
+
+    /// Every file of the output, by path relative to the output directory.
+    pub fn files(&self) -> BTreeMap<PathBuf, String> {
+        files(
+            &manifest(self.stacks.keys()),
+            self.stacks.iter().map(|(n, t)| (n, t.clone())),
+        )
+    }
+
+    /// Writes the output under `dir`, replacing the directories of stacks that no longer exist.
+    pub fn write_to(&self, dir: &Path) -> Result<(), OutputError> {
+        let manifest = render(&manifest(self.stacks.keys()));
+        let entries = std::iter::once((PathBuf::from("manifest.json"), manifest.as_str()))
+            .chain(self.stacks.iter().map(|(n, t)| (stack_path(n), t.as_str())));
+        write_files(dir, entries, |name| self.stacks.contains_key(name))
+    }
+}
+
+fn stack_path(name: &str) -> PathBuf {
+    Path::new("stacks").join(name).join("cdk.tf.json")
+}
+
+/// Number of resources in one Terraform JSON document.
+pub fn count_resources(doc: &Value) -> usize {
+    doc.get("resource")
+        .and_then(Value::as_object)
+        .map_or(0, |types| {
+            types
+                .values()
+                .filter_map(Value::as_object)
+                .map(|m| m.len())
+                .sum()
+        })
+}
+
+fn files<'a>(
+    manifest: &Value,
+    stacks: impl Iterator<Item = (&'a String, String)>,
+) -> BTreeMap<PathBuf, String> {
+    let mut files = BTreeMap::new();
+    files.insert(PathBuf::from("manifest.json"), render(manifest));
+    for (name, text) in stacks {
+        files.insert(stack_path(name), text);
+    }
+    files
+}
+
+fn manifest<'a>(names: impl Iterator<Item = &'a String>) -> Value {
+    let stacks: serde_json::Map<String, Value> = names
+        .map(|name| {
+            (
+                name.clone(),
+                json!({
+                    "name": name,
+                    "constructPath": name,
+                    "workingDirectory": format!("stacks/{name}"),
+                    "synthesizedStackPath": format!("stacks/{name}/cdk.tf.json"),
+                    "annotations": [],
+                    "dependencies": [],
+                }),
+            )
+        })
+        .collect();
+    json!({ "version": MANIFEST_VERSION, "stacks": stacks })
+}
+
+fn write_files<'a>(
+    dir: &Path,
+    files: impl Iterator<Item = (PathBuf, &'a str)>,
+    keep: impl Fn(&str) -> bool,
+) -> Result<(), OutputError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| OutputError::Io { path, source }
+    };
+    let stacks_dir = dir.join("stacks");
+    if stacks_dir.is_dir() {
+        for entry in std::fs::read_dir(&stacks_dir).map_err(io(&stacks_dir))? {
+            let entry = entry.map_err(io(&stacks_dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !keep(&name) && entry.path().join("cdk.tf.json").exists() {
+                std::fs::remove_dir_all(entry.path()).map_err(io(&entry.path()))?;
+            }
+        }
+    }
+    for (rel, contents) in files {
+        let path = dir.join(&rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        if std::fs::read(&path).ok().as_deref() == Some(contents.as_bytes()) {
+            continue;
+        }
+        std::fs::write(&path, contents).map_err(io(&path))?;
+    }
+    Ok(())
+}
+
+fn read_from(dir: &Path) -> Result<Synthesized, OutputError> {
+    let manifest_path = dir.join("manifest.json");
+    let manifest = read_json(&manifest_path)?;
+    let entries = manifest
+        .get("stacks")
+        .and_then(Value::as_object)
+        .ok_or_else(|| OutputError::Format {
+            path: manifest_path.clone(),
+            message: "no `stacks` object: not a cdktf manifest".into(),
+        })?;
+    let mut stacks = BTreeMap::new();
+    for (name, entry) in entries {
+        let rel = entry
+            .get("synthesizedStackPath")
+            .and_then(Value::as_str)
             .ok_or_else(|| OutputError::Format {
                 path: manifest_path.clone(),
-                message: "no `stacks` object: not a cdktf manifest".into(),
+                message: format!("stack `{name}` has no `synthesizedStackPath`"),
             })?;
-        let mut stacks = BTreeMap::new();
-        for (name, entry) in entries {
-            let rel = entry
-                .get("synthesizedStackPath")
-                .and_then(Value::as_str)
-                .ok_or_else(|| OutputError::Format {
-                    path: manifest_path.clone(),
-                    message: format!("stack `{name}` has no `synthesizedStackPath`"),
-                })?;
-            stacks.insert(name.clone(), read_json(&dir.join(rel))?);
-        }
-        Ok(Self { stacks })
+        stacks.insert(name.clone(), read_json(&dir.join(rel))?);
     }
+    Ok(Synthesized { stacks })
 }
 
 fn read_json(path: &Path) -> Result<Value, OutputError> {
