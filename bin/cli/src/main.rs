@@ -6,6 +6,7 @@
 mod cmd_dev;
 mod cmd_diff;
 mod cmd_plan;
+mod cmd_soak;
 mod cmd_synth;
 mod cmd_token;
 mod cmd_verify;
@@ -45,6 +46,11 @@ enum Command {
     ///
     /// Exit status: 0 every check passed, 1 a check failed, 2 error.
     Verify(cmd_verify::VerifyArgs),
+    /// Drive a local `callflow dev` with mixed load (rate, concurrency, duration bounded) and
+    /// audit acknowledged vs stored events.
+    ///
+    /// Exit status: 0 consistent, 1 lost/duplicated/unexpected events, 2 error.
+    Soak(cmd_soak::SoakArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +62,7 @@ fn main() -> ExitCode {
         Command::Dev(args) => cmd_dev::run(&args),
         Command::Token(args) => cmd_token::run(&args),
         Command::Verify(args) => cmd_verify::run(&args),
+        Command::Soak(args) => cmd_soak::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -140,6 +140,42 @@ impl Default for FaultMix {
 }
 
 impl FaultMix {
+    /// Only `fault` (for [`Fault::Latency`]: latency on every healthy request).
+    pub fn only(fault: Fault) -> Self {
+        let none = Self {
+            slow_down: 0,
+            internal_error: 0,
+            reset_before_forward: 0,
+            reset_after_forward: 0,
+            stall: 0,
+            latency_rate: 0.0,
+            ..Self::default()
+        };
+        match fault {
+            Fault::SlowDown => Self {
+                slow_down: 1,
+                ..none
+            },
+            Fault::InternalError => Self {
+                internal_error: 1,
+                ..none
+            },
+            Fault::ResetBeforeForward => Self {
+                reset_before_forward: 1,
+                ..none
+            },
+            Fault::ResetAfterForward => Self {
+                reset_after_forward: 1,
+                ..none
+            },
+            Fault::Stall => Self { stall: 1, ..none },
+            Fault::Latency => Self {
+                latency_rate: 1.0,
+                ..none
+            },
+        }
+    }
+
     fn pick(&self, rng: &mut StdRng) -> Option<Fault> {
         let weighted = [
             (Fault::SlowDown, self.slow_down),
@@ -168,6 +204,8 @@ impl FaultMix {
 pub struct FaultPlan {
     rules: BTreeMap<RequestClass, (f64, FaultMix)>,
     rng: Mutex<StdRng>,
+    /// Faults still allowed (`None`: unlimited).
+    remaining: Mutex<Option<u64>>,
 }
 
 impl FaultPlan {
@@ -176,7 +214,18 @@ impl FaultPlan {
         Self {
             rules: BTreeMap::new(),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
+            remaining: Mutex::new(None),
         }
+    }
+
+    /// Injects at most `n` faults in total (added latency included), then none.
+    #[must_use]
+    pub fn with_fault_limit(self, n: u64) -> Self {
+        *self
+            .remaining
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(n);
+        self
     }
 
     /// Fails `failure_rate` of PutObject, GetObject and ListObjects requests with `mix`.
@@ -207,12 +256,26 @@ impl FaultPlan {
     /// Decides the fault of the next request of `class` (`None`: forward it untouched).
     pub fn decide(&self, class: RequestClass) -> Option<Fault> {
         let (rate, mix) = self.rules.get(&class)?;
-        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
-        if *rate > 0.0 && rng.gen_bool(*rate) {
-            return mix.pick(&mut rng);
+        let mut remaining = self
+            .remaining
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if *remaining == Some(0) {
+            return None;
         }
-        let latency_rate = mix.latency_rate.clamp(0.0, 1.0);
-        (latency_rate > 0.0 && rng.gen_bool(latency_rate)).then_some(Fault::Latency)
+        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        let fault = if *rate > 0.0 && rng.gen_bool(*rate) {
+            mix.pick(&mut rng)
+        } else {
+            let latency_rate = mix.latency_rate.clamp(0.0, 1.0);
+            (latency_rate > 0.0 && rng.gen_bool(latency_rate)).then_some(Fault::Latency)
+        };
+        if fault.is_some()
+            && let Some(n) = remaining.as_mut()
+        {
+            *n -= 1;
+        }
+        fault
     }
 }
 
@@ -262,5 +325,13 @@ mod tests {
         }
         let plan = FaultPlan::storage_failures(9, 0.2, FaultMix::default());
         assert_eq!(plan.decide(RequestClass::Other), None, "no rule, no fault");
+    }
+
+    #[test]
+    fn a_fault_limit_stops_injection() {
+        let plan = FaultPlan::storage_failures(1, 1.0, FaultMix::default()).with_fault_limit(2);
+        assert!(plan.decide(RequestClass::PutObject).is_some());
+        assert!(plan.decide(RequestClass::GetObject).is_some());
+        assert_eq!(plan.decide(RequestClass::PutObject), None);
     }
 }
