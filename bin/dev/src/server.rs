@@ -1,7 +1,6 @@
 //! `callflow dev` as a running HTTP/1.1 server: the stage under `/{stage}`, the local JWKS at
 //! `/.well-known/jwks.json`, graceful shutdown.
 
-use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,7 +15,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
@@ -40,6 +39,37 @@ pub const DEFAULT_DATA_DIR: &str = ".callflow";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Limits that keep slow or oversized clients from tying up the server (slowloris, huge
+/// headers). Requests breaking them never reach the stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Time a client has to send a complete request head, counted from when the server
+    /// starts waiting for it (also on an idle keep-alive connection). After it the
+    /// connection is closed without a response. Default: 10 s.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send the whole body once the head is read. After it the
+    /// connection is closed without a response. Default: 30 s.
+    pub body_read_timeout: Duration,
+    /// Largest request head (request line and all headers), in bytes; larger heads are
+    /// answered `431 Request Header Fields Too Large` and the connection is closed. API
+    /// Gateway allows 10 KiB of request line and header values; the default, 16 KiB, leaves
+    /// room for header names. Default: 16384.
+    pub max_header_bytes: usize,
+    /// Most header fields in one request; more are answered 431. Default: 100.
+    pub max_headers: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_header_bytes: 16 * 1024,
+            max_headers: 100,
+        }
+    }
+}
 
 /// How to run `callflow dev`.
 #[derive(Clone)]
@@ -113,8 +143,17 @@ impl std::fmt::Debug for DevServer {
 
 impl DevServer {
     /// Loads or creates the keys, opens the store, wires the handlers into the stage and
-    /// starts listening. Must run inside a Tokio runtime.
+    /// starts listening with the default [`ConnectionLimits`]. Must run inside a Tokio
+    /// runtime.
     pub async fn start(config: DevConfig) -> Result<Self, DevError> {
+        Self::start_with_limits(config, ConnectionLimits::default()).await
+    }
+
+    /// [`DevServer::start`] with explicit connection limits.
+    pub async fn start_with_limits(
+        config: DevConfig,
+        limits: ConnectionLimits,
+    ) -> Result<Self, DevError> {
         let identity = Arc::new(LocalIdentity::load_or_create(&config.data_dir)?);
         let signer = TokenSigner::new(continuation_key(&config.data_dir)?);
         let storage = Storage::open(&config.storage, &config.data_dir).await?;
@@ -145,6 +184,7 @@ impl DevServer {
         let app = App {
             gateway: Arc::clone(&gateway),
             jwks: Bytes::from(identity.jwks_json()),
+            limits,
         };
         let server = tokio::spawn(serve(listener, Arc::new(app), stop_rx));
         Ok(Self {
@@ -216,7 +256,13 @@ impl Drop for DevServer {
 struct App {
     gateway: Arc<Gateway>,
     jwks: Bytes,
+    limits: ConnectionLimits,
 }
+
+/// The client did not send its body in time: the connection is dropped without a response.
+#[derive(Debug, thiserror::Error)]
+#[error("request body not received within {0:?}")]
+struct BodyTimeout(Duration);
 
 async fn serve(listener: TcpListener, app: Arc<App>, mut stop: watch::Receiver<bool>) {
     let mut connections = JoinSet::new();
@@ -255,11 +301,17 @@ async fn serve_connection(
     app: Arc<App>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let limits = app.limits;
     let service = service_fn(move |request| {
         let app = Arc::clone(&app);
-        async move { Ok::<_, Infallible>(app.respond(request, peer).await) }
+        async move { app.respond(request, peer).await }
     });
-    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(limits.max_header_bytes)
+        .max_headers(limits.max_headers)
+        .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
     let result = tokio::select! {
         result = connection.as_mut() => result,
@@ -274,17 +326,27 @@ async fn serve_connection(
 }
 
 impl App {
-    async fn respond(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Full<Bytes>> {
+    async fn respond(
+        &self,
+        request: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> Result<Response<Full<Bytes>>, BodyTimeout> {
         if request.uri().path() == JWKS_PATH && request.method() == hyper::Method::GET {
             let mut response = Response::new(Full::new(self.jwks.clone()));
             response.headers_mut().insert(
                 hyper::header::CONTENT_TYPE,
                 hyper::header::HeaderValue::from_static("application/json"),
             );
-            return response;
+            return Ok(response);
         }
         let (parts, body) = request.into_parts();
-        let body = match Limited::new(body, MAX_PAYLOAD_BYTES).collect().await {
+        let collected = tokio::time::timeout(
+            self.limits.body_read_timeout,
+            Limited::new(body, MAX_PAYLOAD_BYTES).collect(),
+        )
+        .await
+        .map_err(|_| BodyTimeout(self.limits.body_read_timeout))?;
+        let body = match collected {
             Ok(collected) => RequestBody::Complete(collected.to_bytes().to_vec()),
             Err(_) => RequestBody::TooLarge,
         };
@@ -297,7 +359,7 @@ impl App {
             source_ip: peer.ip(),
             protocol: format!("{:?}", parts.version),
         };
-        to_http(self.gateway.handle(gateway_request).await)
+        Ok(to_http(self.gateway.handle(gateway_request).await))
     }
 }
 
