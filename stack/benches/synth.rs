@@ -31,8 +31,9 @@ fn measure(copies: usize, runs: usize) -> (Duration, Duration, usize) {
     let mut bytes = 0;
     for _ in 0..runs {
         let start = Instant::now();
-        let synthesized = callflow_app(&config).synth().expect("synth");
-        let files = synthesized.files();
+        // What `callflow synth` does before writing: parallel synth + render to text.
+        let rendered = callflow_app(&config).render().expect("synth");
+        let files = rendered.files();
         bytes = files.values().map(String::len).sum();
         std::hint::black_box(&files);
         times.push(start.elapsed());

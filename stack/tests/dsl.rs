@@ -273,3 +273,40 @@ fn keys_are_sorted_for_reviewable_diffs() {
     sorted.sort();
     assert_eq!(top, sorted);
 }
+
+#[test]
+fn templatefile_and_s3_backend() {
+    let (mut stack, bucket) = bucket_stack();
+    let vars: std::collections::BTreeMap<String, Tf<String>> = [
+        ("bucket".to_string(), bucket.arn()),
+        ("env".to_string(), "prod".into()),
+    ]
+    .into();
+    let path = Tf::template([
+        Tf::expr(callflow_stack::dsl::Expression::raw("path.module")),
+        "/policy.tftpl".into(),
+    ]);
+    let rendered = functions::templatefile(&path, &vars);
+    stack.resource(
+        "p",
+        S3BucketPolicy {
+            bucket: bucket.bucket(),
+            policy: rendered,
+        },
+    );
+    stack.backend(callflow_stack::dsl::Backend::S3 {
+        bucket: "state".into(),
+        key: "callflow/prod.tfstate".into(),
+        region: "eu-west-1".into(),
+    });
+    let doc = stack.synth().expect("synth");
+    assert_eq!(
+        doc["resource"]["aws_s3_bucket_policy"]["p"]["policy"],
+        json!(
+            "${templatefile(\"${path.module}/policy.tftpl\", {bucket = aws_s3_bucket.events.arn, env = \"prod\"})}"
+        )
+    );
+    assert_eq!(doc["terraform"]["backend"]["s3"]["bucket"], "state");
+    assert_eq!(doc["terraform"]["backend"]["s3"]["use_lockfile"], true);
+    assert_eq!(doc["//"]["metadata"]["backend"], "s3");
+}
