@@ -55,7 +55,13 @@ impl Storage {
     pub async fn open(choice: &StorageChoice, data_dir: &Path) -> Result<Self, StorageError> {
         match choice {
             StorageChoice::Embedded => {
-                let store = RunningStore::start(StoreConfig::new(data_dir.join("s3"))).await?;
+                // The request log is a test facility; a long-running server keeps none, so its
+                // memory stays flat under load.
+                let config = StoreConfig {
+                    request_log_capacity: 0,
+                    ..StoreConfig::new(data_dir.join("s3"))
+                };
+                let store = RunningStore::start(config).await?;
                 store.ensure_bucket(DEV_BUCKET).await?;
                 let bucket = BucketName::parse(DEV_BUCKET).map_err(StorageError::Bucket)?;
                 let client = aws_sdk_s3::Client::from_conf(store.sdk_config_builder().build());

@@ -729,6 +729,19 @@ fn visit<'a>(
     }
 }
 
+/// One stack rendered on a worker thread: (name, `cdk.tf.json` text, resource count).
+type RenderedStack = Result<(String, String, usize), SynthError>;
+
+fn render_stack(stack: &Stack) -> RenderedStack {
+    let doc = stack.synth()?;
+    let resources = super::synth::count_resources(&doc);
+    Ok((
+        stack.name().to_string(),
+        super::synth::render(&doc),
+        resources,
+    ))
+}
+
 /// A set of stacks synthesized together (cdktf's `App`).
 #[derive(Debug, Default)]
 pub struct App {
@@ -771,34 +784,17 @@ impl App {
             .map_or(1, |n| n.get())
             .min(self.stacks.len().max(1));
         let chunk = self.stacks.len().div_ceil(workers).max(1);
-        let results: Vec<Vec<Result<(String, String, usize), SynthError>>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = self
-                    .stacks
-                    .chunks(chunk)
-                    .map(|stacks| {
-                        scope.spawn(move || {
-                            stacks
-                                .iter()
-                                .map(|stack| {
-                                    stack.synth().map(|doc| {
-                                        let resources = super::synth::count_resources(&doc);
-                                        (
-                                            stack.name().to_string(),
-                                            super::synth::render(&doc),
-                                            resources,
-                                        )
-                                    })
-                                })
-                                .collect()
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_default())
-                    .collect()
-            });
+        let results: Vec<Vec<RenderedStack>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .stacks
+                .chunks(chunk)
+                .map(|stacks| scope.spawn(move || stacks.iter().map(render_stack).collect()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
         let mut stacks = BTreeMap::new();
         let mut resources = 0;
         for result in results.into_iter().flatten() {
