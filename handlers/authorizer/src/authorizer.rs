@@ -96,6 +96,11 @@ impl Authorizer {
     pub async fn verify(&self, authorization: Option<&str>) -> Result<VerifiedToken, Rejection> {
         let token = BearerToken::from_header(authorization)?;
         let header = decode_header(token.expose()).map_err(|_| header_rejection(&token))?;
+        // RFC 7515 §4.1.11: we understand no critical extensions, so any `crit` (even an
+        // empty one) makes the token invalid, whatever its signature.
+        if header.crit.is_some() {
+            return Err(Rejection::CriticalHeader);
+        }
         if !ALLOWED_ALGORITHMS.contains(&header.alg) {
             return Err(Rejection::Algorithm(format!("{:?}", header.alg)));
         }

@@ -33,6 +33,9 @@ pub enum Rejection {
     /// The JOSE header is not valid base64url JSON.
     #[error("undecodable token header")]
     Header,
+    /// The header carries `crit`: extensions this verifier does not implement (RFC 7515).
+    #[error("critical header extensions are not supported")]
+    CriticalHeader,
     /// The header names an algorithm outside the allowlist (RS256, ES256), e.g. `none`
     /// or `HS256`, or one that does not belong to the selected key.
     #[error("algorithm {0} not allowed")]
@@ -75,6 +78,7 @@ impl Rejection {
             Self::Bearer(BearerError::Oversized) => "oversized",
             Self::Bearer(BearerError::Malformed) => "malformed",
             Self::Header => "bad_header",
+            Self::CriticalHeader => "critical_header",
             Self::Algorithm(_) => "algorithm",
             Self::UnknownKey(_) => "unknown_kid",
             Self::Signature => "signature",

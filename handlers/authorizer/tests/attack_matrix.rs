@@ -534,8 +534,6 @@ async fn every_attack_token_gets_its_expected_decision() {
 /// RFC 7515 §4.1.11: a `crit` header naming extensions the recipient does not understand
 /// (or an empty `crit`) MUST make the JWS invalid, even when its signature is good.
 #[tokio::test]
-#[ignore = "known gap: jsonwebtoken 11 parses `crit` but does not enforce it, and the \
-            authorizer (handlers/authorizer/src/authorizer.rs) does not check it yet"]
 async fn critical_header_parameters_are_refused() {
     let trusted = ec_issuer();
     let authorizer = inline_authorizer(&[&trusted.jwks().keys[0]]);

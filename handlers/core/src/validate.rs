@@ -131,7 +131,8 @@ pub fn validate_event(value: &Value) -> Result<CallEvent, Vec<FieldError>> {
 pub fn parse_timestamp(s: &str) -> Result<OffsetDateTime, String> {
     let t = OffsetDateTime::parse(s, &Rfc3339)
         .map_err(|e| format!("must be an RFC 3339 timestamp such as 2025-01-31T12:00:00Z ({e})"))?
-        .to_offset(time::UtcOffset::UTC);
+        .checked_to_offset(time::UtcOffset::UTC)
+        .ok_or_else(|| "is outside the supported range once converted to UTC".to_string())?;
     crate::id::unix_millis(t).map_err(|e| e.to_string())?;
     Ok(t)
 }
