@@ -20,7 +20,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fuzz_dir="$root/fuzz"
-target_dir="$root/target/fuzz"
+target_dir="${CARGO_TARGET_DIR:-$root/target}/fuzz"
 seconds="${FUZZ_SECONDS:-20}"
 build_budget="${FUZZ_BUILD_BUDGET:-0}"
 jobs="${FUZZ_JOBS:-0}"
