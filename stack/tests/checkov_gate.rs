@@ -110,6 +110,7 @@ fn checkov_finds_nothing_that_is_not_suppressed_in_code() {
     let lines = resource_lines(&text);
     let mut unsuppressed = Vec::new();
     let mut used = 0;
+    let mut used_suppressions = std::collections::BTreeSet::new();
     for failed in reports.iter().flat_map(|r| {
         r["results"]["failed_checks"]
             .as_array()
@@ -136,7 +137,10 @@ fn checkov_finds_nothing_that_is_not_suppressed_in_code() {
             .filter_map(Value::as_str)
             .find(|c| c.starts_with(&prefix))
         {
-            Some(c) if c.len() > prefix.len() + 10 => used += 1,
+            Some(c) if c.len() > prefix.len() + 10 => {
+                used += 1;
+                used_suppressions.insert(format!("{address} {id}"));
+            }
             _ => unsuppressed.push(format!("{id} on {address}: {}", failed["check_name"])),
         }
     }
@@ -145,5 +149,61 @@ fn checkov_finds_nothing_that_is_not_suppressed_in_code() {
         "unsuppressed checkov findings (fix them, or suppress in the stack code with a reason):\n{}",
         unsuppressed.join("\n")
     );
+    // A suppression checkov no longer needs is stale: remove it from the stack code.
+    let mut stale = Vec::new();
+    for (kind, by_name) in doc["resource"].as_object().into_iter().flatten() {
+        for (name, body) in by_name.as_object().into_iter().flatten() {
+            for comment in body["//"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                let id = comment
+                    .trim_start_matches("checkov:skip=")
+                    .split(':')
+                    .next()
+                    .unwrap_or_default();
+                if !used_suppressions.contains(&format!("{kind}.{name} {id}")) {
+                    stale.push(format!("{kind}.{name} {id}"));
+                }
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "suppressions checkov no longer needs: {stale:?}"
+    );
     eprintln!("checkov: {passed} passed, {used} suppressed in code");
+}
+
+/// Every accepted finding in one place, with its reason: the snapshot is the reviewable list,
+/// and adding or removing a suppression in the stack code changes it.
+#[test]
+fn suppressions_are_listed_in_one_place_with_reasons() {
+    let synthesized = synth(&committed_config());
+    let doc = &synthesized.stacks()["callflow"];
+    let mut lines = Vec::new();
+    for (kind, by_name) in doc["resource"].as_object().into_iter().flatten() {
+        for (name, body) in by_name.as_object().into_iter().flatten() {
+            for comment in body["//"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                let rest = comment
+                    .strip_prefix("checkov:skip=")
+                    .expect("only checkov skips");
+                let (id, reason) = rest.split_once(':').expect("id:reason");
+                assert!(
+                    reason.len() > 20,
+                    "{kind}.{name} {id}: a suppression needs a real reason"
+                );
+                lines.push(format!("{id} {kind}.{name}: {reason}"));
+            }
+        }
+    }
+    lines.sort();
+    insta::assert_snapshot!("checkov_suppressions", lines.join("\n"));
 }

@@ -187,11 +187,6 @@ impl EventsBucket {
             "CKV2_AWS_62",
             "no consumer of object events exists yet; notifications add cost without a subscriber",
         );
-        stack.suppress_check(
-            &bucket,
-            "CKV_AWS_21",
-            "false positive: versioning is enabled by aws_s3_bucket_versioning.events",
-        );
         let name = bucket.bucket();
         let versioning = stack.resource(
             "events",
