@@ -86,6 +86,8 @@ fn parallel_render_writes_exactly_what_synth_writes() {
     assert_eq!(rendered.files(), synthesized.files());
     assert_eq!(rendered.resource_count(), synthesized.resource_count());
     assert_eq!(rendered.stack_count(), 6);
+    let built = callflow_stack::callflow::render_callflow_app(&config).expect("render built");
+    assert_eq!(built, rendered);
 
     let mut duplicate = committed_config();
     duplicate.stacks.push(duplicate.stacks[0].clone());

@@ -21,15 +21,17 @@ pub fn synthesize(config: &Path) -> Result<Synthesized> {
 
 /// Reads the configuration and renders every stack's output files (parallel, low memory).
 pub fn render(config: &Path) -> Result<Rendered> {
-    load(config)?.render().map_err(synthesis_failed)
+    callflow_stack::callflow::render_callflow_app(&load_config(config)?).map_err(synthesis_failed)
 }
 
 fn load(config: &Path) -> Result<callflow_stack::dsl::App> {
+    Ok(callflow_app(&load_config(config)?))
+}
+
+fn load_config(config: &Path) -> Result<AppConfig> {
     let text = std::fs::read_to_string(config)
         .with_context(|| format!("reading the stack configuration {}", config.display()))?;
-    let app_config =
-        AppConfig::from_toml(&text).with_context(|| format!("in {}", config.display()))?;
-    Ok(callflow_app(&app_config))
+    AppConfig::from_toml(&text).with_context(|| format!("in {}", config.display()))
 }
 
 fn synthesis_failed(errors: Vec<callflow_stack::dsl::SynthError>) -> anyhow::Error {

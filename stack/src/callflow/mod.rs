@@ -206,6 +206,14 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     stack
 }
 
+/// Renders the app of a configuration file with [`App::render_built`]: each environment's
+/// stack is built and rendered on a worker and dropped, so 100 environments stay small.
+pub fn render_callflow_app(
+    config: &AppConfig,
+) -> Result<crate::dsl::Rendered, Vec<crate::dsl::SynthError>> {
+    App::render_built(&config.stacks, |c| c.stack_name.clone(), callflow_stack)
+}
+
 /// The app for a configuration file: one Callflow stack per environment in it.
 pub fn callflow_app(config: &AppConfig) -> App {
     let mut app = App::new();

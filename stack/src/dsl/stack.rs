@@ -742,6 +742,62 @@ fn render_stack(stack: &Stack) -> RenderedStack {
     ))
 }
 
+fn render_parallel<T: Sync>(
+    items: &[T],
+    name: impl Fn(&T) -> String,
+    render: impl Fn(&T) -> RenderedStack + Sync,
+) -> Result<super::synth::Rendered, Vec<SynthError>> {
+    let mut names = BTreeSet::new();
+    let mut errors = Vec::new();
+    for item in items {
+        let n = name(item);
+        if !names.insert(n.clone()) {
+            errors.push(SynthError {
+                errors: vec![StackError::DuplicateId {
+                    address: format!("stack {n}"),
+                }],
+                stack: n,
+            });
+        }
+    }
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len().max(1));
+    let chunk = items.len().div_ceil(workers).max(1);
+    let render = &render;
+    let results: Vec<Vec<RenderedStack>> = if workers == 1 {
+        // No thread for a single worker: a one-stack synth is a few milliseconds end to end.
+        vec![items.iter().map(render).collect()]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(render).collect()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    let mut stacks = BTreeMap::new();
+    let mut resources = 0;
+    for result in results.into_iter().flatten() {
+        match result {
+            Ok((name, text, count)) => {
+                resources += count;
+                stacks.insert(name, text);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(super::synth::Rendered::new(stacks, resources))
+    } else {
+        Err(errors)
+    }
+}
+
 /// A set of stacks synthesized together (cdktf's `App`).
 #[derive(Debug, Default)]
 pub struct App {
@@ -764,53 +820,21 @@ impl App {
         &self.stacks
     }
 
-    /// Synthesizes and renders every stack straight to the output files, on all cores, keeping
-    /// only the rendered text (not every document tree) in memory: what `callflow synth` writes.
+    /// Synthesizes and renders every stack to the text of its output file, on all cores,
+    /// keeping only the text (not every document tree) in memory: what `callflow synth` writes.
     /// Errors of all stacks are collected, each prefixed by its stack.
     pub fn render(&self) -> Result<super::synth::Rendered, Vec<SynthError>> {
-        let mut names = BTreeSet::new();
-        let mut errors = Vec::new();
-        for stack in &self.stacks {
-            if !names.insert(stack.name()) {
-                errors.push(SynthError {
-                    stack: stack.name().to_string(),
-                    errors: vec![StackError::DuplicateId {
-                        address: format!("stack {}", stack.name()),
-                    }],
-                });
-            }
-        }
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(self.stacks.len().max(1));
-        let chunk = self.stacks.len().div_ceil(workers).max(1);
-        let results: Vec<Vec<RenderedStack>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = self
-                .stacks
-                .chunks(chunk)
-                .map(|stacks| scope.spawn(move || stacks.iter().map(render_stack).collect()))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        let mut stacks = BTreeMap::new();
-        let mut resources = 0;
-        for result in results.into_iter().flatten() {
-            match result {
-                Ok((name, text, count)) => {
-                    resources += count;
-                    stacks.insert(name, text);
-                }
-                Err(e) => errors.push(e),
-            }
-        }
-        if errors.is_empty() {
-            Ok(super::synth::Rendered::new(stacks, resources))
-        } else {
-            Err(errors)
-        }
+        render_parallel(&self.stacks, |s| s.name().to_string(), render_stack)
+    }
+
+    /// Like [`App::render`], but each stack is built from its item inside the worker that
+    /// renders it and dropped right after, so memory holds one stack per core, not the app.
+    pub fn render_built<T: Sync>(
+        items: &[T],
+        name: impl Fn(&T) -> String,
+        build: impl Fn(&T) -> Stack + Sync,
+    ) -> Result<super::synth::Rendered, Vec<SynthError>> {
+        render_parallel(items, name, |item| render_stack(&build(item)))
     }
 
     /// Synthesizes every stack; errors of all stacks are collected, each prefixed by its stack.
