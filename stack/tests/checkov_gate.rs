@@ -150,26 +150,11 @@ fn checkov_finds_nothing_that_is_not_suppressed_in_code() {
         unsuppressed.join("\n")
     );
     // A suppression checkov no longer needs is stale: remove it from the stack code.
-    let mut stale = Vec::new();
-    for (kind, by_name) in doc["resource"].as_object().into_iter().flatten() {
-        for (name, body) in by_name.as_object().into_iter().flatten() {
-            for comment in body["//"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                let id = comment
-                    .trim_start_matches("checkov:skip=")
-                    .split(':')
-                    .next()
-                    .unwrap_or_default();
-                if !used_suppressions.contains(&format!("{kind}.{name} {id}")) {
-                    stale.push(format!("{kind}.{name} {id}"));
-                }
-            }
-        }
-    }
+    let stale: Vec<String> = suppressions(doc)
+        .into_iter()
+        .map(|(address, id, _)| format!("{address} {id}"))
+        .filter(|key| !used_suppressions.contains(key))
+        .collect();
     assert!(
         stale.is_empty(),
         "suppressions checkov no longer needs: {stale:?}"
@@ -184,6 +169,20 @@ fn suppressions_are_listed_in_one_place_with_reasons() {
     let synthesized = synth(&committed_config());
     let doc = &synthesized.stacks()["callflow"];
     let mut lines = Vec::new();
+    for (address, id, reason) in suppressions(doc) {
+        assert!(
+            reason.len() > 20,
+            "{address} {id}: a suppression needs a real reason"
+        );
+        lines.push(format!("{id} {address}: {reason}"));
+    }
+    lines.sort();
+    insta::assert_snapshot!("checkov_suppressions", lines.join("\n"));
+}
+
+/// The suppressions recorded in a synthesized document: (address, check id, reason).
+fn suppressions(doc: &Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
     for (kind, by_name) in doc["resource"].as_object().into_iter().flatten() {
         for (name, body) in by_name.as_object().into_iter().flatten() {
             for comment in body["//"]
@@ -196,14 +195,9 @@ fn suppressions_are_listed_in_one_place_with_reasons() {
                     .strip_prefix("checkov:skip=")
                     .expect("only checkov skips");
                 let (id, reason) = rest.split_once(':').expect("id:reason");
-                assert!(
-                    reason.len() > 20,
-                    "{kind}.{name} {id}: a suppression needs a real reason"
-                );
-                lines.push(format!("{id} {kind}.{name}: {reason}"));
+                out.push((format!("{kind}.{name}"), id.to_string(), reason.to_string()));
             }
         }
     }
-    lines.sort();
-    insta::assert_snapshot!("checkov_suppressions", lines.join("\n"));
+    out
 }
