@@ -21,9 +21,10 @@ use s3s::dto::{
 };
 use s3s::{S3, S3Error, S3Request, S3Response, S3Result, s3_error};
 
-use crate::catalog::{Bucket, Catalog};
+use crate::catalog::{Bucket, Catalog, read_object_header};
 use crate::disk;
 use crate::faults::FaultInjector;
+use crate::key_index::IndexEntry;
 use crate::listing::{self, ContinuationToken, ListQuery};
 use crate::locks::KeyLocks;
 use crate::names::{BucketName, ObjectKey, hex};
@@ -96,11 +97,9 @@ fn no_such_key(key: &str) -> S3Error {
 
 /// Runs blocking disk work off the async threads.
 async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> io::Result<T> + Send + 'static,
-) -> io::Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(io::Error::other)?
+    work: impl FnOnce() -> S3Result<T> + Send + 'static,
+) -> S3Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(internal)?
 }
 
 fn size_i64(size: u64) -> i64 {
@@ -335,23 +334,27 @@ impl Backend {
         // Check + write + index as one step under the key's lock, in a task of its own so that a
         // client hanging up cannot interrupt it between the write and the index update.
         let path = self.catalog.layout().object_path(&bucket.name, &key);
+        let entry = IndexEntry::of(&meta).ok_or_else(|| internal("ETag is not an MD5"))?;
         let locks = Arc::clone(&self.locks);
+        let catalog = Arc::clone(&self.catalog);
         let (if_match, if_none_match) = (input.if_match.take(), input.if_none_match.take());
         let write = tokio::spawn(async move {
             let _guard = locks.lock(bucket.name.as_str(), key.as_str()).await;
-            let current = bucket.get(key.as_str());
-            check_put_preconditions(
-                key.as_str(),
-                current.as_deref(),
-                if_match.as_ref(),
-                if_none_match.as_ref(),
-            )?;
-            let bytes = record::encode(&meta, &data);
-            blocking(move || disk::write_durably(&path, &bytes))
-                .await
-                .map_err(internal)?;
-            bucket.insert(Arc::new(meta));
-            Ok::<(), S3Error>(())
+            blocking(move || {
+                let current = read_object_header(&path).map_err(internal)?;
+                check_put_preconditions(
+                    key.as_str(),
+                    current.as_ref(),
+                    if_match.as_ref(),
+                    if_none_match.as_ref(),
+                )?;
+                disk::write_durably(&path, &record::encode(&meta, &data)).map_err(internal)?;
+                catalog
+                    .index()
+                    .insert(&bucket.name, &entry)
+                    .map_err(internal)
+            })
+            .await
         });
         write.await.map_err(internal)??;
         Ok(output)
@@ -360,15 +363,13 @@ impl Backend {
     async fn get_object_op(&self, input: GetObjectInput) -> S3Result<GetObjectOutput> {
         let bucket = self.bucket(&input.bucket)?;
         let key = parse_key(&input.key)?;
-        if bucket.get(key.as_str()).is_none() {
-            return Err(no_such_key(key.as_str()));
-        }
         let path = self.catalog.layout().object_path(&bucket.name, &key);
-        let bytes = match blocking(move || std::fs::read(path)).await {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(no_such_key(key.as_str())),
-            Err(e) => return Err(internal(e)),
-        };
+        let read = blocking(move || match std::fs::read(path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(internal(e)),
+        });
+        let bytes = read.await?.ok_or_else(|| no_such_key(key.as_str()))?;
         let (meta, body_range) = record::decode(&bytes).map_err(internal)?;
         let mut body = Bytes::from(bytes).slice(body_range);
         let mut content_range = None;
@@ -412,11 +413,12 @@ impl Backend {
         })
     }
 
-    fn head_object_op(&self, input: &HeadObjectInput) -> S3Result<HeadObjectOutput> {
+    async fn head_object_op(&self, input: &HeadObjectInput) -> S3Result<HeadObjectOutput> {
         let bucket = self.bucket(&input.bucket)?;
         let key = parse_key(&input.key)?;
-        let meta = bucket
-            .get(key.as_str())
+        let path = self.catalog.layout().object_path(&bucket.name, &key);
+        let meta = blocking(move || read_object_header(&path).map_err(internal))
+            .await?
             .ok_or_else(|| no_such_key(key.as_str()))?;
         let checksums = if input
             .checksum_mode
@@ -448,19 +450,23 @@ impl Backend {
         let key = parse_key(&input.key)?;
         let path = self.catalog.layout().object_path(&bucket.name, &key);
         let locks = Arc::clone(&self.locks);
+        let catalog = Arc::clone(&self.catalog);
         let delete = tokio::spawn(async move {
             let _guard = locks.lock(bucket.name.as_str(), key.as_str()).await;
-            blocking(move || disk::remove_durably(&path))
-                .await
-                .map_err(internal)?;
-            bucket.remove(key.as_str());
-            Ok::<(), S3Error>(())
+            blocking(move || {
+                disk::remove_durably(&path).map_err(internal)?;
+                catalog
+                    .index()
+                    .remove(&bucket.name, key.as_str())
+                    .map_err(internal)
+            })
+            .await
         });
         delete.await.map_err(internal)??;
         Ok(DeleteObjectOutput::default())
     }
 
-    fn list_objects_v2_op(&self, input: ListObjectsV2Input) -> S3Result<ListObjectsV2Output> {
+    async fn list_objects_v2_op(&self, input: ListObjectsV2Input) -> S3Result<ListObjectsV2Output> {
         let bucket = self.bucket(&input.bucket)?;
         let max_keys = match input.max_keys {
             None => listing::MAX_KEYS,
@@ -481,13 +487,25 @@ impl Backend {
             ),
             None => input.start_after.clone(),
         };
-        let query = ListQuery {
-            prefix: input.prefix.as_deref().unwrap_or(""),
-            delimiter: input.delimiter.as_deref(),
-            resume_after: resume_after.as_deref(),
-            max_keys,
+        let prefix = input.prefix.clone().unwrap_or_default();
+        let page = {
+            let (catalog, bucket, prefix) = (
+                Arc::clone(&self.catalog),
+                Arc::clone(&bucket),
+                prefix.clone(),
+            );
+            let delimiter = input.delimiter.clone();
+            blocking(move || {
+                let query = ListQuery {
+                    prefix: &prefix,
+                    delimiter: delimiter.as_deref(),
+                    resume_after: resume_after.as_deref(),
+                    max_keys,
+                };
+                catalog.index().list(&bucket.name, &query).map_err(internal)
+            })
+            .await?
         };
-        let page = bucket.with_index(|index| listing::list_page(index, &query));
         let url = input
             .encoding_type
             .as_ref()
@@ -503,11 +521,11 @@ impl Backend {
         let contents: Vec<Object> = page
             .objects
             .iter()
-            .map(|meta| Object {
-                key: Some(encode(&meta.key)),
-                size: Some(size_i64(meta.size)),
-                e_tag: Some(ETag::Strong(meta.etag.clone())),
-                last_modified: Some(Timestamp::from(meta.last_modified())),
+            .map(|entry| Object {
+                key: Some(encode(&entry.key)),
+                size: Some(size_i64(entry.size)),
+                e_tag: Some(ETag::Strong(entry.etag())),
+                last_modified: Some(Timestamp::from(record::system_time(entry.last_modified_ms))),
                 storage_class: Some(ObjectStorageClass::from_static(
                     ObjectStorageClass::STANDARD,
                 )),
@@ -523,7 +541,7 @@ impl Backend {
             .collect();
         Ok(ListObjectsV2Output {
             name: Some(bucket.name.as_str().to_owned()),
-            prefix: Some(encode(query.prefix)),
+            prefix: Some(encode(&prefix)),
             delimiter: input.delimiter.as_deref().map(encode),
             start_after: input.start_after.as_deref().map(encode),
             encoding_type: input.encoding_type.clone(),
@@ -636,7 +654,7 @@ impl S3 for Backend {
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        let work = async { self.head_object_op(&req.input) };
+        let work = self.head_object_op(&req.input);
         self.observe(Operation::HeadObject, Some(bucket), Some(key), work)
             .await
             .map(S3Response::new)
@@ -663,7 +681,7 @@ impl S3 for Backend {
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         let bucket = req.input.bucket.clone();
         let prefix = req.input.prefix.clone().unwrap_or_default();
-        let work = async { self.list_objects_v2_op(req.input) };
+        let work = self.list_objects_v2_op(req.input);
         self.observe(Operation::ListObjectsV2, Some(bucket), Some(prefix), work)
             .await
             .map(S3Response::new)

@@ -1,9 +1,8 @@
-//! The in-memory index of buckets and object headers, rebuilt from the data dir at start.
+//! The buckets of one data dir and the ordered key index of their objects.
 //!
-//! The index answers HEAD, listings and existence checks without touching the disk; object
-//! bodies are read from their files. Every change goes to disk first (durably), then into the
-//! index, while the writer holds the key's lock (see `locks`), so the index never claims an
-//! object that is not on disk.
+//! Bucket names and creation times are kept in memory (there are few). Objects are not: their
+//! headers are read from their files (HEAD, GET, conditional writes) and listings come from the
+//! on-disk [`KeyIndex`], so memory does not grow with the number of stored objects.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -17,50 +16,15 @@ use tracing::warn;
 
 use crate::disk::{self, BUCKET_MARKER, Layout, TMP_PREFIX};
 use crate::error::StoreError;
+use crate::key_index::{IndexStart, KeyIndex, ObjectVisitor};
 use crate::names::BucketName;
 use crate::record::{self, ObjectMeta};
 
-/// Object headers of one bucket, ordered like S3 lists them (by UTF-8 bytes of the key).
-pub(crate) type ObjectIndex = BTreeMap<String, Arc<ObjectMeta>>;
-
-/// One bucket: its name, creation time and index.
+/// One bucket: its name and creation time.
 #[derive(Debug)]
 pub(crate) struct Bucket {
     pub name: BucketName,
     pub created: SystemTime,
-    objects: RwLock<ObjectIndex>,
-}
-
-impl Bucket {
-    /// The header of `key`, if the object exists.
-    pub fn get(&self, key: &str) -> Option<Arc<ObjectMeta>> {
-        self.objects
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
-            .cloned()
-    }
-
-    /// Records a written object. Call only with the key's lock held, after the write is durable.
-    pub fn insert(&self, meta: Arc<ObjectMeta>) {
-        self.objects
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(meta.key.clone(), meta);
-    }
-
-    /// Forgets a deleted object. Call only with the key's lock held, after the unlink is durable.
-    pub fn remove(&self, key: &str) {
-        self.objects
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(key);
-    }
-
-    /// Runs `f` over the index under a read lock.
-    pub fn with_index<T>(&self, f: impl FnOnce(&ObjectIndex) -> T) -> T {
-        f(&self.objects.read().unwrap_or_else(PoisonError::into_inner))
-    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -75,12 +39,15 @@ pub(crate) struct Catalog {
     buckets: RwLock<BTreeMap<BucketName, Arc<Bucket>>>,
     /// Serializes bucket creation (rare) so two creators cannot both write the marker.
     create_lock: tokio::sync::Mutex<()>,
+    index: KeyIndex,
+    index_start: IndexStart,
 }
 
 impl Catalog {
-    /// Opens `data_dir` (creating it if needed), removes leftover temp files and indexes every
-    /// object header. Blocking: call from `spawn_blocking`.
-    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+    /// Opens `data_dir` (creating it if needed), removes leftover temp files and opens the key
+    /// index, rebuilding it from the object files unless it was closed cleanly. Blocking: call
+    /// from `spawn_blocking`.
+    pub fn open(data_dir: &Path, index_cache_bytes: usize) -> Result<Self, StoreError> {
         let layout = Layout::new(data_dir);
         let buckets_dir = layout.buckets_dir();
         disk::create_dir_durably(&buckets_dir).map_err(io_at(&buckets_dir))?;
@@ -101,19 +68,35 @@ impl Catalog {
                     path: marker.clone(),
                     reason: e.to_string(),
                 })?;
-            let objects = index_objects(&layout.objects_dir(&name))?;
             let bucket = Bucket {
                 name: name.clone(),
                 created,
-                objects: RwLock::new(objects),
             };
             buckets.insert(name, Arc::new(bucket));
         }
+        for name in buckets.keys() {
+            for_each_object_file(&layout.objects_dir(name), |_| Ok(()))?;
+        }
+        let (index, opened) = KeyIndex::open(data_dir, index_cache_bytes, |visit| {
+            read_object_headers(&layout, buckets.keys(), visit)
+        })?;
         Ok(Self {
             layout,
             buckets: RwLock::new(buckets),
             create_lock: tokio::sync::Mutex::new(()),
+            index,
+            index_start: opened,
         })
+    }
+
+    /// The ordered index of object keys.
+    pub fn index(&self) -> &KeyIndex {
+        &self.index
+    }
+
+    /// Whether the index was trusted or rebuilt at start.
+    pub fn index_start(&self) -> IndexStart {
+        self.index_start
     }
 
     /// Paths under the data dir.
@@ -165,7 +148,6 @@ impl Catalog {
         let bucket = Bucket {
             name: name.clone(),
             created: UNIX_EPOCH + Duration::from_millis(record::unix_millis(created)),
-            objects: RwLock::new(ObjectIndex::new()),
         };
         self.buckets
             .write()
@@ -182,12 +164,15 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
     }
 }
 
-/// Reads the header of every object file under `objects_dir`, deleting temp leftovers.
-fn index_objects(objects_dir: &Path) -> Result<ObjectIndex, StoreError> {
-    let mut index = ObjectIndex::new();
+/// Calls `visit` with the path of every object file under `objects_dir`, deleting the temp
+/// files of writes a crash interrupted.
+fn for_each_object_file(
+    objects_dir: &Path,
+    mut visit: impl FnMut(&Path) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let shards = match fs::read_dir(objects_dir) {
         Ok(shards) => shards,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(index),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io_at(objects_dir)(e)),
     };
     for shard in shards {
@@ -202,16 +187,42 @@ fn index_objects(objects_dir: &Path) -> Result<ObjectIndex, StoreError> {
                 let _ = fs::remove_file(&path);
                 continue;
             }
-            let handle = fs::File::open(&path).map_err(io_at(&path))?;
-            let len = handle.metadata().map_err(io_at(&path))?.len();
-            let meta = record::read_header(io::BufReader::new(handle), len).map_err(|e| {
-                StoreError::CorruptObject {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
-            index.insert(meta.key.clone(), Arc::new(meta));
+            visit(&path)?;
         }
     }
-    Ok(index)
+    Ok(())
+}
+
+/// Reads the header of every object file of `buckets` (for rebuilding the key index).
+fn read_object_headers<'b>(
+    layout: &Layout,
+    buckets: impl Iterator<Item = &'b BucketName>,
+    visit: &mut ObjectVisitor<'_>,
+) -> Result<(), StoreError> {
+    for bucket in buckets {
+        for_each_object_file(&layout.objects_dir(bucket), |path| {
+            let meta = read_object_header(path)?.ok_or_else(|| StoreError::CorruptObject {
+                path: path.to_path_buf(),
+                reason: "vanished while the store was starting".to_owned(),
+            })?;
+            visit(bucket, meta)
+        })?;
+    }
+    Ok(())
+}
+
+/// The header of the object file at `path`; `None` when there is no such file.
+pub(crate) fn read_object_header(path: &Path) -> Result<Option<ObjectMeta>, StoreError> {
+    let handle = match fs::File::open(path) {
+        Ok(handle) => handle,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_at(path)(e)),
+    };
+    let len = handle.metadata().map_err(io_at(path))?.len();
+    record::read_header(io::BufReader::new(handle), len)
+        .map(Some)
+        .map_err(|e| StoreError::CorruptObject {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })
 }

@@ -23,6 +23,9 @@ pub struct StoreConfig {
     pub request_log_capacity: usize,
     /// Seed of the fault injector's random choices. Default: 0.
     pub fault_seed: u64,
+    /// Memory for the page cache of the on-disk key index, in bytes: the store's memory use
+    /// does not grow with the number of objects beyond this. Default: 4 MiB.
+    pub index_cache_bytes: usize,
 }
 
 impl StoreConfig {
@@ -44,6 +47,7 @@ impl Default for StoreConfig {
             secret_key: "callflow-local-secret".to_owned(),
             request_log_capacity: 100_000,
             fault_seed: 0,
+            index_cache_bytes: 4 << 20,
         }
     }
 }

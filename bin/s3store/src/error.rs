@@ -35,6 +35,9 @@ pub enum StoreError {
     /// A bucket name that S3 would reject (3..=63 chars of lowercase letters, digits, `-` and `.`).
     #[error("invalid bucket name {0:?}")]
     InvalidBucketName(String),
+    /// The on-disk key index could not be opened, rebuilt or closed.
+    #[error("S3 store key index: {0}")]
+    Index(String),
     /// A blocking disk task panicked or was cancelled.
     #[error("background disk task failed: {0}")]
     Task(String),

@@ -7,7 +7,9 @@
 //!
 //! Each object is one file (header + body) replaced by write-temp, fsync, rename, fsync-dir;
 //! a PUT is acknowledged only after that. A conditional PUT checks and writes under its key's
-//! lock, so concurrent conditional creates of one key yield exactly one winner.
+//! lock, so concurrent conditional creates of one key yield exactly one winner. Listings come
+//! from an ordered key index on disk (redb, derived from the object files and rebuilt from them
+//! after a crash), so memory stays flat however many objects are stored.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), callflow_s3store::StoreError> {
@@ -28,6 +30,7 @@ mod config;
 mod disk;
 mod error;
 mod faults;
+mod key_index;
 mod listing;
 mod locks;
 mod names;
@@ -40,6 +43,7 @@ mod server;
 pub use config::StoreConfig;
 pub use error::StoreError;
 pub use faults::{FaultError, FaultInjector, FaultPolicy};
+pub use key_index::IndexStart;
 pub use names::{BucketName, MAX_KEY_BYTES, ObjectKey};
 pub use request_log::{Operation, RequestLog, RequestRecord};
 pub use server::RunningStore;

@@ -1,7 +1,7 @@
 //! ListObjectsV2 over an ordered index: prefix, delimiter roll-up into common prefixes, resume
-//! point (start-after / continuation token) and page size. Pure, so it is tested directly.
+//! point (start-after / continuation token) and page size. Pure over any ordered sequence of
+//! entries (the on-disk key index in the store, a `BTreeMap` in these tests).
 
-use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use crate::names::{hex, unhex};
@@ -68,20 +68,32 @@ fn rolled_up<'k>(key: &'k str, prefix: &str, delimiter: Option<&str>) -> Option<
     key.get(..prefix.len() + at + delimiter.len())
 }
 
-/// Lists one page of `index` for `query`.
-pub(crate) fn list_page<V: Clone>(
-    index: &BTreeMap<String, V>,
+impl<'a> ListQuery<'a> {
+    /// Where in key order the listing starts: just after the resume point when it lies at or
+    /// after the prefix, else at the prefix itself.
+    pub fn start(&self) -> Bound<&'a str> {
+        match self.resume_after {
+            Some(after) if after >= self.prefix => Bound::Excluded(after),
+            _ => Bound::Included(self.prefix),
+        }
+    }
+}
+
+/// Lists one page for `query` from `entries`: the index's `(key, value)` pairs in key order,
+/// starting at [`ListQuery::start`]. Reading stops at the first key outside the prefix or once
+/// the page is full, so callers can pass a lazy range over any ordered index.
+pub(crate) fn list_page<K, V, E>(
+    entries: impl IntoIterator<Item = Result<(K, V), E>>,
     query: &ListQuery<'_>,
-) -> ListPage<V> {
+) -> Result<ListPage<V>, E>
+where
+    K: AsRef<str>,
+{
     let mut page = ListPage {
         objects: Vec::new(),
         common_prefixes: Vec::new(),
         is_truncated: false,
         last_entry: None,
-    };
-    let start = match query.resume_after {
-        Some(after) if after >= query.prefix => Bound::Excluded(after),
-        _ => Bound::Included(query.prefix),
     };
     // Keys under the common prefix the resume point belongs to were returned already (as that
     // prefix), so they are skipped like the keys under a prefix emitted on this page.
@@ -90,7 +102,9 @@ pub(crate) fn list_page<V: Clone>(
         .and_then(|after| rolled_up(after, query.prefix, query.delimiter))
         .map(str::to_owned);
     let mut count = 0usize;
-    for (key, value) in index.range::<str, _>((start, Bound::Unbounded)) {
+    for entry in entries {
+        let (key, value) = entry?;
+        let key = key.as_ref();
         if !key.starts_with(query.prefix) {
             break;
         }
@@ -112,22 +126,36 @@ pub(crate) fn list_page<V: Clone>(
                 current_prefix = Some(common.to_owned());
             }
             None => {
-                page.objects.push(value.clone());
-                page.last_entry = Some(key.clone());
+                page.objects.push(value);
+                page.last_entry = Some(key.to_owned());
             }
         }
     }
-    page
+    Ok(page)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::convert::Infallible;
+
     use super::*;
 
     fn index(keys: &[&str]) -> BTreeMap<String, String> {
         keys.iter()
             .map(|k| ((*k).to_owned(), (*k).to_owned()))
             .collect()
+    }
+
+    /// The page the store would list for `query` over `index`.
+    fn list_page(index: &BTreeMap<String, String>, query: &ListQuery<'_>) -> ListPage<String> {
+        let entries = index
+            .range::<str, _>((query.start(), Bound::Unbounded))
+            .map(|(k, v)| Ok::<_, Infallible>((k, v.clone())));
+        match super::list_page(entries, query) {
+            Ok(page) => page,
+            Err(never) => match never {},
+        }
     }
 
     fn query<'a>(

@@ -52,8 +52,13 @@ pub(crate) struct ObjectMeta {
 impl ObjectMeta {
     /// `last_modified_ms` as a time.
     pub fn last_modified(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.last_modified_ms)
+        system_time(self.last_modified_ms)
     }
+}
+
+/// Milliseconds since the Unix epoch as a time.
+pub(crate) fn system_time(unix_millis: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(unix_millis)
 }
 
 /// Milliseconds since the epoch for `now`, saturating on clocks before 1970.

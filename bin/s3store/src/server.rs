@@ -18,6 +18,7 @@ use crate::catalog::Catalog;
 use crate::config::StoreConfig;
 use crate::error::StoreError;
 use crate::faults::FaultInjector;
+use crate::key_index::IndexStart;
 use crate::names::BucketName;
 use crate::request_log::RequestLog;
 
@@ -43,7 +44,8 @@ impl RunningStore {
     /// serves in a spawned task. Must be called inside a Tokio runtime.
     pub async fn start(config: StoreConfig) -> Result<RunningStore, StoreError> {
         let data_dir = config.data_dir.clone();
-        let catalog = tokio::task::spawn_blocking(move || Catalog::open(&data_dir))
+        let cache = config.index_cache_bytes;
+        let catalog = tokio::task::spawn_blocking(move || Catalog::open(&data_dir, cache))
             .await
             .map_err(|e| StoreError::Task(e.to_string()))??;
         let catalog = Arc::new(catalog);
@@ -107,6 +109,11 @@ impl RunningStore {
         self.log.clone()
     }
 
+    /// Whether the key index was trusted at start or rebuilt from the object files.
+    pub fn index_start(&self) -> IndexStart {
+        self.catalog.index_start()
+    }
+
     /// A handle to inject faults into served requests.
     pub fn faults(&self) -> FaultInjector {
         self.faults.clone()
@@ -119,14 +126,23 @@ impl RunningStore {
         self.catalog.create_bucket(&name).await.map(|_| ())
     }
 
-    /// Stops accepting connections, lets in-flight requests finish (at most 10 s), and returns
-    /// when the server task has ended. Every acknowledged write is on disk by then.
+    /// Stops accepting connections, lets in-flight requests finish (at most 10 s), then closes
+    /// the key index cleanly so the next start on this data dir trusts it instead of
+    /// rebuilding it. Every acknowledged write is on disk by then.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(server) = self.server.take()
             && let Err(e) = server.await
         {
             warn!(error = %e, "S3 store server task failed");
+        }
+        let catalog = Arc::clone(&self.catalog);
+        match tokio::task::spawn_blocking(move || catalog.index().close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                warn!(error = %e, "key index not closed cleanly; the next start rebuilds it")
+            }
+            Err(e) => warn!(error = %e, "key index close task failed; the next start rebuilds it"),
         }
     }
 }

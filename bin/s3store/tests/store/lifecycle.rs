@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
-use callflow_s3store::{FaultPolicy, Operation, RunningStore, StoreConfig};
+use callflow_s3store::{FaultPolicy, IndexStart, Operation, RunningStore, StoreConfig};
 
 use crate::common::{BUCKET, config, failure, fixture};
 
@@ -152,4 +152,134 @@ async fn requests_signed_with_another_secret_are_rejected() {
     );
     assert_eq!(failure(unknown_key.list_buckets().send().await).0, 403);
     impostor.shutdown().await;
+}
+
+/// Keys listed in [`BUCKET`], all pages.
+async fn listed_keys(client: &aws_sdk_s3::Client) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut token = None;
+    loop {
+        let page = client
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .max_keys(7)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .map(str::to_owned),
+        );
+        token = page.next_continuation_token().map(str::to_owned);
+        if token.is_none() {
+            return keys;
+        }
+    }
+}
+
+/// Copies a directory tree (a snapshot of a live data dir is what a crash leaves behind: every
+/// acknowledged object file, and an index without its clean marker).
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")) {
+        let entry = entry.unwrap_or_else(|e| panic!("{e}"));
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clean_restart_trusts_the_key_index_and_a_crash_rebuilds_it() {
+    let f = fixture().await;
+    assert_eq!(f.store.index_start(), IndexStart::Rebuilt { objects: 0 });
+    let mut expected: Vec<String> = (0..40)
+        .map(|i| format!("calls/c{}/e{i:03}", i % 3))
+        .collect();
+    for key in &expected {
+        f.put(key, key.as_bytes()).await;
+    }
+    f.put("doomed", b"deleted before the crash").await;
+    f.client
+        .delete_object()
+        .bucket(BUCKET)
+        .key("doomed")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    expected.sort();
+    assert_eq!(listed_keys(&f.client).await, expected);
+
+    // A crash: the data dir as it is while the store runs, with no clean close.
+    let crashed = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    copy_tree(&f.data_dir(), &crashed.path().join("data"));
+    assert!(!crashed.path().join("data/index.closed-cleanly").exists());
+
+    let crate::common::Fixture { store, dir, .. } = f;
+    store.shutdown().await;
+    assert!(dir.path().join("data/index.closed-cleanly").exists());
+
+    // Clean restart: the index is used as it is, and is right.
+    let store = RunningStore::start(config(&dir))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.index_start(), IndexStart::Trusted);
+    assert!(
+        !dir.path().join("data/index.closed-cleanly").exists(),
+        "a running store must not leave the marker: a crash now must lead to a rebuild"
+    );
+    let client = store.sdk_client();
+    assert_eq!(listed_keys(&client).await, expected);
+    // Writes after a trusted start are indexed as before.
+    client
+        .put_object()
+        .bucket(BUCKET)
+        .key("after-restart")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        listed_keys(&client)
+            .await
+            .contains(&"after-restart".to_owned())
+    );
+    store.shutdown().await;
+
+    // Restart after the crash: rebuilt from the object files, every acknowledged key listed,
+    // the deleted one not.
+    let store = RunningStore::start(config(&crashed))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.index_start(), IndexStart::Rebuilt { objects: 40 });
+    assert_eq!(listed_keys(&store.sdk_client()).await, expected);
+    store.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_key_index_is_rebuilt_from_the_object_files() {
+    let f = fixture().await;
+    for key in ["a", "b/1", "b/2"] {
+        f.put(key, b"v").await;
+    }
+    let crate::common::Fixture { store, dir, .. } = f;
+    store.shutdown().await;
+    // Marked clean, but the index file is garbage.
+    std::fs::write(dir.path().join("data/index.redb"), vec![0xA5; 8192])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store = RunningStore::start(config(&dir))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(store.index_start(), IndexStart::Rebuilt { objects: 3 });
+    assert_eq!(
+        listed_keys(&store.sdk_client()).await,
+        vec!["a", "b/1", "b/2"]
+    );
+    store.shutdown().await;
 }
