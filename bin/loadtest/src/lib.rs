@@ -29,6 +29,6 @@ pub use audit::{AuditReport, audit, reconcile};
 pub use fault_plan::{Fault, FaultMix, FaultPlan, RequestClass};
 pub use latency::{LatencyRecorder, LatencySummary};
 pub use proxy::{FaultProxy, FaultStats};
-pub use rss::resident_set_kib;
+pub use rss::{RssTrace, resident_set_kib};
 pub use soak::{OperationMix, SoakConfig, SoakReport, run_soak};
 pub use workload::{PostRecord, PostWorkload, WorkloadRecord, run_posts};

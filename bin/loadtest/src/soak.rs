@@ -16,7 +16,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::api_client::{ApiClient, PostOutcome};
 use crate::audit::{AuditReport, audit, encode};
 use crate::latency::{LatencyRecorder, LatencySummary};
-use crate::rss::resident_set_kib;
+use crate::rss::{RssTrace, resident_set_kib};
 use crate::workload::{PostRecord, WorkloadRecord, answer_label, event_body};
 
 /// The operations a soak mixes.
@@ -152,8 +152,8 @@ pub struct SoakReport {
     pub target_rate: f64,
     /// Per operation.
     pub per_operation: BTreeMap<Operation, OperationReport>,
-    /// Server RSS in KiB: at start, at end of load, largest sample (every 5 s).
-    pub rss_kib: Option<(u64, u64, u64)>,
+    /// Server RSS sampled every 5 s from the start to the end of the load.
+    pub rss: Option<RssTrace>,
     /// The final audit of every acknowledged write.
     pub audit: AuditReport,
 }
@@ -196,14 +196,29 @@ impl std::fmt::Display for SoakReport {
                 answers.join(" ")
             )?;
         }
-        if let Some((start, end, max)) = self.rss_kib {
+        if let Some(rss) = &self.rss {
+            let mib = |kib: Option<u64>| kib.unwrap_or(0) as f64 / 1024.0;
             writeln!(
                 f,
-                "server RSS: start {:.1} MiB, end {:.1} MiB, max {:.1} MiB",
-                start as f64 / 1024.0,
-                end as f64 / 1024.0,
-                max as f64 / 1024.0
+                "server RSS: start {:.1} MiB, after 1 min {:.1} MiB, end {:.1} MiB, max {:.1} MiB",
+                mib(rss.start()),
+                mib(rss.at(RSS_WARMUP)),
+                mib(rss.end()),
+                mib(rss.max())
             )?;
+            if let Some(growth) = rss.growth_after(RSS_WARMUP) {
+                writeln!(
+                    f,
+                    "server RSS growth from 1 min to the end: {:+.1} MiB",
+                    growth as f64 / 1024.0
+                )?;
+            }
+            let series: Vec<String> = rss
+                .every(Duration::from_secs(30))
+                .iter()
+                .map(|(at, kib)| format!("{}s:{:.1}", at.as_secs(), *kib as f64 / 1024.0))
+                .collect();
+            writeln!(f, "server RSS MiB every 30 s: {}", series.join(" "))?;
         }
         write!(f, "{}", self.audit)?;
         writeln!(
@@ -248,19 +263,25 @@ impl Shared {
     }
 }
 
+/// How often the server's RSS is sampled.
+const RSS_SAMPLE_EVERY: Duration = Duration::from_secs(5);
+/// RSS growth is reported from this point of the run on (after caches and pools filled).
+const RSS_WARMUP: Duration = Duration::from_secs(60);
+
 /// Runs a soak against `client`'s stage and audits what it wrote.
 pub async fn run_soak(client: &ApiClient, config: &SoakConfig) -> SoakReport {
     let shared = Arc::new(Shared::default());
     let started_at = OffsetDateTime::now_utc();
-    let rss_start = config.server_pid.and_then(resident_set_kib);
-    let rss_max = Arc::new(AtomicU64::new(rss_start.unwrap_or(0)));
+    let rss = Arc::new(Mutex::new(RssTrace::default()));
+    let sampler_start = Instant::now();
     let sampler = config.server_pid.map(|pid| {
-        let rss_max = Arc::clone(&rss_max);
+        let rss = Arc::clone(&rss);
         tokio::spawn(async move {
+            let mut tick = tokio::time::interval(RSS_SAMPLE_EVERY);
             loop {
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                tick.tick().await;
                 if let Some(kib) = resident_set_kib(pid) {
-                    rss_max.fetch_max(kib, Ordering::Relaxed);
+                    lock(&rss).push(sampler_start.elapsed(), kib);
                 }
             }
         })
@@ -303,10 +324,10 @@ pub async fn run_soak(client: &ApiClient, config: &SoakConfig) -> SoakReport {
     if let Some(s) = &sampler {
         s.abort();
     }
-    let rss_end = config.server_pid.and_then(resident_set_kib);
-    if let Some(kib) = rss_end {
-        rss_max.fetch_max(kib, Ordering::Relaxed);
+    if let Some(kib) = config.server_pid.and_then(resident_set_kib) {
+        lock(&rss).push(sampler_start.elapsed(), kib);
     }
+    let rss = std::mem::take(&mut *lock(&rss));
     let writes = std::mem::take(&mut *lock(&shared.writes));
     let audit_to = OffsetDateTime::now_utc() + time::Duration::minutes(1);
     let audit = audit(
@@ -332,9 +353,7 @@ pub async fn run_soak(client: &ApiClient, config: &SoakConfig) -> SoakReport {
         exchanges: shared.exchanges.load(Ordering::Relaxed),
         target_rate: config.rate,
         per_operation,
-        rss_kib: rss_start
-            .zip(rss_end)
-            .map(|(s, e)| (s, e, rss_max.load(Ordering::Relaxed))),
+        rss: config.server_pid.map(|_| rss),
         audit,
     }
 }

@@ -241,3 +241,26 @@ fn timestamps_at_the_range_edges_are_refused_not_panicked_on() {
                       "timestamp": "9999-12-31T23:59:59+01:00"});
     assert!(parse_event(body.to_string().as_bytes()).is_ok());
 }
+
+/// Found by `cargo fuzz` (event_parse): a long decimal in the payload parsed to an f64 one
+/// ulp off, so the stored event read back as a different number. Parsing is now correctly
+/// rounded (serde_json `float_roundtrip`), and the stored form reads back unchanged.
+#[test]
+fn long_decimals_in_the_payload_survive_a_store_and_read_back() {
+    let body = br#"{"callId":"c","eventType":"call.held","timestamp":"1970-01-01T00:00:00Z","payload":[18888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888888,-0,0,1e300,"x",null,{"q":{}}]}"#;
+    check_body(body).expect("the event round-trips");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn any_decimal_number_in_the_payload_round_trips(
+        number in "-?[1-9][0-9]{0,120}(\\.[0-9]{1,40})?([eE][+-]?[0-9]{1,3})?",
+    ) {
+        let body = format!(
+            r#"{{"callId":"c","eventType":"call.held","timestamp":"2026-01-01T00:00:00Z","payload":{{"n":{number}}}}}"#
+        );
+        check_body(body.as_bytes())?;
+    }
+}

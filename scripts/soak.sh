@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Soak `callflow dev` on a fresh data dir: starts the server on a free loopback port with
+# throttling lifted and no access log, drives it with `callflow soak` (which samples the
+# server's RSS every 5 s and audits every acknowledged write), then stops it with SIGINT.
+#
+# usage: scripts/soak.sh [CALLFLOW_BIN] [RATE] [CONCURRENCY] [DURATION] [extra soak args...]
+#   CALLFLOW_BIN defaults to target/release/callflow (build: cargo build --release -p callflow-cli)
+#   e.g. scripts/soak.sh target/release/callflow 400 32 5m
+# Exit status: that of `callflow soak` (0 consistent, 1 audit failed, 2 error).
+set -euo pipefail
+
+bin="${1:-${CARGO_TARGET_DIR:-target}/release/callflow}"
+rate="${2:-300}"
+concurrency="${3:-16}"
+duration="${4:-60s}"
+shift $(( $# < 4 ? $# : 4 ))
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -INT "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin" dev --port 0 --data-dir "$work/data" --no-access-log \
+  --throttle-rate 1000000 --throttle-burst 1000000 >"$work/dev.out" 2>"$work/dev.err" &
+server_pid=$!
+
+url=""
+for _ in $(seq 1 200); do
+  url="$(sed -n 's/^callflow dev listening on \(http:[^ ]*\).*/\1/p' "$work/dev.out" | head -n1)"
+  [ -n "$url" ] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/dev.err" >&2; exit 2; }
+  sleep 0.05
+done
+[ -n "$url" ] || { echo "callflow dev did not print its URL" >&2; exit 2; }
+
+echo "== soak: $bin at $url, rate $rate/s, concurrency $concurrency, $duration"
+status=0
+"$bin" soak --url "$url" --token-command "$bin token --data-dir $work/data" \
+  --rate "$rate" --concurrency "$concurrency" --duration "$duration" \
+  --server-pid "$server_pid" "$@" || status=$?
+echo "stored objects: $(find "$work/data/s3/buckets" -type f ! -name bucket.json | wc -l)"
+exit "$status"
