@@ -2,13 +2,33 @@
 //! any S3 endpoint. Either way the handlers talk to it through `aws-sdk-s3`.
 
 use std::path::Path;
+use std::time::Duration;
 
-use aws_sdk_s3::config::Region;
+use aws_sdk_s3::config::{Region, SharedHttpClient};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use callflow_core::{BucketName, EventStore};
 use callflow_s3store::{RunningStore, StoreConfig};
 
 /// The bucket of the embedded store.
 pub const DEV_BUCKET: &str = "callflow-events";
+
+/// Idle connections the handlers keep to one S3 endpoint. Every handler runs in this process
+/// and a query reads up to 16 objects at once, so bursts open many connections; without a
+/// bound the pool keeps the largest burst it ever saw (hundreds of sockets, each with its
+/// buffers on both ends when the store is embedded), and the server's memory grows with it.
+pub const POOL_MAX_IDLE_PER_ENDPOINT: usize = 32;
+
+/// How long an idle pooled connection is kept before it is closed.
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The SDK's HTTP client with a bounded connection pool (see [`POOL_MAX_IDLE_PER_ENDPOINT`]).
+fn bounded_http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_ENDPOINT)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .build_https()
+}
 
 /// Which store to use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +84,12 @@ impl Storage {
                 let store = RunningStore::start(config).await?;
                 store.ensure_bucket(DEV_BUCKET).await?;
                 let bucket = BucketName::parse(DEV_BUCKET).map_err(StorageError::Bucket)?;
-                let client = aws_sdk_s3::Client::from_conf(store.sdk_config_builder().build());
+                let client = aws_sdk_s3::Client::from_conf(
+                    store
+                        .sdk_config_builder()
+                        .http_client(bounded_http_client())
+                        .build(),
+                );
                 let description = format!(
                     "embedded S3 store at {} (bucket {DEV_BUCKET}, files under {})",
                     store.endpoint(),
@@ -82,7 +107,8 @@ impl Storage {
                     .await;
                 let mut builder = aws_sdk_s3::config::Builder::from(&shared)
                     .endpoint_url(url)
-                    .force_path_style(true);
+                    .force_path_style(true)
+                    .http_client(bounded_http_client());
                 if shared.region().is_none() {
                     builder = builder.region(Region::new("us-east-1"));
                 }

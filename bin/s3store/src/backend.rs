@@ -58,6 +58,19 @@ impl Backend {
         target: Option<String>,
         work: impl Future<Output = S3Result<T>>,
     ) -> S3Result<T> {
+        self.observe_listing(operation, bucket, target, work, |_| None)
+            .await
+    }
+
+    /// [`Backend::observe`], also recording how many keys a successful listing returned.
+    async fn observe_listing<T>(
+        &self,
+        operation: Operation,
+        bucket: Option<String>,
+        target: Option<String>,
+        work: impl Future<Output = S3Result<T>>,
+        keys_listed: impl FnOnce(&T) -> Option<usize>,
+    ) -> S3Result<T> {
         let fault = self.faults.decide(operation);
         if !fault.latency.is_zero() {
             tokio::time::sleep(fault.latency).await;
@@ -71,6 +84,7 @@ impl Backend {
             bucket,
             target,
             error_code: result.as_ref().err().map(|e| e.code().as_str().to_owned()),
+            keys_listed: result.as_ref().ok().and_then(keys_listed),
         });
         result
     }
@@ -682,9 +696,15 @@ impl S3 for Backend {
         let bucket = req.input.bucket.clone();
         let prefix = req.input.prefix.clone().unwrap_or_default();
         let work = self.list_objects_v2_op(req.input);
-        self.observe(Operation::ListObjectsV2, Some(bucket), Some(prefix), work)
-            .await
-            .map(S3Response::new)
+        self.observe_listing(
+            Operation::ListObjectsV2,
+            Some(bucket),
+            Some(prefix),
+            work,
+            |out| Some(out.contents.as_ref().map_or(0, Vec::len)),
+        )
+        .await
+        .map(S3Response::new)
     }
 }
 

@@ -72,6 +72,9 @@ pub struct RequestRecord {
     pub target: Option<String>,
     /// The S3 error code returned (e.g. `"PreconditionFailed"`, `"SlowDown"`), `None` on success.
     pub error_code: Option<String>,
+    /// How many keys a successful `ListObjectsV2` returned; `None` for other operations and
+    /// failures.
+    pub keys_listed: Option<usize>,
 }
 
 impl RequestRecord {
@@ -150,6 +153,7 @@ mod tests {
             bucket: Some("b".to_owned()),
             target: None,
             error_code: None,
+            keys_listed: None,
         }
     }
 

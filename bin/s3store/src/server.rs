@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use hyper::server::conn::http1;
@@ -37,6 +38,7 @@ pub struct RunningStore {
     faults: FaultInjector,
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl RunningStore {
@@ -70,7 +72,8 @@ impl RunningStore {
             source,
         })?;
         let (stop, stop_rx) = watch::channel(false);
-        let server = tokio::spawn(serve(listener, service, stop_rx));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let server = tokio::spawn(serve(listener, service, stop_rx, Arc::clone(&connections)));
         debug!(%local_addr, data_dir = %config.data_dir.display(), "S3 store listening");
         Ok(RunningStore {
             local_addr,
@@ -81,7 +84,14 @@ impl RunningStore {
             faults,
             stop,
             server: Some(server),
+            connections,
         })
+    }
+
+    /// How many client connections are open right now (a gauge: clients that pool
+    /// connections without bound show up here first).
+    pub fn open_connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
     }
 
     /// The base URL of the store, e.g. `http://127.0.0.1:40123` (path-style addressing).
@@ -154,7 +164,12 @@ impl Drop for RunningStore {
 }
 
 /// Accepts connections until `stop` turns true, then drains them.
-async fn serve(listener: TcpListener, service: S3Service, mut stop: watch::Receiver<bool>) {
+async fn serve(
+    listener: TcpListener,
+    service: S3Service,
+    mut stop: watch::Receiver<bool>,
+    open: Arc<AtomicUsize>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -171,7 +186,12 @@ async fn serve(listener: TcpListener, service: S3Service, mut stop: watch::Recei
                 if let Err(e) = stream.set_nodelay(true) {
                     warn!(error = %e, "cannot set TCP_NODELAY");
                 }
-                connections.spawn(serve_connection(stream, service.clone(), stop.clone()));
+                let counted = OpenConnection::new(Arc::clone(&open));
+                let connection = serve_connection(stream, service.clone(), stop.clone());
+                connections.spawn(async move {
+                    connection.await;
+                    drop(counted);
+                });
             }
             _ = stop.changed() => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
@@ -185,6 +205,22 @@ async fn serve(listener: TcpListener, service: S3Service, mut stop: watch::Recei
     if drained.is_err() {
         warn!("S3 store shutdown: in-flight requests did not finish in time; aborting them");
         connections.abort_all();
+    }
+}
+
+/// Counts one open connection in the gauge for as long as it lives.
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl OpenConnection {
+    fn new(gauge: Arc<AtomicUsize>) -> Self {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        Self(gauge)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

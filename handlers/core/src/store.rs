@@ -20,6 +20,9 @@ pub const DEFAULT_READ_CONCURRENCY: usize = 16;
 /// Default number of objects a query page may read before it returns (possibly short) with a
 /// token, so a sparse filter over a large range cannot run past the Lambda timeout.
 pub const DEFAULT_SCAN_BUDGET: usize = 2_000;
+
+/// The most keys S3 returns in one ListObjectsV2 page.
+const MAX_LIST_KEYS: usize = 1_000;
 const CONFLICT_RETRIES: usize = 5;
 
 /// A storage failure, classified for the API.
@@ -294,17 +297,22 @@ impl EventStore {
         })
     }
 
+    /// One ListObjectsV2 page of at most `max_keys` keys: a query asks for about the page it
+    /// needs, so its cost does not grow with the number of events under the prefix.
     async fn list_page(
         &self,
         prefix: &str,
         start_after: Option<&str>,
         continuation: Option<&str>,
+        max_keys: usize,
     ) -> Result<(Vec<String>, Option<String>), StoreError> {
+        let max_keys = i32::try_from(max_keys.clamp(1, MAX_LIST_KEYS)).unwrap_or(1000);
         let out = self
             .client
             .list_objects_v2()
             .bucket(self.bucket.as_str())
             .prefix(prefix)
+            .max_keys(max_keys)
             .set_start_after(start_after.map(str::to_owned))
             .set_continuation_token(continuation.map(str::to_owned))
             .send()
@@ -382,8 +390,9 @@ impl CandidateLister {
         }
     }
 
-    /// Ensures the buffer holds at least one id unless the listing is over.
-    async fn fill(&mut self, store: &EventStore) -> Result<(), StoreError> {
+    /// Ensures the buffer holds at least one id unless the listing is over, listing pages of
+    /// up to `page_size` keys.
+    async fn fill(&mut self, store: &EventStore, page_size: usize) -> Result<(), StoreError> {
         while self.buffer.is_empty() && !self.done {
             let Some((prefix, kind)) = self.prefixes.front().cloned() else {
                 self.done = true;
@@ -396,6 +405,7 @@ impl CandidateLister {
                     &prefix,
                     start_after.as_deref(),
                     self.continuation.as_deref(),
+                    page_size,
                 )
                 .await?;
             self.started = true;
@@ -436,7 +446,7 @@ impl CandidateLister {
     ) -> Result<Vec<EventId>, StoreError> {
         let mut batch: Vec<EventId> = Vec::with_capacity(n);
         loop {
-            self.fill(store).await?;
+            self.fill(store, n).await?;
             let Some(&next) = self.buffer.front() else {
                 break;
             };

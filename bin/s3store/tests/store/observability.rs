@@ -37,18 +37,21 @@ async fn request_log_records_operation_bucket_and_target() {
                 bucket: Some(BUCKET.to_owned()),
                 target: Some("calls/c1/e1".to_owned()),
                 error_code: None,
+                keys_listed: None,
             },
             RequestRecord {
                 operation: Operation::ListObjectsV2,
                 bucket: Some(BUCKET.to_owned()),
                 target: Some("calls/c2/".to_owned()),
                 error_code: None,
+                keys_listed: Some(1),
             },
             RequestRecord {
                 operation: Operation::HeadObject,
                 bucket: Some(BUCKET.to_owned()),
                 target: Some("absent".to_owned()),
                 error_code: Some("NoSuchKey".to_owned()),
+                keys_listed: None,
             },
         ]
     );

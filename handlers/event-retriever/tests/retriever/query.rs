@@ -281,3 +281,39 @@ async fn bad_queries_are_400_invalid_query() {
         assert!(log.snapshot().is_empty(), "no S3 request for a bad query");
     }
 }
+
+#[tokio::test]
+async fn a_first_page_lists_about_a_page_of_keys_however_long_the_call() {
+    let f = Fixture::start().await;
+    for i in 0..120 {
+        let ts = format!("2025-06-01T10:{:02}:{:02}Z", i / 60, i % 60);
+        f.post(event("CA-long", "call.ringing", &ts)).await;
+    }
+    let log = f.store.request_log();
+    log.clear();
+    let resp = f
+        .query(&[
+            ("from", "2025-06-01T00:00:00Z"),
+            ("to", "2025-06-02T00:00:00Z"),
+            ("callId", "CA-long"),
+            ("limit", "5"),
+        ])
+        .await;
+    assert_eq!(resp.status_code, 200, "{:?}", resp.body);
+    let body = body_json(&resp);
+    assert_eq!(body["count"], 5);
+    assert!(body.get("nextToken").is_some(), "more pages follow");
+    let listed: Vec<usize> = log
+        .snapshot()
+        .iter()
+        .filter(|r| r.operation == Operation::ListObjectsV2)
+        .map(|r| r.keys_listed.unwrap_or(usize::MAX))
+        .collect();
+    // A page of 5 needs 6 candidates; batches are at least 8. Listing all 120 index keys (the
+    // S3 default of up to 1000 per page) would make every query's cost grow with its call.
+    assert!(
+        !listed.is_empty() && listed.iter().sum::<usize>() <= 16,
+        "keys listed per ListObjectsV2: {listed:?}"
+    );
+    assert!(log.count(Operation::GetObject) <= 8, "one batch of GETs");
+}
