@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Whole-process benchmark of `callflow synth` in release mode: one stack and 100 copies.
 # Prints wall time (median of N runs) and peak RSS. Usage: scripts/bench-synth.sh [runs]
+# CALLFLOW_BIN=path measures that binary instead of building one (to compare builds in one run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-20}"
-cargo build --release --quiet -p callflow-cli
-bin="${CARGO_TARGET_DIR:-target}/release/callflow"
+bin="${CALLFLOW_BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build --release --quiet -p callflow-cli
+  bin="${CARGO_TARGET_DIR:-target}/release/callflow"
+fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
