@@ -99,7 +99,8 @@ impl DevArgs {
     }
 }
 
-/// Threads the embedded store's file and index work runs on (Tokio's blocking pool). With
+/// Threads of Tokio's blocking pool, where the embedded store's file and index work runs (and
+/// any other `spawn_blocking`, such as the HTTP client's DNS lookups). With
 /// Tokio's defaults (up to 512, idle ones retired after 10 s) a 32-connection soak kept
 /// retiring and starting threads (20 → 32 alive over 100 s), each new one with its own
 /// allocator heap, and the server's RSS kept climbing; 16 long-lived threads held it flat.

@@ -19,7 +19,8 @@ use clap::{Parser, Subcommand};
 /// mimalloc instead of glibc malloc. Under `callflow dev` load glibc kept the memory freed by
 /// each thread in that thread's arena, so the server's RSS climbed for minutes (16 → 62 MiB in
 /// a 5-minute soak) while heaptrack showed the live heap back at its start size once load
-/// stopped; mimalloc returns freed pages to the OS.
+/// stopped. mimalloc reuses it, provided threads live long: `cmd_dev` also keeps a fixed
+/// blocking pool (measurements in bin/loadtest/README.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
