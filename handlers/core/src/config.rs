@@ -7,6 +7,7 @@ use aws_sdk_s3::config::timeout::TimeoutConfig;
 
 use crate::store::EventStore;
 use crate::token::TokenSigner;
+use crate::window::AcceptanceWindow;
 
 /// Shortest accepted `TOKEN_SIGNING_KEY`, in bytes.
 pub const MIN_SIGNING_KEY_LEN: usize = 32;
@@ -62,6 +63,9 @@ pub struct Config {
     /// `S3_MAX_BACKOFF_MS`, `S3_CONNECT_TIMEOUT_MS`, `S3_ATTEMPT_TIMEOUT_MS`,
     /// `S3_OPERATION_TIMEOUT_MS`, `S3_RETRY_BUDGET`); see [`StorageRetryPolicy`] for defaults.
     pub storage_retry: StorageRetryPolicy,
+    /// Which event timestamps the storer accepts (`EVENT_MAX_AGE_SECONDS`,
+    /// `EVENT_MAX_FUTURE_SECONDS`); defaults in [`crate::window`].
+    pub acceptance_window: AcceptanceWindow,
 }
 
 /// The S3 client's retry and timeout policy, set explicitly instead of relying on SDK defaults.
@@ -182,6 +186,33 @@ impl StorageRetryPolicy {
     }
 }
 
+/// Reads the window overrides through `lookup`, reporting bad values into `problems`.
+fn acceptance_window_from_lookup(
+    lookup: &impl Fn(&str) -> Option<String>,
+    problems: &mut Vec<String>,
+) -> AcceptanceWindow {
+    let mut window = AcceptanceWindow::default();
+    let mut seconds = |name: &str| -> Option<Duration> {
+        let text = lookup(name).filter(|v| !v.trim().is_empty())?;
+        match text.trim().parse::<u64>() {
+            Ok(n) => Some(Duration::from_secs(n)),
+            Err(_) => {
+                problems.push(format!(
+                    "{name}: {text:?} must be a whole number of seconds"
+                ));
+                None
+            }
+        }
+    };
+    if let Some(d) = seconds("EVENT_MAX_AGE_SECONDS") {
+        window.max_age = d;
+    }
+    if let Some(d) = seconds("EVENT_MAX_FUTURE_SECONDS") {
+        window.max_future = d;
+    }
+    window
+}
+
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
@@ -191,6 +222,7 @@ impl std::fmt::Debug for Config {
             .field("s3_endpoint", &self.s3_endpoint)
             .field("s3_force_path_style", &self.s3_force_path_style)
             .field("storage_retry", &self.storage_retry)
+            .field("acceptance_window", &self.acceptance_window)
             .finish_non_exhaustive()
     }
 }
@@ -265,6 +297,7 @@ impl Config {
             }
         };
         let storage_retry = StorageRetryPolicy::from_lookup(&lookup, &mut problems);
+        let acceptance_window = acceptance_window_from_lookup(&lookup, &mut problems);
         match (bucket, service_name, log_level) {
             (Some(bucket), Some(service_name), Some(log_level)) if problems.is_empty() => {
                 Ok(Config {
@@ -275,6 +308,7 @@ impl Config {
                     s3_force_path_style,
                     token_signer: signing_key.map(|k| TokenSigner::new(k.into_bytes())),
                     storage_retry,
+                    acceptance_window,
                 })
             }
             _ => Err(ConfigError { problems }),
@@ -400,5 +434,27 @@ mod tests {
         assert!(!c.s3_force_path_style);
         let err = c.require_token_signer().unwrap_err();
         assert!(err.to_string().contains("TOKEN_SIGNING_KEY: is required"));
+    }
+
+    #[test]
+    fn the_acceptance_window_has_defaults_and_overrides() {
+        let base = [
+            ("S3_BUCKET", "events"),
+            ("SERVICE_NAME", "callflow"),
+            ("LOG_LEVEL", "info"),
+        ];
+        let c = Config::from_lookup(lookup(&base)).unwrap();
+        assert_eq!(c.acceptance_window, AcceptanceWindow::default());
+        let mut vars = base.to_vec();
+        vars.extend([
+            ("EVENT_MAX_AGE_SECONDS", "3600"),
+            ("EVENT_MAX_FUTURE_SECONDS", "0"),
+        ]);
+        let c = Config::from_lookup(lookup(&vars)).unwrap();
+        assert_eq!(c.acceptance_window.max_age, Duration::from_secs(3600));
+        assert_eq!(c.acceptance_window.max_future, Duration::ZERO);
+        vars.push(("EVENT_MAX_AGE_SECONDS", "two weeks"));
+        let err = Config::from_lookup(lookup(&vars)).unwrap_err();
+        assert!(err.to_string().contains("EVENT_MAX_AGE_SECONDS"), "{err}");
     }
 }

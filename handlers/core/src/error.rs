@@ -25,6 +25,12 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// 422: the event is JSON but breaks the event rules.
     ValidationFailed,
+    /// 422: the event's timestamp lies outside the acceptance window around the time of receipt.
+    TimestampOutOfWindow,
+    /// 422: the `Idempotency-Key` was used before with a different event; `eventId` names it.
+    IdempotencyKeyReused,
+    /// 409: the call's `sequence` number stores a different event; `eventId` names it.
+    SequenceConflict,
     /// 429: too many requests.
     Throttled,
     /// 503: the object store failed after the SDK's retries.
@@ -35,7 +41,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in contract order.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
@@ -46,6 +52,9 @@ impl ErrorCode {
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::ValidationFailed,
+        ErrorCode::TimestampOutOfWindow,
+        ErrorCode::IdempotencyKeyReused,
+        ErrorCode::SequenceConflict,
         ErrorCode::Throttled,
         ErrorCode::StorageUnavailable,
         ErrorCode::Internal,
@@ -64,6 +73,9 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::TimestampOutOfWindow => "timestamp_out_of_window",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::SequenceConflict => "sequence_conflict",
             ErrorCode::Throttled => "throttled",
             ErrorCode::StorageUnavailable => "storage_unavailable",
             ErrorCode::Internal => "internal",
@@ -82,7 +94,10 @@ impl ErrorCode {
             | ErrorCode::InvalidToken => 400,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::ValidationFailed => 422,
+            ErrorCode::ValidationFailed
+            | ErrorCode::TimestampOutOfWindow
+            | ErrorCode::IdempotencyKeyReused => 422,
+            ErrorCode::SequenceConflict => 409,
             ErrorCode::Throttled => 429,
             ErrorCode::StorageUnavailable => 503,
             ErrorCode::Internal => 500,
@@ -128,8 +143,10 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// Human-readable explanation.
     pub message: String,
-    /// Per-field problems (only for `validation_failed`).
+    /// Per-field problems (`validation_failed`, `timestamp_out_of_window`).
     pub details: Vec<FieldError>,
+    /// The stored event a conflict is about (`idempotency_key_reused`, `sequence_conflict`).
+    pub event_id: Option<crate::id::EventId>,
 }
 
 impl ApiError {
@@ -139,7 +156,20 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            event_id: None,
         }
+    }
+
+    /// The same error naming the stored event it is about.
+    pub fn with_event_id(mut self, id: crate::id::EventId) -> Self {
+        self.event_id = Some(id);
+        self
+    }
+
+    /// The same error with per-field details.
+    pub fn with_details(mut self, details: Vec<FieldError>) -> Self {
+        self.details = details;
+        self
     }
 
     /// A `validation_failed` error listing every problem.
@@ -152,6 +182,7 @@ impl ApiError {
             code: ErrorCode::ValidationFailed,
             message,
             details,
+            event_id: None,
         }
     }
 
@@ -166,6 +197,7 @@ impl ApiError {
             } else {
                 Some(&self.details)
             },
+            event_id: self.event_id,
         }
     }
 }
@@ -178,7 +210,7 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// The wire shape `{code, message, requestId, details?}` of every non-2xx body.
+/// The wire shape `{code, message, requestId, details?, eventId?}` of every non-2xx body.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody<'a> {
@@ -191,6 +223,9 @@ pub struct ErrorBody<'a> {
     /// Validation problems, absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<&'a [FieldError]>,
+    /// The stored event of an idempotency conflict, absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<crate::id::EventId>,
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 //!   get by id is one GET and a date range lists only its days. UUIDv7 strings sort by time.
 //! - `metadata/indexes/by-call/<escaped callId>/<eventId>`: an empty object per event, so a
 //!   query by call lists only that call's entries.
+//! - `metadata/idempotency/{key|call-sequence}/<sha256 hex>`: one record per claimed
+//!   idempotency key or call sequence number (see [`crate::idempotency`]), expired by the
+//!   bucket's lifecycle rule after the idempotency window.
 
 use time::{Date, OffsetDateTime};
 
@@ -14,6 +17,38 @@ use crate::model::CallId;
 pub const EVENTS_PREFIX: &str = "events/";
 /// Prefix of the by-call index.
 pub const CALL_INDEX_PREFIX: &str = "metadata/indexes/by-call/";
+
+/// Prefix of the idempotency records (the storer reads and writes it; nothing else does).
+pub const IDEMPOTENCY_PREFIX: &str = "metadata/idempotency/";
+
+/// Which kind of claim an idempotency record is for: one folder each under
+/// [`IDEMPOTENCY_PREFIX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimKind {
+    /// An `Idempotency-Key` header of a principal.
+    Key,
+    /// A call's `sequence` number.
+    CallSequence,
+}
+
+impl ClaimKind {
+    /// The folder name, `key` or `call-sequence`.
+    pub const fn folder(self) -> &'static str {
+        match self {
+            ClaimKind::Key => "key",
+            ClaimKind::CallSequence => "call-sequence",
+        }
+    }
+}
+
+/// The key of an idempotency record: `metadata/idempotency/<kind>/<digest as hex>`.
+pub fn idempotency_record_key(kind: ClaimKind, digest: &[u8; 32]) -> String {
+    let mut key = format!("{IDEMPOTENCY_PREFIX}{}/", kind.folder());
+    for b in digest {
+        key.push_str(&format!("{b:02x}"));
+    }
+    key
+}
 
 /// The object key of an event.
 pub fn event_key(id: &EventId) -> String {

@@ -10,6 +10,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use crate::config::{BucketName, StorageRetryPolicy};
 use crate::id::EventId;
+use crate::idempotency::{Fingerprint, IdempotencyClaim, IdempotencyRecord};
 use crate::layout;
 use crate::model::StoredEvent;
 use crate::query::EventFilter;
@@ -62,6 +63,18 @@ pub enum PutOutcome {
     /// An object with this id exists already (an idempotent retry): here it is, and its index
     /// entry has been (re)written.
     AlreadyExists(Box<StoredEvent>),
+}
+
+/// The outcome of [`EventStore::store`]: what the request gets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreOutcome {
+    /// This request stored the event (answer 201).
+    Created(StoredEvent),
+    /// The same event was stored before, by this request's first attempt or a concurrent
+    /// one: here it is as stored (answer 200).
+    Replayed(StoredEvent),
+    /// The key or sequence number stores another event: here it is; nothing was written.
+    Conflict(Box<StoredEvent>),
 }
 
 /// One page of a query.
@@ -132,35 +145,11 @@ impl EventStore {
             key: key.clone(),
             reason: e.to_string(),
         })?;
-        let mut attempt = 0;
-        let created = loop {
-            let r = self
-                .client
-                .put_object()
-                .bucket(self.bucket.as_str())
-                .key(&key)
-                .if_none_match("*")
-                .content_type("application/json")
-                .metadata("callid", event.event.call_id.as_str())
-                .metadata("eventtype", event.event.event_type.as_str())
-                .body(ByteStream::from(body.clone()))
-                .send()
-                .await;
-            match r {
-                Ok(_) => break true,
-                Err(e) => match status_of(&e) {
-                    Some(412) => break false,
-                    // S3's ConditionalRequestConflict: a concurrent conditional write of the
-                    // same key is in flight; retry until one of them wins.
-                    Some(409) if attempt < CONFLICT_RETRIES => {
-                        attempt += 1;
-                        tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-                    }
-                    _ => return Err(classify("PutObject", &e)),
-                },
-            }
-        };
-        if created {
+        let metadata = [
+            ("callid", event.event.call_id.as_str()),
+            ("eventtype", event.event.event_type.as_str()),
+        ];
+        if self.put_if_absent(&key, body, &metadata).await? {
             self.put_index_entry(event).await?;
             return Ok(PutOutcome::Created);
         }
@@ -173,6 +162,140 @@ impl EventStore {
             })?;
         self.put_index_entry(&existing).await?;
         Ok(PutOutcome::AlreadyExists(Box::new(existing)))
+    }
+
+    /// Stores `event` once per `claim` (see [`crate::idempotency`]), or with no claim once.
+    ///
+    /// With a claim: a conditional PUT of the claim's record holding `event`, then
+    /// [`EventStore::put_new`] (3 PUTs for a first request, one more than without a key). A
+    /// request whose claim exists already compares its [`Fingerprint`] with the event stored
+    /// (or, when the first request died before storing it, the event the record holds, which
+    /// it then stores): equal is a replay, different a conflict that writes nothing.
+    pub async fn store(
+        &self,
+        event: &StoredEvent,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<StoreOutcome, StoreError> {
+        let Some(claim) = claim else {
+            return self.write_event(event).await;
+        };
+        let record_key = claim.record_key();
+        let record = IdempotencyRecord::new(event.clone());
+        let body = serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt {
+            key: record_key.clone(),
+            reason: e.to_string(),
+        })?;
+        if self.put_if_absent(&record_key, body, &[]).await? {
+            return self.write_event(event).await;
+        }
+        let claimed =
+            self.get_record(&record_key)
+                .await?
+                .ok_or_else(|| StoreError::Unavailable {
+                    operation: "GetObject",
+                    detail: format!(
+                        "{record_key} answered 412 to a conditional PUT but is not readable"
+                    ),
+                })?;
+        self.settle_claim(&claimed, event).await
+    }
+
+    /// What a request that may not write (its timestamp is outside the acceptance window)
+    /// learns from its claim: `None` when the claim was never made, else the outcome as for
+    /// [`EventStore::store`]. Writes only to complete a first request that died between its
+    /// record and its event.
+    pub async fn lookup_claim(
+        &self,
+        event: &StoredEvent,
+        claim: &IdempotencyClaim,
+    ) -> Result<Option<StoreOutcome>, StoreError> {
+        match self.get_record(&claim.record_key()).await? {
+            None => Ok(None),
+            Some(claimed) => self.settle_claim(&claimed, event).await.map(Some),
+        }
+    }
+
+    /// Compares `request` with the event a claim stored (or must still store).
+    async fn settle_claim(
+        &self,
+        claimed: &IdempotencyRecord,
+        request: &StoredEvent,
+    ) -> Result<StoreOutcome, StoreError> {
+        let wanted = Fingerprint::of(&request.event);
+        match self.get(&claimed.event.event_id).await? {
+            Some(stored) if Fingerprint::of(&stored.event) == wanted => {
+                // Heals an index entry lost with a crash after the event's PUT.
+                self.put_index_entry(&stored).await?;
+                Ok(StoreOutcome::Replayed(stored))
+            }
+            Some(stored) => Ok(StoreOutcome::Conflict(Box::new(stored))),
+            None if Fingerprint::of(&claimed.event.event) == wanted => {
+                self.write_event(&claimed.event).await
+            }
+            None => Ok(StoreOutcome::Conflict(Box::new(claimed.event.clone()))),
+        }
+    }
+
+    /// [`EventStore::put_new`], judged against the request: an existing object with another
+    /// fingerprint is a conflict.
+    async fn write_event(&self, event: &StoredEvent) -> Result<StoreOutcome, StoreError> {
+        Ok(match self.put_new(event).await? {
+            PutOutcome::Created => StoreOutcome::Created(event.clone()),
+            PutOutcome::AlreadyExists(existing)
+                if Fingerprint::of(&existing.event) == Fingerprint::of(&event.event) =>
+            {
+                StoreOutcome::Replayed(*existing)
+            }
+            PutOutcome::AlreadyExists(existing) => StoreOutcome::Conflict(existing),
+        })
+    }
+
+    /// Reads an idempotency record; `None` when there is none.
+    async fn get_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let Some(bytes) = self.get_bytes(key).await? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes.into_bytes())
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                key: key.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// A `PutObject` with `If-None-Match: *`: `true` when it created the object, `false`
+    /// when one exists (412). Retries S3's 409 ConditionalRequestConflict (a concurrent
+    /// conditional write of the same key in flight) until one writer wins.
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        metadata: &[(&str, &str)],
+    ) -> Result<bool, StoreError> {
+        let mut attempt = 0;
+        loop {
+            let mut put = self
+                .client
+                .put_object()
+                .bucket(self.bucket.as_str())
+                .key(key)
+                .if_none_match("*")
+                .content_type("application/json");
+            for (name, value) in metadata {
+                put = put.metadata(*name, *value);
+            }
+            match put.body(ByteStream::from(body.clone())).send().await {
+                Ok(_) => return Ok(true),
+                Err(e) => match status_of(&e) {
+                    Some(412) => return Ok(false),
+                    Some(409) if attempt < CONFLICT_RETRIES => {
+                        attempt += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+                    }
+                    _ => return Err(classify("PutObject", &e)),
+                },
+            }
+        }
     }
 
     /// Writes the (empty) by-call index entry of an event; idempotent.
@@ -194,11 +317,27 @@ impl EventStore {
     /// Reads one event by id: one GET. `None` when there is none.
     pub async fn get(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
         let key = layout::event_key(id);
+        let Some(bytes) = self.get_bytes(&key).await? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes.into_bytes())
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                key,
+                reason: e.to_string(),
+            })
+    }
+
+    /// The body of one object: one GET. `None` when there is none.
+    async fn get_bytes(
+        &self,
+        key: &str,
+    ) -> Result<Option<aws_sdk_s3::primitives::AggregatedBytes>, StoreError> {
         let out = match self
             .client
             .get_object()
             .bucket(self.bucket.as_str())
-            .key(&key)
+            .key(key)
             .send()
             .await
         {
@@ -214,14 +353,8 @@ impl EventStore {
             .map_err(|e| StoreError::Unavailable {
                 operation: "GetObject",
                 detail: e.to_string(),
-            })?
-            .into_bytes();
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt {
-                key,
-                reason: e.to_string(),
-            })
+            })?;
+        Ok(Some(bytes))
     }
 
     /// One page of events matching `filter` after `after`, at most `limit` items.

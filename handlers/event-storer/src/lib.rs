@@ -1,10 +1,14 @@
 //! Event Storer Lambda: `POST /events`, validated, idempotent, conditional writes to S3.
 //!
-//! Validate → derive the event id (idempotent when an `Idempotency-Key` header or
-//! `callId`+`sequence` is given) → conditional PUT of the object (`If-None-Match: *`) and its
-//! by-call index entry → `201` with `eventId`, `key`, `receivedAt` and the stored event. A
-//! retry that maps to an existing id answers `200` with the original event; nothing is
-//! overwritten. Never answers 2xx unless the object is stored.
+//! Validate → check the timestamp against the acceptance window → claim the idempotency key
+//! (an `Idempotency-Key` header, else `callId`+`sequence`) with a conditional PUT of its
+//! record → conditional PUT of the object (`If-None-Match: *`) and its by-call index entry →
+//! `201` with `eventId`, `key`, `receivedAt` and the stored event.
+//!
+//! A repeat of a claimed key with the same event (fingerprint without `timestamp`, so a
+//! re-stamped retry is still a retry) answers `200` with the event stored first; with another
+//! event, `422 idempotency_key_reused` or `409 sequence_conflict` naming the stored id, and
+//! nothing is written. Never answers 2xx unless the object is stored.
 #![deny(missing_docs)]
 
 mod request;
@@ -13,7 +17,10 @@ use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::http::header;
 use callflow_core::http::{error_response, json_response, request_id};
 use callflow_core::telemetry::request_span;
-use callflow_core::{ApiError, EventId, EventStore, IdempotencySource, PutOutcome, StoredEvent};
+use callflow_core::{
+    AcceptanceWindow, ApiError, ErrorCode, EventId, EventStore, FieldError, IdempotencyClaim,
+    IdempotencySource, StoreOutcome, StoredEvent,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 use tracing::Instrument;
@@ -25,6 +32,7 @@ pub use request::{MAX_BODY_BYTES, StoreRequest};
 pub struct EventStorer {
     store: EventStore,
     service_name: String,
+    window: AcceptanceWindow,
 }
 
 /// The 201/200 response body.
@@ -43,11 +51,17 @@ pub struct StoreResponse<'a> {
 }
 
 impl EventStorer {
-    /// A handler over `store`; `service_name` is logged with every line.
-    pub fn new(store: EventStore, service_name: impl Into<String>) -> Self {
+    /// A handler over `store` accepting timestamps in `window` around receipt;
+    /// `service_name` is logged with every line.
+    pub fn new(
+        store: EventStore,
+        service_name: impl Into<String>,
+        window: AcceptanceWindow,
+    ) -> Self {
         Self {
             store,
             service_name: service_name.into(),
+            window,
         }
     }
 
@@ -56,7 +70,9 @@ impl EventStorer {
         let request_id = request_id(&req);
         let span = request_span(&self.service_name, &request_id, "POST /events");
         async {
-            match self.store_event(&req).await {
+            // Boxed: the store's conditional-write futures nest deeply; on the heap they keep
+            // `main`'s future within rustc's layout depth limit.
+            match Box::pin(self.store_event(&req)).await {
                 Ok(resp) => resp,
                 Err(err) => {
                     if err.code.status() >= 500 {
@@ -77,35 +93,62 @@ impl EventStorer {
         req: &ApiGatewayProxyRequest,
     ) -> Result<ApiGatewayProxyResponse, ApiError> {
         let parsed = StoreRequest::parse(req)?;
-        let source = IdempotencySource::choose(
+        let received_at = OffsetDateTime::now_utc();
+        let claim = IdempotencyClaim::of_request(
             &parsed.principal,
             parsed.idempotency_key.as_ref(),
-            &parsed.event.call_id,
-            parsed.event.sequence,
+            &parsed.event,
         );
+        let source = claim
+            .as_ref()
+            .map_or(IdempotencySource::None, IdempotencyClaim::id_source);
         let event_id = EventId::derive(parsed.event.timestamp, source).map_err(|e| {
-            ApiError::validation(vec![callflow_core::FieldError::new(
-                "$.timestamp",
-                e.to_string(),
-            )])
+            ApiError::validation(vec![FieldError::new("$.timestamp", e.to_string())])
         })?;
         let stored = StoredEvent {
             event_id,
             event: parsed.event,
-            received_at: OffsetDateTime::now_utc(),
+            received_at,
             principal: parsed.principal,
         };
-        let (status, event) = match self.store.put_new(&stored).await.map_err(|e| {
+        let storage_failed = |e: callflow_core::StoreError| {
             tracing::error!(error = %e, %event_id, "storing the event failed");
             ApiError::from(e)
-        })? {
-            PutOutcome::Created => {
-                tracing::info!(%event_id, call_id = %stored.event.call_id, "event stored");
-                (201, stored)
+        };
+        let outcome = match self.window.check(stored.event.timestamp, received_at) {
+            Ok(()) => self
+                .store
+                .store(&stored, claim.as_ref())
+                .await
+                .map_err(storage_failed)?,
+            Err(outside) => {
+                // A retry of an event accepted earlier still gets it back; nothing new is
+                // stored outside the window.
+                let earlier = match &claim {
+                    Some(claim) => self
+                        .store
+                        .lookup_claim(&stored, claim)
+                        .await
+                        .map_err(storage_failed)?,
+                    None => None,
+                };
+                earlier.ok_or_else(|| {
+                    ApiError::new(ErrorCode::TimestampOutOfWindow, outside.to_string())
+                        .with_details(vec![FieldError::new("$.timestamp", outside.to_string())])
+                })?
             }
-            PutOutcome::AlreadyExists(existing) => {
-                tracing::info!(%event_id, "idempotent replay: returning the stored event");
-                (200, *existing)
+        };
+        let (status, event) = match outcome {
+            StoreOutcome::Created(event) => {
+                tracing::info!(event_id = %event.event_id, call_id = %event.event.call_id, "event stored");
+                (201, event)
+            }
+            StoreOutcome::Replayed(event) => {
+                tracing::info!(event_id = %event.event_id, "idempotent replay: returning the stored event");
+                (200, event)
+            }
+            StoreOutcome::Conflict(existing) => {
+                return Err(conflict(claim.as_ref(), &existing));
             }
         };
         let body = StoreResponse {
@@ -120,4 +163,24 @@ impl EventStorer {
             &[(header::LOCATION, format!("/events/{}", event.event_id))],
         ))
     }
+}
+
+/// The error for a claim that stores another event than the request's.
+fn conflict(claim: Option<&IdempotencyClaim>, existing: &StoredEvent) -> ApiError {
+    let id = existing.event_id;
+    match claim {
+        Some(IdempotencyClaim::CallSequence { call_id, sequence }) => ApiError::new(
+            ErrorCode::SequenceConflict,
+            format!(
+                "sequence {sequence} of call {call_id} already stores event {id}, which differs from this one; send a new sequence number, or the same event to get it back"
+            ),
+        ),
+        _ => ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
+            format!(
+                "this Idempotency-Key was first used for event {id}, which differs from this request's event (a retry may change only its timestamp); use a new key for a new event"
+            ),
+        ),
+    }
+    .with_event_id(id)
 }

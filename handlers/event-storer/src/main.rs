@@ -15,6 +15,7 @@ async fn main() -> Result<(), Error> {
     let storer = Arc::new(EventStorer::new(
         config.event_store().await,
         config.service_name.clone(),
+        config.acceptance_window,
     ));
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayProxyRequest>| {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
-use callflow_core::{BucketName, EventStore, TokenSigner};
+use callflow_core::{AcceptanceWindow, BucketName, EventStore, TokenSigner};
 use callflow_event_retriever::EventRetriever;
 use callflow_event_storer::EventStorer;
 use callflow_s3store::{RunningStore, StoreConfig};
@@ -39,7 +39,8 @@ impl Fixture {
         let events = EventStore::new(store.sdk_client(), bucket)
             .with_read_concurrency(8)
             .with_scan_budget(budget);
-        let storer = EventStorer::new(events.clone(), "callflow-test");
+        // The query tests use fixed dates of 2025.
+        let storer = EventStorer::new(events.clone(), "callflow-test", AcceptanceWindow::any());
         let retriever = EventRetriever::new(events.clone(), signer(), "callflow-test");
         Fixture {
             store,

@@ -2,7 +2,7 @@
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use aws_lambda_events::encodings::Body;
-use callflow_core::{BucketName, EventStore};
+use callflow_core::{AcceptanceWindow, BucketName, EventStore};
 use callflow_event_storer::EventStorer;
 use callflow_s3store::{RunningStore, StoreConfig};
 use serde_json::{Value, json};
@@ -18,7 +18,13 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// A store and a storer that accepts [`event`]'s fixed timestamps.
     pub async fn start() -> Fixture {
+        Self::start_with_window(AcceptanceWindow::any()).await
+    }
+
+    /// A store and a storer with `window`.
+    pub async fn start_with_window(window: AcceptanceWindow) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = RunningStore::start(StoreConfig {
             data_dir: dir.path().join("data"),
@@ -29,7 +35,11 @@ impl Fixture {
         store.ensure_bucket(BUCKET).await.expect("bucket");
         let client = store.sdk_client();
         let bucket = BucketName::parse(BUCKET).expect("bucket name");
-        let storer = EventStorer::new(EventStore::new(client.clone(), bucket), "callflow-test");
+        let storer = EventStorer::new(
+            EventStore::new(client.clone(), bucket),
+            "callflow-test",
+            window,
+        );
         Fixture {
             store,
             client,
@@ -72,6 +82,11 @@ pub fn event(call_id: &str) -> Value {
 /// A `POST /events` request as API Gateway (REST, proxy integration) delivers it after the
 /// TOKEN authorizer allowed it with context `sub`/`scopes`.
 pub fn post(body: &str, headers: &[(&str, &str)]) -> ApiGatewayProxyRequest {
+    post_as("client-1", body, headers)
+}
+
+/// [`post`] from principal `sub`.
+pub fn post_as(sub: &str, body: &str, headers: &[(&str, &str)]) -> ApiGatewayProxyRequest {
     let mut hdrs = serde_json::Map::new();
     hdrs.insert("Content-Type".into(), json!("application/json"));
     for (k, v) in headers {
@@ -94,7 +109,7 @@ pub fn post(body: &str, headers: &[(&str, &str)]) -> ApiGatewayProxyRequest {
             "httpMethod": "POST",
             "apiId": "api1234567",
             "identity": {"sourceIp": "127.0.0.1"},
-            "authorizer": {"principalId": "client-1", "sub": "client-1", "scopes": "events:write"}
+            "authorizer": {"principalId": sub, "sub": sub, "scopes": "events:write"}
         },
         "body": body,
         "isBase64Encoded": false

@@ -5,3 +5,4 @@ mod common;
 mod errors;
 mod idempotency;
 mod store;
+mod window;
