@@ -5,8 +5,9 @@
 //! optional fields (`None`, empty lists and maps) are left out of the JSON.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
-use super::expr::Tf;
+use crate::dsl::{Expression, FromExpression, Tf};
 
 pub mod acm;
 pub mod apigateway;
@@ -57,6 +58,50 @@ pub fn is_unset<T: Unset>(v: &T) -> bool {
     v.is_unset()
 }
 
+/// The attribute references of a hand-written resource type `R`.
+pub struct AttrRefs<R> {
+    base: Expression,
+    _kind: PhantomData<fn() -> R>,
+}
+
+impl<R> FromExpression for AttrRefs<R> {
+    fn from_expression(base: Expression) -> Self {
+        Self {
+            base,
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<R> Clone for AttrRefs<R> {
+    fn clone(&self) -> Self {
+        Self::from_expression(self.base.clone())
+    }
+}
+
+impl<R> std::fmt::Debug for AttrRefs<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AttrRefs").field(&self.base).finish()
+    }
+}
+
+impl<R> AttrRefs<R> {
+    /// A reference to one of the attributes: `${type.name.attr}`.
+    pub fn attr(&self, attr: &str) -> Tf<String> {
+        Tf::expr(self.expression(attr))
+    }
+
+    /// The attribute reference as an expression, for building larger expressions.
+    pub fn expression(&self, attr: &str) -> Expression {
+        self.base.attr(attr)
+    }
+
+    /// The `id` attribute.
+    pub fn id(&self) -> Tf<String> {
+        self.attr("id")
+    }
+}
+
 /// Declares a Terraform block struct whose unset fields are skipped, optionally a resource or
 /// data source type with typed attribute getters on its handle.
 macro_rules! tf_block {
@@ -78,8 +123,9 @@ macro_rules! tf_block {
         $(
             impl crate::dsl::Resource for $name {
                 const TYPE: &'static str = $rtype;
+                type Refs = crate::dsl::aws::AttrRefs<$name>;
             }
-            impl crate::dsl::Handle<$name> {
+            impl crate::dsl::aws::AttrRefs<$name> {
                 $(
                     #[doc = concat!("The `", stringify!($rattr), "` attribute of this `", $rtype, "`.")]
                     pub fn $rattr(&self) -> crate::dsl::Tf<String> {
@@ -91,8 +137,9 @@ macro_rules! tf_block {
         $(
             impl crate::dsl::DataSource for $name {
                 const TYPE: &'static str = $dtype;
+                type Refs = crate::dsl::aws::AttrRefs<$name>;
             }
-            impl crate::dsl::DataHandle<$name> {
+            impl crate::dsl::aws::AttrRefs<$name> {
                 $(
                     #[doc = concat!("The `", stringify!($dattr), "` attribute of this `", $dtype, "` data source.")]
                     pub fn $dattr(&self) -> crate::dsl::Tf<String> {

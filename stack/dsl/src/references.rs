@@ -54,7 +54,7 @@ impl fmt::Display for Reference {
 /// traversals; nested string templates are scanned too. Resource types are recognised by their
 /// provider prefix (`aws_`), so names bound by `for` expressions are not mistaken for references.
 /// ```
-/// use callflow_stack::dsl::references_in;
+/// use callflow_dsl::references_in;
 /// let refs = references_in("${aws_s3_bucket.events.arn}/x $${aws_kms_key.k.arn} ${var.region}");
 /// assert_eq!(refs.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
 ///            ["aws_s3_bucket.events.arn", "var.region"]);
@@ -68,7 +68,7 @@ pub fn references_in(template: &str) -> Vec<Reference> {
 /// Splits a rendered Terraform template (as found in Terraform JSON) back into literal text
 /// (unescaped) and interpolated expressions.
 /// ```
-/// use callflow_stack::dsl::{parse_template, TemplatePart, Expression};
+/// use callflow_dsl::{parse_template, TemplatePart, Expression};
 /// assert_eq!(parse_template("a$${b}${var.c}"), vec![
 ///     TemplatePart::Literal("a${b}".into()),
 ///     TemplatePart::Interpolation(Expression::raw("var.c")),

@@ -13,7 +13,7 @@ use serde_json::Value;
 /// A Terraform expression in HCL syntax, without the surrounding `${` `}`.
 ///
 /// ```
-/// use callflow_stack::dsl::Expression;
+/// use callflow_dsl::Expression;
 /// let e = Expression::raw("aws_s3_bucket.events.arn");
 /// assert_eq!(e.interpolation(), "${aws_s3_bucket.events.arn}");
 /// ```
@@ -56,7 +56,7 @@ impl fmt::Display for Expression {
 /// Escapes a literal string so that Terraform reads it back unchanged (`${` → `$${`, `%{` → `%%{`).
 ///
 /// ```
-/// assert_eq!(callflow_stack::dsl::escape_literal("cost: ${5}"), "cost: $${5}");
+/// assert_eq!(callflow_dsl::escape_literal("cost: ${5}"), "cost: $${5}");
 /// ```
 pub fn escape_literal(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -88,12 +88,37 @@ pub fn hcl_quote(s: &str) -> String {
     out
 }
 
-/// Whether an expression is a plain traversal (`a.b[0].c`), which needs no parentheses.
+/// Whether an expression needs no parentheses as an operand: a traversal (`a.b[0].c`), a
+/// function call or a collection constructor, possibly followed by traversals
+/// (`tolist(a.b)[0].c`, `[a.b]`). Anything with an operator or a space outside brackets and
+/// strings (`a + b`, `x ? y : z`) is not.
 fn is_traversal(hcl: &str) -> bool {
-    !hcl.is_empty()
-        && hcl
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']'))
+    if hcl.is_empty() {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in hcl.chars() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            c if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') => {}
+            _ => return false,
+        }
+    }
+    depth == 0 && !in_string
 }
 
 /// A literal Rust value that has a Terraform JSON form.
@@ -131,6 +156,104 @@ macro_rules! number_literal {
     )*};
 }
 number_literal!(i64, u32, u64, f64);
+
+/// A Terraform `dynamic` value: any JSON value (strings in it are escaped as literals).
+pub type Dynamic = Value;
+
+impl TfLiteral for Value {
+    fn to_tf_json(&self) -> Value {
+        match self {
+            Value::String(s) => Value::String(escape_literal(s)),
+            Value::Array(items) => Value::Array(items.iter().map(TfLiteral::to_tf_json).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.to_tf_json()))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    fn to_hcl(&self) -> String {
+        hcl_of_json(&self.to_tf_json())
+    }
+}
+
+/// A value that may itself be a reference, inside a collection literal (`vec![arn, "x".into()]`).
+impl<T: TfLiteral> TfLiteral for Tf<T> {
+    fn to_tf_json(&self) -> Value {
+        Tf::to_tf_json(self)
+    }
+    fn to_hcl(&self) -> String {
+        Tf::to_hcl(self)
+    }
+}
+
+macro_rules! tuple_literal {
+    ($(($($t:ident $i:tt),+)),*) => {$(
+        impl<$($t: TfLiteral),+> TfLiteral for ($($t,)+) {
+            fn to_tf_json(&self) -> Value {
+                Value::Array(vec![$(self.$i.to_tf_json()),+])
+            }
+            fn to_hcl(&self) -> String {
+                let items: Vec<String> = vec![$(self.$i.to_hcl()),+];
+                format!("[{}]", items.join(", "))
+            }
+        }
+    )*};
+}
+tuple_literal!(
+    (A 0),
+    (A 0, B 1),
+    (A 0, B 1, C 2),
+    (A 0, B 1, C 2, D 3),
+    (A 0, B 1, C 2, D 3, E 4),
+    (A 0, B 1, C 2, D 3, E 4, F 5),
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6),
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
+);
+
+/// The HCL expression of a Terraform JSON value whose strings are already templates (escaped).
+pub(crate) fn hcl_of_json(v: &Value) -> String {
+    match v {
+        Value::String(s) => quote_template(s),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(hcl_of_json).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Object(map) => {
+            let items: Vec<String> = map
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{} = {}",
+                        quote_template(&escape_literal(k)),
+                        hcl_of_json(v)
+                    )
+                })
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Quotes a Terraform template (already escaped) as an HCL string literal.
+fn quote_template(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
 
 impl<T: TfLiteral> TfLiteral for Vec<T> {
     fn to_tf_json(&self) -> Value {
@@ -172,7 +295,7 @@ pub enum TemplatePart {
 ///
 /// Setters of typed resources take `impl Into<Tf<T>>`, so literals and references mix:
 /// ```
-/// use callflow_stack::dsl::{Expression, Tf};
+/// use callflow_dsl::{Expression, Tf};
 /// let name: Tf<String> = "events".into();
 /// let arn: Tf<String> = Tf::expr(Expression::raw("aws_s3_bucket.events.arn"));
 /// let objects = Tf::template([arn.clone(), "/events/*".into()]);
@@ -289,39 +412,42 @@ impl From<&str> for Tf<String> {
     }
 }
 
-impl From<String> for Tf<String> {
-    fn from(s: String) -> Self {
-        Tf::Literal(s)
-    }
-}
-
 impl From<&String> for Tf<String> {
     fn from(s: &String) -> Self {
         Tf::Literal(s.clone())
     }
 }
 
-impl From<bool> for Tf<bool> {
-    fn from(b: bool) -> Self {
-        Tf::Literal(b)
-    }
-}
-
-impl From<i64> for Tf<i64> {
-    fn from(n: i64) -> Self {
-        Tf::Literal(n)
-    }
-}
-
-impl From<f64> for Tf<f64> {
-    fn from(n: f64) -> Self {
-        Tf::Literal(n)
-    }
-}
-
-impl From<Vec<String>> for Tf<Vec<String>> {
-    fn from(v: Vec<String>) -> Self {
+/// Any literal value: `Tf::from(true)`, `Tf::from(vec![..])`, `Tf::from(BTreeMap)`.
+impl<T> From<T> for Tf<T> {
+    fn from(v: T) -> Self {
         Tf::Literal(v)
+    }
+}
+
+impl From<Vec<&str>> for Tf<Vec<Tf<String>>> {
+    fn from(v: Vec<&str>) -> Self {
+        Tf::Literal(v.into_iter().map(Tf::from).collect())
+    }
+}
+
+impl From<Vec<String>> for Tf<Vec<Tf<String>>> {
+    fn from(v: Vec<String>) -> Self {
+        Tf::Literal(v.into_iter().map(Tf::from).collect())
+    }
+}
+
+impl<const N: usize> From<[&str; N]> for Tf<Vec<Tf<String>>> {
+    fn from(v: [&str; N]) -> Self {
+        Tf::Literal(v.into_iter().map(Tf::from).collect())
+    }
+}
+
+impl<K: Into<String>, V: Into<Tf<String>>, const N: usize> From<[(K, V); N]>
+    for Tf<BTreeMap<String, Tf<String>>>
+{
+    fn from(v: [(K, V); N]) -> Self {
+        Tf::Literal(v.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
     }
 }
 

@@ -77,7 +77,7 @@ impl Synthesized {
     }
 }
 
-/// Rendered stacks: the text of each `cdk.tf.json`, ready to write ([`crate::dsl::App::render`]).
+/// Rendered stacks: the text of each `cdk.tf.json`, ready to write ([`crate::App::render`]).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Rendered {
     stacks: BTreeMap<String, String>,

@@ -9,7 +9,7 @@ use super::error::StackError;
 /// Renaming a logical id replaces the real infrastructure behind it, so ids are chosen by the
 /// stack author, checked, and snapshot-tested rather than derived from anything that may move.
 /// ```
-/// use callflow_stack::dsl::LogicalId;
+/// use callflow_dsl::LogicalId;
 /// assert!(LogicalId::parse("event_storer").is_ok());
 /// assert!(LogicalId::parse("9lives").is_err());
 /// ```

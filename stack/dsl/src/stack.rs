@@ -2,7 +2,8 @@
 //! Terraform JSON document per stack.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::marker::PhantomData;
+use std::fmt;
+use std::ops::Deref;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -11,38 +12,66 @@ use super::error::{StackError, SynthError};
 use super::expr::{Expression, Tf};
 use super::logical_id::LogicalId;
 use super::references::{Reference, references_in};
+use super::refs::FromExpression;
 
 /// A Terraform resource type with a typed body.
 pub trait Resource: Serialize {
     /// The provider's resource type name, e.g. `aws_s3_bucket`.
     const TYPE: &'static str;
+    /// The typed references to its attributes, reachable through its [`Handle`].
+    type Refs: FromExpression;
 }
 
 /// A Terraform data source type with a typed body.
 pub trait DataSource: Serialize {
     /// The provider's data source type name, e.g. `aws_caller_identity`.
     const TYPE: &'static str;
+    /// The typed references to its attributes, reachable through its [`DataHandle`].
+    type Refs: FromExpression;
 }
 
 /// A resource declared in a stack; the only way to obtain one is [`Stack::resource`], so a handle
 /// always names a declared resource (synth also rejects references to undeclared ones).
-#[derive(Debug)]
-pub struct Handle<R> {
+///
+/// It dereferences to the resource's typed references (`R::Refs`): `bucket.arn()` is a
+/// `Tf<String>` reading `${aws_s3_bucket.<id>.arn}`, and a misspelled attribute does not compile.
+pub struct Handle<R: Resource> {
     name: LogicalId,
-    _kind: PhantomData<fn() -> R>,
+    refs: R::Refs,
 }
 
-impl<R> Clone for Handle<R> {
+impl<R: Resource> Clone for Handle<R>
+where
+    R::Refs: Clone,
+{
     fn clone(&self) -> Self {
         Self {
             name: self.name.clone(),
-            _kind: PhantomData,
+            refs: self.refs.clone(),
         }
     }
 }
 
+impl<R: Resource> fmt::Debug for Handle<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Handle").field(&self.address()).finish()
+    }
+}
+
+impl<R: Resource> Deref for Handle<R> {
+    type Target = R::Refs;
+    fn deref(&self) -> &R::Refs {
+        &self.refs
+    }
+}
+
 impl<R: Resource> Handle<R> {
-    /// The resource's address, `type.name`.
+    fn new(name: LogicalId) -> Self {
+        let refs = R::Refs::from_expression(Expression::raw(format!("{}.{}", R::TYPE, name)));
+        Self { name, refs }
+    }
+
+    /// The resource's address, `type.name` (for `depends_on`).
     pub fn address(&self) -> String {
         format!("{}.{}", R::TYPE, self.name)
     }
@@ -51,48 +80,50 @@ impl<R: Resource> Handle<R> {
     pub fn logical_id(&self) -> &LogicalId {
         &self.name
     }
-
-    /// A reference to one of the resource's attributes: `${type.name.attr}`.
-    pub fn attr(&self, attr: &str) -> Tf<String> {
-        Tf::expr(self.expression(attr))
-    }
-
-    /// The attribute reference as an expression, for building larger expressions.
-    pub fn expression(&self, attr: &str) -> Expression {
-        Expression::raw(format!("{}.{}.{}", R::TYPE, self.name, attr))
-    }
-
-    /// The resource's `id` attribute.
-    pub fn id(&self) -> Tf<String> {
-        self.attr("id")
-    }
 }
 
-/// A data source declared in a stack.
-#[derive(Debug)]
-pub struct DataHandle<D> {
+/// A data source declared in a stack; it dereferences to the data source's typed references.
+pub struct DataHandle<D: DataSource> {
     name: LogicalId,
-    _kind: PhantomData<fn() -> D>,
+    refs: D::Refs,
 }
 
-impl<D> Clone for DataHandle<D> {
+impl<D: DataSource> Clone for DataHandle<D>
+where
+    D::Refs: Clone,
+{
     fn clone(&self) -> Self {
         Self {
             name: self.name.clone(),
-            _kind: PhantomData,
+            refs: self.refs.clone(),
         }
     }
 }
 
+impl<D: DataSource> fmt::Debug for DataHandle<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("DataHandle")
+            .field(&format!("data.{}.{}", D::TYPE, self.name))
+            .finish()
+    }
+}
+
+impl<D: DataSource> Deref for DataHandle<D> {
+    type Target = D::Refs;
+    fn deref(&self) -> &D::Refs {
+        &self.refs
+    }
+}
+
 impl<D: DataSource> DataHandle<D> {
-    /// A reference to an attribute of the data source: `${data.type.name.attr}`.
-    pub fn attr(&self, attr: &str) -> Tf<String> {
-        Tf::expr(Expression::raw(format!(
-            "data.{}.{}.{}",
-            D::TYPE,
-            self.name,
-            attr
-        )))
+    fn new(name: LogicalId) -> Self {
+        let refs = D::Refs::from_expression(Expression::raw(format!("data.{}.{}", D::TYPE, name)));
+        Self { name, refs }
+    }
+
+    /// The logical id (the name part of the address).
+    pub fn logical_id(&self) -> &LogicalId {
+        &self.name
     }
 }
 
@@ -293,10 +324,7 @@ impl Stack {
                 slot.insert(element);
             }
         }
-        Handle {
-            name: id,
-            _kind: PhantomData,
-        }
+        Handle::new(id)
     }
 
     /// Declares a data source under a logical id unique for its type.
@@ -313,10 +341,7 @@ impl Stack {
                 slot.insert(element);
             }
         }
-        DataHandle {
-            name: id,
-            _kind: PhantomData,
-        }
+        DataHandle::new(id)
     }
 
     fn resource_element<R: Resource>(&mut self, handle: &Handle<R>) -> &mut Element {

@@ -1,0 +1,1 @@
+//! Terraform provider schema to typed Rust bindings (in progress).

@@ -1,0 +1,37 @@
+//! CDK-style typed Terraform DSL: apps, stacks, typed values ([`Tf`], [`Number`]) and typed
+//! references, meta-arguments, overrides, deterministic synthesis to cdktf-compatible JSON, and
+//! diffing. It knows no provider: resource types come from generated bindings (see
+//! `callflow-codegen`), which implement [`Resource`] / [`DataSource`] and build on [`bindings`].
+//!
+//! ```
+//! use callflow_dsl::{Expression, Tf};
+//! let arn: Tf<String> = Tf::expr(Expression::raw("aws_s3_bucket.events.arn"));
+//! assert_eq!(arn.suffixed("/*").to_tf_json(), serde_json::json!("${aws_s3_bucket.events.arn}/*"));
+//! ```
+#![deny(missing_docs)]
+
+pub mod bindings;
+mod diff;
+mod error;
+mod expr;
+mod logical_id;
+mod number;
+mod references;
+mod refs;
+mod stack;
+mod synth;
+
+pub use diff::{ChangeKind, ElementChange, SynthDiff};
+pub use error::{StackError, SynthError};
+pub use expr::{
+    Dynamic, Expression, TemplatePart, Tf, TfLiteral, escape_literal, functions, hcl_quote,
+};
+pub use logical_id::LogicalId;
+pub use number::Number;
+pub use references::{Reference, parse_template, references_in};
+pub use refs::{FromExpression, ListRef, MapRef};
+pub use stack::{
+    App, Backend, DataHandle, DataSource, Handle, Lifecycle, Output, RequiredProvider, Resource,
+    Stack, Variable, apply_override, canonicalize, visit_strings,
+};
+pub use synth::{MANIFEST_VERSION, OutputError, Rendered, Synthesized, count_resources, render};
