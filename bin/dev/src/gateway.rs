@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayProxyRequest, ApiGatewayProxyResponse,
@@ -32,7 +32,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::gateway_response::{
     GatewayResponseType, GatewayResponses, InvalidGatewayResponse, RenderedResponse,
 };
-use crate::integration::Integration;
+use crate::integration::{Integration, IntegrationError};
 use crate::policy_cache::{AuthorizerResult, AuthorizerTtl, PolicyCache};
 use crate::request_id::RequestId;
 use crate::throttle::{ThrottleLimits, TokenBucket};
@@ -40,6 +40,9 @@ use crate::validation::RequiredParams;
 
 /// API Gateway's payload limit for REST APIs: 10 MB.
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// API Gateway's default (and largest) integration timeout for REST APIs: 29 s.
+pub const DEFAULT_INTEGRATION_TIMEOUT: Duration = Duration::from_millis(29_000);
 
 /// The body of an incoming request as the server read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,9 +149,17 @@ pub struct GatewayBuilder {
     throttle: ThrottleLimits,
     clock: Arc<dyn Clock>,
     sink: Arc<dyn AccessLogSink>,
+    integration_timeout: Duration,
 }
 
 impl GatewayBuilder {
+    /// How long the stage waits for an integration before answering 504
+    /// `Endpoint request timed out`. Default: the spec's `timeoutInMillis` (29 s).
+    pub fn integration_timeout(mut self, timeout: Duration) -> Self {
+        self.integration_timeout = timeout;
+        self
+    }
+
     /// Serves `lambda`'s routes with `integration`.
     pub fn integration(mut self, lambda: LambdaName, integration: Arc<dyn Integration>) -> Self {
         self.integrations.insert(lambda, integration);
@@ -200,6 +211,7 @@ impl GatewayBuilder {
             integrations: self.integrations,
             stage_arn: self.stage_arn,
             sink: self.sink,
+            integration_timeout: self.integration_timeout,
         })
     }
 }
@@ -211,6 +223,23 @@ pub fn spec_authorizer_ttl() -> AuthorizerTtl {
         .and_then(Value::as_u64)
         .and_then(|s| AuthorizerTtl::from_secs(s).ok())
         .unwrap_or_default()
+}
+
+/// The integration timeout the spec declares (the largest `timeoutInMillis` of its
+/// `x-amazon-apigateway-integration`s), else [`DEFAULT_INTEGRATION_TIMEOUT`].
+pub fn spec_integration_timeout() -> Duration {
+    let spec = callflow_openapi::spec_json();
+    spec.get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|operations| operations.values())
+        .filter_map(|op| op.pointer("/x-amazon-apigateway-integration/timeoutInMillis"))
+        .filter_map(Value::as_u64)
+        .max()
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_INTEGRATION_TIMEOUT)
 }
 
 /// The local stage.
@@ -225,6 +254,7 @@ pub struct Gateway {
     integrations: HashMap<LambdaName, Arc<dyn Integration>>,
     stage_arn: StageArn,
     sink: Arc<dyn AccessLogSink>,
+    integration_timeout: Duration,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -270,6 +300,7 @@ impl Gateway {
             throttle: ThrottleLimits::default(),
             clock: Arc::new(SystemClock),
             sink: Arc::new(DiscardSink),
+            integration_timeout: spec_integration_timeout(),
         }
     }
 
@@ -417,14 +448,37 @@ impl Gateway {
             auth: &auth,
         });
         let invoked = Instant::now();
-        let result = tokio::spawn(async move { integration.invoke(event).await }).await;
+        let timeout = self.integration_timeout;
+        let result =
+            tokio::spawn(
+                async move { tokio::time::timeout(timeout, integration.call(event)).await },
+            )
+            .await;
         trace.integration_latency_ms = Some(invoked.elapsed().as_millis());
-        match result.map(into_response) {
-            Ok(Some(response)) => Outcome::Integration(response),
-            Ok(None) => reject(
-                GatewayResponseType::IntegrationFailure,
-                "Internal server error",
-            ),
+        let internal = "Internal server error";
+        match result {
+            Ok(Ok(Ok(response))) => match into_response(response) {
+                Some(response) => Outcome::Integration(response),
+                None => {
+                    tracing::error!(lambda = %route.lambda, "malformed Lambda proxy response");
+                    reject(GatewayResponseType::IntegrationFailure, internal)
+                }
+            },
+            Ok(Ok(Err(IntegrationError::Rejected(message)))) => {
+                tracing::error!(%message, lambda = %route.lambda, "Lambda invocation rejected");
+                reject(GatewayResponseType::LambdaRejected, internal)
+            }
+            Ok(Ok(Err(IntegrationError::Failed(message)))) => {
+                tracing::error!(%message, lambda = %route.lambda, "Lambda function failed");
+                reject(GatewayResponseType::IntegrationFailure, internal)
+            }
+            Ok(Err(_elapsed)) => {
+                trace.integration_latency_ms = None;
+                reject(
+                    GatewayResponseType::IntegrationTimeout,
+                    "Endpoint request timed out",
+                )
+            }
             Err(e) => {
                 tracing::error!(error = %e, lambda = %route.lambda, "integration crashed");
                 reject(

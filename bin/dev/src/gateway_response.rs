@@ -25,6 +25,12 @@ pub enum GatewayResponseType {
     AuthorizerFailure,
     /// The integration crashed or answered something that is not a proxy response (502).
     IntegrationFailure,
+    /// The integration did not answer within its `timeoutInMillis` (504,
+    /// `Endpoint request timed out`).
+    IntegrationTimeout,
+    /// Lambda refused the invocation, e.g. throttled at the function's concurrency limit
+    /// (500). API Gateway has no response type of its own for it: `DEFAULT_5XX` applies.
+    LambdaRejected,
 }
 
 impl GatewayResponseType {
@@ -39,6 +45,8 @@ impl GatewayResponseType {
             Self::Throttled => "THROTTLED",
             Self::AuthorizerFailure => "AUTHORIZER_FAILURE",
             Self::IntegrationFailure => "INTEGRATION_FAILURE",
+            Self::IntegrationTimeout => "INTEGRATION_TIMEOUT",
+            Self::LambdaRejected => "DEFAULT_5XX",
         }
     }
 
@@ -50,8 +58,9 @@ impl GatewayResponseType {
             Self::BadRequestParameters => 400,
             Self::RequestTooLarge => 413,
             Self::Throttled => 429,
-            Self::AuthorizerFailure => 500,
+            Self::AuthorizerFailure | Self::LambdaRejected => 500,
             Self::IntegrationFailure => 502,
+            Self::IntegrationTimeout => 504,
         }
     }
 

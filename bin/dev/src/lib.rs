@@ -6,7 +6,9 @@
 //!   required-parameter validation, stage throttling ([`TokenBucket`], 429), gateway
 //!   responses in the spec's JSON error shape, and the deployed JSON access log keys. The
 //!   handlers are the Lambda crates' own functions, called in-process with real
-//!   `ApiGatewayProxyRequest` events.
+//!   `ApiGatewayProxyRequest` events, or, in process mode ([`LambdaMode::Process`]), the
+//!   real handler binaries as Lambda execution environments behind a local Runtime API
+//!   ([`callflow_lambda_rt`]), configured from the synthesized stack ([`stack_functions`]).
 //! - [`Storage`]: the embedded S3-compatible store (`callflow-s3store`) persisting under the
 //!   data directory, or any S3 endpoint; the handlers reach it through `aws-sdk-s3`.
 //! - [`LocalIdentity`]: a P-256 signing key kept under the data directory; its JWKS is served
@@ -19,11 +21,14 @@ pub mod authorize;
 pub mod clock;
 pub mod gateway;
 pub mod gateway_response;
+pub mod handler_binaries;
 pub mod integration;
+pub mod lambda_process;
 pub mod local_auth;
 pub mod policy_cache;
 pub mod request_id;
 pub mod server;
+pub mod stack_functions;
 pub mod storage;
 pub mod throttle;
 pub mod validation;
@@ -36,7 +41,9 @@ pub use gateway::{
     RequestBody,
 };
 pub use gateway_response::{GatewayResponseType, GatewayResponses};
-pub use integration::Integration;
+pub use handler_binaries::{BinaryDir, BinaryProblem, BuildError};
+pub use integration::{Integration, IntegrationError};
+pub use lambda_process::{LambdaMode, ProcessLambdas, ProcessOptions};
 pub use local_auth::{DEFAULT_SUBJECT, DEV_AUDIENCE, DEV_ISSUER, LocalIdentity};
 pub use policy_cache::{AuthorizerResult, AuthorizerTtl, PolicyCache};
 pub use server::{DEFAULT_DATA_DIR, DEFAULT_PORT, DevConfig, DevError, DevServer, JWKS_PATH};

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use callflow_core::TokenSigner;
+use callflow_core::{AcceptanceWindow, TokenSigner};
 use callflow_event_retriever::EventRetriever;
 use callflow_event_storer::EventStorer;
 use callflow_openapi::LambdaName;
@@ -21,11 +21,16 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::access_log::{AccessLogSink, StdoutSink};
+use crate::authorize::TokenAuthorizer;
 use crate::gateway::{
     Gateway, GatewayError, GatewayRequest, GatewayResponse, MAX_PAYLOAD_BYTES, RequestBody,
     spec_authorizer_ttl,
 };
 use crate::integration::Integration;
+use crate::lambda_process::{
+    EmbeddedEndpoint, LambdaMode, LocalValues, ProcessAuthorizer, ProcessError, ProcessIntegration,
+    ProcessLambdas,
+};
 use crate::local_auth::{LocalAuthError, LocalIdentity, continuation_key};
 use crate::policy_cache::AuthorizerTtl;
 use crate::storage::{Storage, StorageChoice, StorageError};
@@ -86,6 +91,12 @@ pub struct DevConfig {
     pub throttle: ThrottleLimits,
     /// Access log destination. Default: stdout.
     pub access_log: Arc<dyn AccessLogSink>,
+    /// How the handlers run. Default: in-process (the library's default; the `callflow`
+    /// command defaults to process mode).
+    pub lambda: LambdaMode,
+    /// Event timestamps the storer accepts around receipt. Default: the storer's
+    /// ([`AcceptanceWindow::default`]: 14 days before to 5 minutes after).
+    pub acceptance_window: AcceptanceWindow,
 }
 
 impl Default for DevConfig {
@@ -97,6 +108,8 @@ impl Default for DevConfig {
             authorizer_ttl: spec_authorizer_ttl(),
             throttle: ThrottleLimits::default(),
             access_log: Arc::new(StdoutSink),
+            lambda: LambdaMode::InProcess,
+            acceptance_window: AcceptanceWindow::default(),
         }
     }
 }
@@ -113,6 +126,9 @@ pub enum DevError {
     /// The gateway.
     #[error(transparent)]
     Gateway(#[from] GatewayError),
+    /// Process mode.
+    #[error(transparent)]
+    Lambda(#[from] ProcessError),
     /// The listener.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -129,6 +145,7 @@ pub struct DevServer {
     identity: Arc<LocalIdentity>,
     gateway: Arc<Gateway>,
     storage: Option<Storage>,
+    lambdas: Option<Arc<ProcessLambdas>>,
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
 }
@@ -155,21 +172,6 @@ impl DevServer {
         limits: ConnectionLimits,
     ) -> Result<Self, DevError> {
         let identity = Arc::new(LocalIdentity::load_or_create(&config.data_dir)?);
-        let signer = TokenSigner::new(continuation_key(&config.data_dir)?);
-        let storage = Storage::open(&config.storage, &config.data_dir).await?;
-        let events = storage.event_store();
-        let storer: Arc<dyn Integration> =
-            Arc::new(EventStorer::new(events.clone(), "callflow-dev"));
-        let retriever: Arc<dyn Integration> =
-            Arc::new(EventRetriever::new(events, signer, "callflow-dev"));
-        let gateway = Gateway::builder(Arc::new(identity.authorizer()?))
-            .integration(LambdaName::EventStorer, storer)
-            .integration(LambdaName::EventRetriever, retriever)
-            .authorizer_ttl(config.authorizer_ttl)
-            .throttle(config.throttle)
-            .access_log(config.access_log)
-            .build()?;
-        let gateway = Arc::new(gateway);
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| DevError::Bind {
@@ -180,6 +182,53 @@ impl DevServer {
             addr: config.bind,
             source,
         })?;
+        let signing_key = continuation_key(&config.data_dir)?;
+        let signer = TokenSigner::new(signing_key.clone());
+        let storage = Storage::open(&config.storage, &config.data_dir).await?;
+        let events = storage.event_store();
+        let storer: Arc<dyn Integration> = Arc::new(EventStorer::new(
+            events.clone(),
+            "callflow-dev",
+            config.acceptance_window,
+        ));
+        let retriever: Arc<dyn Integration> =
+            Arc::new(EventRetriever::new(events, signer, "callflow-dev"));
+        let mut authorizer: Arc<dyn TokenAuthorizer> = Arc::new(identity.authorizer()?);
+        let mut handlers = vec![
+            (LambdaName::EventStorer, storer),
+            (LambdaName::EventRetriever, retriever),
+        ];
+        let mut lambdas = None;
+        if let LambdaMode::Process(options) = &config.lambda {
+            let values = LocalValues {
+                storage: config.storage.clone(),
+                embedded: storage.embedded().map(|store| EmbeddedEndpoint {
+                    url: store.endpoint(),
+                    access_key: store.access_key().to_owned(),
+                    secret_key: store.secret_key().to_owned(),
+                }),
+                jwks_url: format!("http://{local_addr}{JWKS_PATH}"),
+                token_signing_key: String::from_utf8_lossy(&signing_key).into_owned(),
+            };
+            let started = Arc::new(ProcessLambdas::start(options, &values.overrides())?);
+            authorizer = Arc::new(ProcessAuthorizer(started.authorizer().clone()));
+            for (lambda, integration) in &mut handlers {
+                if let Some(pool) = started.handler(*lambda) {
+                    *integration = Arc::new(ProcessIntegration(pool.clone()));
+                }
+            }
+            lambdas = Some(started);
+        }
+        let mut builder = Gateway::builder(authorizer);
+        for (lambda, integration) in handlers {
+            builder = builder.integration(lambda, integration);
+        }
+        let gateway = builder
+            .authorizer_ttl(config.authorizer_ttl)
+            .throttle(config.throttle)
+            .access_log(config.access_log)
+            .build()?;
+        let gateway = Arc::new(gateway);
         let (stop, stop_rx) = watch::channel(false);
         let app = App {
             gateway: Arc::clone(&gateway),
@@ -192,6 +241,7 @@ impl DevServer {
             identity,
             gateway,
             storage: Some(storage),
+            lambdas,
             stop,
             server: Some(server),
         })
@@ -232,7 +282,13 @@ impl DevServer {
         self.storage.as_ref()
     }
 
-    /// Stops accepting, lets in-flight requests finish (at most 10 s), then stops the store:
+    /// The function processes, in process mode.
+    pub fn lambdas(&self) -> Option<&ProcessLambdas> {
+        self.lambdas.as_deref()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (at most 10 s), stops the function
+    /// processes, then stops the store:
     /// every acknowledged event is on disk when this returns.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
@@ -240,6 +296,9 @@ impl DevServer {
             && let Err(e) = server.await
         {
             tracing::warn!(error = %e, "dev server task failed");
+        }
+        if let Some(lambdas) = self.lambdas.take() {
+            lambdas.shutdown().await;
         }
         if let Some(storage) = self.storage.take() {
             storage.shutdown().await;
