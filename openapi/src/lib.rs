@@ -62,3 +62,21 @@ pub const SPEC_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json
 pub fn routes() -> Result<Vec<Route>, SpecError> {
     routes_from(&spec_json())
 }
+
+/// The idempotency window the contract states, in days: how long an `Idempotency-Key` (or a
+/// call's `sequence`) is remembered. The one source of the S3 lifecycle expiration of the
+/// idempotency records (`x-callflow-idempotency-window-days` of the `IdempotencyKey`
+/// parameter).
+///
+/// ```
+/// assert_eq!(callflow_openapi::idempotency_window_days(), Ok(7));
+/// ```
+pub fn idempotency_window_days() -> Result<u32, SpecError> {
+    const FIELD: &str = "components.parameters.IdempotencyKey.x-callflow-idempotency-window-days";
+    spec_json()
+        .pointer("/components/parameters/IdempotencyKey/x-callflow-idempotency-window-days")
+        .and_then(Value::as_u64)
+        .and_then(|d| u32::try_from(d).ok())
+        .filter(|d| *d >= 1)
+        .ok_or(SpecError::MissingSection(FIELD))
+}

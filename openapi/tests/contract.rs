@@ -155,7 +155,11 @@ fn values_the_spec_describes_are_the_values_core_accepts() {
 #[test]
 fn error_body_matches_the_error_schema() {
     let error_schema = schema("Error");
-    let error = ApiError::validation(vec![FieldError::new("$.callId", "must not be empty")]);
+    // Every optional field at once (no real error has both), to compare with the schema.
+    let stored_id =
+        callflow_core::EventId::parse("019a3f6e-2c80-7a3b-9c1d-0123456789ab").expect("event id");
+    let error = ApiError::validation(vec![FieldError::new("$.callId", "must not be empty")])
+        .with_event_id(stored_id);
     let with_details = serde_json::to_value(error.body("req-1")).expect("serialize");
     assert_eq!(keys(&error_schema["properties"]), keys(&with_details));
     assert_eq!(
@@ -165,4 +169,32 @@ fn error_body_matches_the_error_schema() {
     let plain = ApiError::new(ErrorCode::NotFound, "no such event");
     let plain = serde_json::to_value(plain.body("req-2")).expect("serialize");
     assert_eq!(strings(&error_schema["required"]), keys(&plain));
+}
+
+#[test]
+fn the_idempotency_window_is_stated_once_and_quoted_in_the_operation() {
+    let days = callflow_openapi::idempotency_window_days().expect("the spec states the window");
+    let spec = callflow_openapi::spec_json();
+    let description = spec
+        .pointer("/paths/~1events/post/description")
+        .and_then(Value::as_str)
+        .expect("storeEvent has a description");
+    assert!(
+        description.contains(&format!("{days} days")),
+        "the operation quotes the window of {days} days: {description}"
+    );
+}
+
+#[test]
+fn conflict_errors_name_the_stored_event() {
+    let id = callflow_core::EventId::parse("019a3f6e-2c80-7a3b-9c1d-0123456789ab").expect("id");
+    for code in [ErrorCode::IdempotencyKeyReused, ErrorCode::SequenceConflict] {
+        let body = serde_json::to_value(ApiError::new(code, "taken").with_event_id(id).body("r"))
+            .expect("serialize");
+        assert_eq!(body["eventId"], id.to_string());
+        assert!(body.get("details").is_none());
+    }
+    assert_eq!(ErrorCode::SequenceConflict.status(), 409);
+    assert_eq!(ErrorCode::IdempotencyKeyReused.status(), 422);
+    assert_eq!(ErrorCode::TimestampOutOfWindow.status(), 422);
 }

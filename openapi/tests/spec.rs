@@ -156,7 +156,7 @@ fn error_codes_equal_the_contract_list() {
         .map(|v| v.as_str().expect("string").to_owned())
         .collect();
     let in_contract = contract_words_after("Codes:");
-    assert_eq!(in_contract.len(), 13);
+    assert_eq!(in_contract.len(), 16);
     assert_eq!(in_spec, in_contract);
 }
 

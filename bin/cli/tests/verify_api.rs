@@ -117,6 +117,13 @@ async fn a_server_without_auth_and_with_a_wrong_body_fails_loudly() {
         row("api GET /events?callId= (smoke event)")["verdict"],
         "fail"
     );
+    // A server that stores whatever it is sent under a reused key loses data silently.
+    let reused = row("api POST /events with the same key, another event (refused)");
+    assert_eq!(reused["verdict"], "fail", "{reused}");
+    assert!(
+        reused["actual"].as_str().unwrap().starts_with("201"),
+        "{reused}"
+    );
 }
 
 #[test]
@@ -177,6 +184,6 @@ fn callflow_dev_passes_every_api_check() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["total"], 7, "{report:#}");
+    assert_eq!(report["total"], 8, "{report:#}");
     drop(dev);
 }

@@ -52,6 +52,9 @@ pub struct ClientRetryPolicy {
     pub max_backoff: Duration,
     /// Time one attempt may take. Default: 30 s (API Gateway's integration limit is 29 s).
     pub request_timeout: Duration,
+    /// Whether every retry carries a fresh `timestamp`, as a client that builds its event when
+    /// it sends does; the storer must still answer it with the first event. Default: true.
+    pub restamp_retries: bool,
 }
 
 impl Default for ClientRetryPolicy {
@@ -61,6 +64,7 @@ impl Default for ClientRetryPolicy {
             initial_backoff: Duration::from_millis(20),
             max_backoff: Duration::from_secs(1),
             request_timeout: Duration::from_secs(30),
+            restamp_retries: true,
         }
     }
 }
@@ -233,10 +237,17 @@ impl ApiClient {
         mut on_attempt: impl FnMut(&Result<Reply, ApiError>),
     ) -> PostOutcome {
         let mut attempts = 0;
+        let mut restamped;
+        let mut body = event;
         loop {
             attempts += 1;
+            if attempts > 1 && self.retry.restamp_retries {
+                restamped = event.clone();
+                restamped["timestamp"] = crate::workload::rfc3339(time::OffsetDateTime::now_utc()).into();
+                body = &restamped;
+            }
             let result = self
-                .send(Method::POST, "/events", Some(event), Some(key))
+                .send(Method::POST, "/events", Some(body), Some(key))
                 .await;
             on_attempt(&result);
             if let Ok(reply) = &result

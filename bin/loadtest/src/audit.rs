@@ -270,10 +270,11 @@ async fn query_call(
     let mut token: Option<String> = None;
     for _ in 0..10_000 {
         let mut path = format!(
-            "/events?callId={}&from={}&to={}&limit=500",
+            "/events?callId={}&from={}&to={}&limit={}",
             encode(call),
             encode(&rfc(from)),
-            encode(&rfc(to))
+            encode(&rfc(to)),
+            callflow_core::query::MAX_LIMIT
         );
         if let Some(t) = &token {
             path.push_str(&format!("&nextToken={}", encode(t)));

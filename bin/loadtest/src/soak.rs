@@ -233,6 +233,9 @@ impl std::fmt::Display for SoakReport {
     }
 }
 
+/// One write in this many is a re-stamped replay of an earlier acknowledged write.
+const REPLAY_EVERY: u64 = 20;
+
 #[derive(Default)]
 struct Shared {
     latency: Mutex<BTreeMap<Operation, LatencyRecorder>>,
@@ -397,8 +400,25 @@ async fn one_operation(
             shared.note(Operation::Query, &r);
         }
         _ => {
-            let key = format!("{}-w{n}", config.run_id);
-            let call_id = format!("{}-call-{}", config.run_id, n % config.calls.max(1) as u64);
+            // Every REPLAY_EVERY-th write resubmits an earlier acknowledged write, rebuilt with
+            // a fresh timestamp: the audit fails if that stores a second event.
+            let replay = (n % REPLAY_EVERY == REPLAY_EVERY - 1)
+                .then(|| {
+                    let writes = lock(&shared.writes);
+                    writes
+                        .posts
+                        .iter()
+                        .rev()
+                        .find(|p| matches!(p.outcome, PostOutcome::Acknowledged { .. }))
+                        .map(|p| (p.key.clone(), p.call_id.clone()))
+                })
+                .flatten();
+            let (key, call_id) = replay.unwrap_or_else(|| {
+                (
+                    format!("{}-w{n}", config.run_id),
+                    format!("{}-call-{}", config.run_id, n % config.calls.max(1) as u64),
+                )
+            });
             let body = Arc::new(event_body(&call_id, OffsetDateTime::now_utc(), &key));
             let outcome = client
                 .post_event(&body, &key, |a| shared.note(Operation::Write, a))

@@ -30,6 +30,9 @@ pub struct PostWorkload {
     pub run_id: String,
     /// Timestamp of the first event; event `i` is `i` milliseconds later.
     pub base_time: OffsetDateTime,
+    /// Whether a duplicate POST carries its own send time as `timestamp` (a client that
+    /// rebuilds its event when it resubmits) instead of the first POST's body byte for byte.
+    pub restamp_duplicates: bool,
 }
 
 impl PostWorkload {
@@ -43,6 +46,7 @@ impl PostWorkload {
             seed: 1,
             run_id: run_id.into(),
             base_time: OffsetDateTime::now_utc(),
+            restamp_duplicates: true,
         }
     }
 
@@ -53,7 +57,13 @@ impl PostWorkload {
         let calls = self.calls.max(1);
         for i in 0..self.posts {
             if !plan.is_empty() && rng.gen_bool(self.duplicate_fraction.clamp(0.0, 1.0)) {
-                let earlier = plan[rng.gen_range(0..plan.len())].clone();
+                let mut earlier = plan[rng.gen_range(0..plan.len())].clone();
+                if self.restamp_duplicates {
+                    let mut body = (*earlier.body).clone();
+                    body["timestamp"] =
+                        rfc3339(self.base_time + time::Duration::milliseconds(i as i64)).into();
+                    earlier.body = Arc::new(body);
+                }
                 plan.push(earlier);
                 continue;
             }
@@ -77,13 +87,18 @@ pub fn event_body(call_id: &str, timestamp: OffsetDateTime, key: &str) -> Value 
     json!({
         "callId": call_id,
         "eventType": "call.dtmf",
-        "timestamp": timestamp.format(&Rfc3339).unwrap_or_default(),
+        "timestamp": rfc3339(timestamp),
         "direction": "inbound",
         "from": "+15550100",
         "to": "+15550199",
         "attributes": { "idempotencyKey": key },
         "payload": { "digits": "42" },
     })
+}
+
+/// `t` as RFC 3339, the way a client writes an event's `timestamp`.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
 }
 
 /// One planned POST.

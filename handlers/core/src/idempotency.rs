@@ -12,7 +12,8 @@
 //!   with exactly the event the record holds.
 //!
 //! Records expire with the bucket's lifecycle rule on that prefix: that is the idempotency
-//! window the contract states ([`IDEMPOTENCY_WINDOW_DAYS`]).
+//! window the contract states (`x-callflow-idempotency-window-days` in `openapi.yaml`, from
+//! which the stack derives the rule).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -20,10 +21,6 @@ use sha2::{Digest, Sha256};
 use crate::id::{IdempotencyKey, IdempotencySource};
 use crate::layout;
 use crate::model::{CallEvent, CallId, Principal, StoredEvent};
-
-/// How long a claimed key is remembered, in days: the S3 lifecycle expiration of the records
-/// (S3 removes expired objects asynchronously, so a key may be remembered a little longer).
-pub const IDEMPOTENCY_WINDOW_DAYS: u32 = 7;
 
 /// A SHA-256 over the canonical JSON of an event without its `timestamp`.
 ///

@@ -22,7 +22,7 @@ pub mod window;
 pub use config::{BucketName, Config, ConfigError};
 pub use error::{ApiError, ErrorCode, FieldError};
 pub use id::{EventId, IdempotencyKey, IdempotencySource};
-pub use idempotency::{Fingerprint, IDEMPOTENCY_WINDOW_DAYS, IdempotencyClaim, IdempotencyRecord};
+pub use idempotency::{Fingerprint, IdempotencyClaim, IdempotencyRecord};
 pub use model::{CallEvent, CallId, Direction, EventType, PartyAddress, Principal, StoredEvent};
 pub use query::{EventFilter, EventQuery};
 pub use store::{EventStore, PutOutcome, QueryPage, StoreError, StoreOutcome};

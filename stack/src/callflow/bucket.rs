@@ -3,10 +3,11 @@
 use crate::dsl::aws::iam::{IamRolePolicy, PolicyDocument, Principal, Statement};
 use crate::dsl::aws::kms::{KmsAlias, KmsKey};
 use crate::dsl::aws::s3::{
-    AbortIncompleteMultipartUpload, LifecycleFilter, LifecycleRule, LifecycleTransition,
-    NoncurrentVersionExpiration, OwnershipRule, S3Bucket, S3BucketLifecycleConfiguration,
-    S3BucketMetric, S3BucketOwnershipControls, S3BucketPolicy, S3BucketPublicAccessBlock,
-    S3BucketSseConfiguration, S3BucketVersioning, SseByDefault, SseRule, VersioningConfiguration,
+    AbortIncompleteMultipartUpload, LifecycleExpiration, LifecycleFilter, LifecycleRule,
+    LifecycleTransition, NoncurrentVersionExpiration, OwnershipRule, S3Bucket,
+    S3BucketLifecycleConfiguration, S3BucketMetric, S3BucketOwnershipControls, S3BucketPolicy,
+    S3BucketPublicAccessBlock, S3BucketSseConfiguration, S3BucketVersioning, SseByDefault, SseRule,
+    VersioningConfiguration,
 };
 use crate::dsl::{Handle, Lifecycle, Stack, Tf};
 
@@ -18,6 +19,9 @@ use super::names::Account;
 pub const OBJECT_PREFIX: &str = "events/";
 /// Key prefix of query index entries.
 pub const INDEX_PREFIX: &str = "metadata/indexes/";
+/// Key prefix of the idempotency records the storer claims keys with (read and written by the
+/// storer only; expired after the contract's idempotency window).
+pub const IDEMPOTENCY_PREFIX: &str = "metadata/idempotency/";
 
 /// The customer managed KMS key that encrypts events, function environments, logs and alarms.
 #[derive(Clone, Debug)]
@@ -163,9 +167,15 @@ pub const REQUEST_METRICS_FILTER: &str = "EntireBucket";
 
 impl EventsBucket {
     /// Declares `<service>-events-<environment>`: versioned, lifecycle to STANDARD_IA at 90 days
-    /// and GLACIER at 365 (noncurrent versions expire after 30), SSE-KMS with the CMK and bucket
+    /// and GLACIER at 365 (noncurrent versions expire after 30), idempotency records expired
+    /// after `idempotency_window_days` (the contract's window), SSE-KMS with the CMK and bucket
     /// keys, public access blocked, ACLs disabled, non-TLS access denied, destroy prevented.
-    pub fn new(stack: &mut Stack, config: &CallflowConfig, key: &EventsKey) -> Self {
+    pub fn new(
+        stack: &mut Stack,
+        config: &CallflowConfig,
+        key: &EventsKey,
+        idempotency_window_days: u32,
+    ) -> Self {
         let bucket = stack.resource(
             "events",
             S3Bucket {
@@ -201,29 +211,48 @@ impl EventsBucket {
             "events",
             S3BucketLifecycleConfiguration {
                 bucket: name.clone(),
-                rule: vec![LifecycleRule {
-                    id: "archive-old-events".into(),
-                    status: "Enabled".into(),
-                    filter: vec![LifecycleFilter {
-                        prefix: Some("".into()),
-                    }],
-                    transition: vec![
-                        LifecycleTransition {
-                            days: Some(90.into()),
-                            storage_class: "STANDARD_IA".into(),
-                        },
-                        LifecycleTransition {
-                            days: Some(365.into()),
-                            storage_class: "GLACIER".into(),
-                        },
-                    ],
-                    noncurrent_version_expiration: vec![NoncurrentVersionExpiration {
-                        noncurrent_days: 30.into(),
-                    }],
-                    abort_incomplete_multipart_upload: vec![AbortIncompleteMultipartUpload {
-                        days_after_initiation: Some(7.into()),
-                    }],
-                }],
+                rule: vec![
+                    LifecycleRule {
+                        id: "archive-old-events".into(),
+                        status: "Enabled".into(),
+                        filter: vec![LifecycleFilter {
+                            prefix: Some("".into()),
+                        }],
+                        expiration: vec![],
+                        transition: vec![
+                            LifecycleTransition {
+                                days: Some(90.into()),
+                                storage_class: "STANDARD_IA".into(),
+                            },
+                            LifecycleTransition {
+                                days: Some(365.into()),
+                                storage_class: "GLACIER".into(),
+                            },
+                        ],
+                        noncurrent_version_expiration: vec![NoncurrentVersionExpiration {
+                            noncurrent_days: 30.into(),
+                        }],
+                        abort_incomplete_multipart_upload: vec![AbortIncompleteMultipartUpload {
+                            days_after_initiation: Some(7.into()),
+                        }],
+                    },
+                    LifecycleRule {
+                        id: "expire-idempotency-records".into(),
+                        status: "Enabled".into(),
+                        filter: vec![LifecycleFilter {
+                            prefix: Some(IDEMPOTENCY_PREFIX.into()),
+                        }],
+                        expiration: vec![LifecycleExpiration {
+                            days: Some(i64::from(idempotency_window_days).into()),
+                            expired_object_delete_marker: None,
+                        }],
+                        transition: vec![],
+                        noncurrent_version_expiration: vec![NoncurrentVersionExpiration {
+                            noncurrent_days: 1.into(),
+                        }],
+                        abort_incomplete_multipart_upload: vec![],
+                    },
+                ],
             },
         );
         stack.depends_on(&lifecycle, &[versioning.address()]);
@@ -333,6 +362,32 @@ impl EventsBucket {
                 Statement::allow(
                     "EncryptWithEventsKey",
                     &["kms:GenerateDataKey", "kms:Encrypt"],
+                    vec![self.key_arn.clone()],
+                ),
+            ],
+        );
+    }
+
+    /// Lets the function claim idempotency keys: put and read the records under
+    /// [`IDEMPOTENCY_PREFIX`] (encrypting and decrypting with the CMK). Nothing else reads them.
+    pub fn grant_idempotency(&self, stack: &mut Stack, function: &HandlerFunction) {
+        let records = self
+            .bucket
+            .arn()
+            .suffixed(&format!("/{IDEMPOTENCY_PREFIX}*"));
+        self.grant(
+            stack,
+            function,
+            "idempotency",
+            vec![
+                Statement::allow(
+                    "PutAndGetIdempotencyRecords",
+                    &["s3:PutObject", "s3:GetObject"],
+                    vec![records],
+                ),
+                Statement::allow(
+                    "EncryptAndDecryptWithEventsKey",
+                    &["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"],
                     vec![self.key_arn.clone()],
                 ),
             ],

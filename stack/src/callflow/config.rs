@@ -49,6 +49,9 @@ pub struct CallflowConfig {
     /// Alarm thresholds and routing.
     #[serde(default)]
     pub alarms: AlarmConfig,
+    /// Which event timestamps the storer accepts around receipt.
+    #[serde(default)]
+    pub acceptance_window: AcceptanceWindowConfig,
     /// Remote state; when absent, local state as cdktf does.
     #[serde(default)]
     pub state: Option<StateConfig>,
@@ -91,6 +94,28 @@ impl Default for ThrottlingConfig {
         Self {
             burst_limit: 200,
             rate_limit: 100.0,
+        }
+    }
+}
+
+/// The storer's acceptance window of event timestamps, relative to the time of receipt
+/// (the storer's `EVENT_MAX_AGE_SECONDS` / `EVENT_MAX_FUTURE_SECONDS`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptanceWindowConfig {
+    /// How long before receipt an event may have happened (late or backfilled events), in
+    /// seconds. Default: 1,209,600 (14 days, as CloudWatch Logs).
+    pub max_age_seconds: u64,
+    /// How long after receipt an event may claim to have happened (clock skew), in seconds.
+    /// Default: 300 (5 minutes).
+    pub max_future_seconds: u64,
+}
+
+impl Default for AcceptanceWindowConfig {
+    fn default() -> Self {
+        Self {
+            max_age_seconds: 14 * 24 * 3600,
+            max_future_seconds: 5 * 60,
         }
     }
 }

@@ -11,7 +11,7 @@ mod names;
 mod observability;
 
 pub use api::{ACCESS_LOG_FORMAT, Api, STAGE_NAME};
-pub use bucket::{EventsBucket, EventsKey, INDEX_PREFIX, OBJECT_PREFIX};
+pub use bucket::{EventsBucket, EventsKey, IDEMPOTENCY_PREFIX, INDEX_PREFIX, OBJECT_PREFIX};
 pub use config::{
     AlarmConfig, AppConfig, CallflowConfig, ConfigError, DomainConfig, JwtConfig, StateConfig,
     ThrottlingConfig, UsagePlanConfig,
@@ -90,7 +90,15 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     );
     let account = Account::declare(&mut stack);
     let key = EventsKey::new(&mut stack, config, &account);
-    let bucket = EventsBucket::new(&mut stack, config, &key);
+    // The contract's idempotency window decides how long the storer's records live.
+    let idempotency_window_days = callflow_openapi::idempotency_window_days().unwrap_or_else(|e| {
+        stack.record_error(crate::dsl::StackError::Invalid {
+            construct: "EventsBucket".into(),
+            message: format!("the idempotency window: {e}"),
+        });
+        1
+    });
+    let bucket = EventsBucket::new(&mut stack, config, &key, idempotency_window_days);
 
     let common_env = |extra: &[(&str, Tf<String>)]| {
         let mut env: Vec<(String, Tf<String>)> = vec![
@@ -118,7 +126,21 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
         &account,
         &key,
         FunctionKind::EventStorer,
-        common_env(&[("S3_BUCKET", bucket.bucket.bucket())]),
+        common_env(&[
+            ("S3_BUCKET", bucket.bucket.bucket()),
+            (
+                "EVENT_MAX_AGE_SECONDS",
+                config.acceptance_window.max_age_seconds.to_string().into(),
+            ),
+            (
+                "EVENT_MAX_FUTURE_SECONDS",
+                config
+                    .acceptance_window
+                    .max_future_seconds
+                    .to_string()
+                    .into(),
+            ),
+        ]),
     );
     let retriever = HandlerFunction::new(
         &mut stack,
@@ -133,6 +155,7 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     );
     bucket.grant_write(&mut stack, &storer);
     bucket.grant_read(&mut stack, &storer);
+    bucket.grant_idempotency(&mut stack, &storer);
     bucket.grant_read(&mut stack, &retriever);
 
     let api = Api::new(

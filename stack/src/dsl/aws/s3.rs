@@ -60,6 +60,16 @@ tf_block! {
 }
 
 tf_block! {
+    /// Lifecycle `expiration` block.
+    pub struct LifecycleExpiration {
+        /// Days after creation.
+        days: Option<Tf<i64>>,
+        /// Remove delete markers that have no noncurrent versions left.
+        expired_object_delete_marker: Option<Tf<bool>>,
+    }
+}
+
+tf_block! {
     /// Lifecycle `abort_incomplete_multipart_upload` block.
     pub struct AbortIncompleteMultipartUpload {
         /// Days after initiation.
@@ -76,6 +86,8 @@ tf_block! {
         status: Tf<String>,
         /// Which objects the rule applies to.
         filter: Vec<LifecycleFilter>,
+        /// Expiry of current versions.
+        expiration: Vec<LifecycleExpiration>,
         /// Storage class transitions.
         transition: Vec<LifecycleTransition>,
         /// Expiry of noncurrent versions.
