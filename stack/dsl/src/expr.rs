@@ -344,6 +344,19 @@ impl<T> Tf<T> {
         }
     }
 
+    /// This value where a string is expected (Terraform converts numbers and bools in string
+    /// templates): references stay references, literals become their HCL expression.
+    pub fn as_string(&self) -> Tf<String>
+    where
+        T: TfLiteral,
+    {
+        match self {
+            Tf::Literal(v) => Tf::Expr(Expression::raw(v.to_hcl())),
+            Tf::Expr(e) => Tf::Expr(e.clone()),
+            Tf::Template(parts) => Tf::Template(parts.clone()),
+        }
+    }
+
     /// The value as Terraform JSON.
     pub fn to_tf_json(&self) -> Value
     where

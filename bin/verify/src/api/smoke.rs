@@ -160,7 +160,8 @@ fn status_text(status: StatusCode) -> String {
     )
 }
 
-/// POST → GET by id → query by callId → idempotent re-POST, each a timed row.
+/// POST → GET by id → query by callId → re-stamped re-POST (a replay) → another event under
+/// the same key (refused), each a timed row.
 async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -> Vec<CheckResult> {
     let auth = [
         ("authorization", target.token.header_value()),
@@ -175,7 +176,8 @@ async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -
         "api POST /events (smoke event)",
         "api GET /events/{eventId} (smoke event)",
         "api GET /events?callId= (smoke event)",
-        "api POST /events again (idempotent replay)",
+        "api POST /events again, re-stamped (idempotent replay)",
+        "api POST /events with the same key, another event (refused)",
     ];
     let not_run = |rows: &mut Vec<CheckResult>, from: usize| {
         for name in &names[from..] {
@@ -267,16 +269,36 @@ async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -
         Err(e) => CheckResult::fail(names[2], expected, e, "the API is unreachable"),
     }.took(started.elapsed()));
 
+    // A client that builds its event when it sends re-stamps every retry: still a retry.
+    let mut restamped = event.clone();
+    restamped["timestamp"] = rfc3339(now - time::Duration::seconds(1)).into();
     let started = Instant::now();
     let expected = format!("200 with the same eventId {event_id}");
-    rows.push(match client.send(Method::POST, "/events", &auth, Some(&event)).await {
+    rows.push(match client.send(Method::POST, "/events", &auth, Some(&restamped)).await {
         Ok(r) => {
             let id = r.json().and_then(|b| b.get("eventId").and_then(Value::as_str).map(str::to_owned));
             let actual = format!("{} eventId {}", r.summary(), id.as_deref().unwrap_or("(none)"));
             CheckResult::compare(names[3], expected, actual, r.status == StatusCode::OK && id.as_deref() == Some(event_id.as_str()),
-                "a replay with the same Idempotency-Key must return 200 and the first event: check the storer's conditional write")
+                "a re-stamped replay with the same Idempotency-Key must return 200 and the first event: check the storer's idempotency records (metadata/idempotency/) and its IAM")
         }
         Err(e) => CheckResult::fail(names[3], expected, e, "the API is unreachable"),
+    }.took(started.elapsed()));
+
+    let mut other = event.clone();
+    other["eventType"] = "call.ended".into();
+    let started = Instant::now();
+    let expected = format!("422 idempotency_key_reused naming eventId {event_id}");
+    rows.push(match client.send(Method::POST, "/events", &auth, Some(&other)).await {
+        Ok(r) => {
+            let body = r.json().unwrap_or(Value::Null);
+            let code = body.get("code").and_then(Value::as_str).unwrap_or("(none)");
+            let named = body.get("eventId").and_then(Value::as_str).unwrap_or("(none)");
+            let actual = format!("{} code {code} eventId {named}", r.summary());
+            CheckResult::compare(names[4], expected, actual,
+                r.status == StatusCode::UNPROCESSABLE_ENTITY && code == "idempotency_key_reused" && named == event_id,
+                "a reused Idempotency-Key with another event must be refused, or a client bug loses data silently: check the storer's fingerprint comparison")
+        }
+        Err(e) => CheckResult::fail(names[4], expected, e, "the API is unreachable"),
     }.took(started.elapsed()));
     rows
 }
