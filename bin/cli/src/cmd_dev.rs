@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use callflow_core::BucketName;
+use callflow_dev::stack_functions::find_synth_dir;
 use callflow_dev::{
-    AccessLogSink, AuthorizerTtl, DEFAULT_DATA_DIR, DEFAULT_PORT, DEFAULT_SUBJECT, DevConfig,
-    DevServer, DiscardSink, StdoutSink, StorageChoice, ThrottleLimits,
+    AccessLogSink, AuthorizerTtl, BinaryDir, DEFAULT_DATA_DIR, DEFAULT_PORT, DEFAULT_SUBJECT,
+    DevConfig, DevServer, DiscardSink, LambdaMode, ProcessOptions, StdoutSink, StorageChoice,
+    ThrottleLimits,
 };
 use callflow_openapi::Scope;
 use time::OffsetDateTime;
@@ -19,9 +21,53 @@ use time::format_description::well_known::Rfc3339;
 /// Lifetime of the token printed at start.
 const BANNER_TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
 
+/// The handler crates process mode runs.
+const HANDLER_CRATES: [&str; 3] = [
+    "callflow-authorizer",
+    "callflow-event-storer",
+    "callflow-event-retriever",
+];
+
+/// How the Lambda functions run.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LambdaArg {
+    /// The real handler binaries, one process per execution environment, behind a local
+    /// Lambda Runtime API, configured from the synthesized stack (what ships is what runs).
+    Process,
+    /// The handler functions called inside this process (no build, no cdktf.out needed).
+    InProcess,
+}
+
 /// Arguments of `callflow dev`.
 #[derive(clap::Args, Debug)]
 pub struct DevArgs {
+    /// How the Lambda functions run. `process` (default) starts the real handler binaries
+    /// with the environment, memory, timeout and reserved concurrency of the synthesized
+    /// stack; `in-process` calls the handler functions directly.
+    #[arg(long, value_enum, default_value = "process")]
+    lambda: LambdaArg,
+    /// Process mode: the synth output to read the functions from. Default: `cdktf.out` in
+    /// the current directory or the nearest parent that has one.
+    #[arg(long, value_name = "DIR")]
+    synth_dir: Option<PathBuf>,
+    /// Process mode: the stack of the synth output (needed when it has several).
+    #[arg(long, value_name = "NAME")]
+    stack: Option<String>,
+    /// Process mode: where the handler executables are. Default: beside this `callflow`
+    /// executable (the workspace's `target/<profile>`).
+    #[arg(long, value_name = "DIR")]
+    lambda_bin_dir: Option<PathBuf>,
+    /// Process mode: environments per function at most (beyond it: throttled, 500).
+    /// Default: the function's reserved concurrency in the stack.
+    #[arg(long, value_name = "N")]
+    lambda_concurrency: Option<std::num::NonZeroUsize>,
+    /// Process mode: seconds an idle environment lives before it is stopped.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    lambda_idle_timeout: u64,
+    /// Process mode: do not build missing or stale handler binaries; fail with the command
+    /// that builds them instead.
+    #[arg(long)]
+    no_build: bool,
     /// Port on 127.0.0.1; 0 picks a free one (the URL printed says which).
     #[arg(long, default_value_t = DEFAULT_PORT)]
     port: u16,
@@ -52,6 +98,14 @@ pub struct DevArgs {
     /// Do not print the JSON access log lines to stdout.
     #[arg(long)]
     no_access_log: bool,
+    /// Oldest accepted event timestamp, in seconds before receipt. Default: the deployed
+    /// storer's (14 days).
+    #[arg(long, value_name = "SECONDS")]
+    event_max_age: Option<u64>,
+    /// Newest accepted event timestamp, in seconds after receipt. Default: the deployed
+    /// storer's (300).
+    #[arg(long, value_name = "SECONDS")]
+    event_max_future: Option<u64>,
 }
 
 impl DevArgs {
@@ -88,14 +142,69 @@ impl DevArgs {
         } else {
             Arc::new(StdoutSink)
         };
+        let lambda = match self.lambda {
+            LambdaArg::InProcess => LambdaMode::InProcess,
+            LambdaArg::Process => LambdaMode::Process(self.process_options()?),
+        };
         Ok(DevConfig {
+            lambda,
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)),
             data_dir: self.data_dir.clone(),
             storage,
             authorizer_ttl,
             throttle,
             access_log,
+            acceptance_window: callflow_core::AcceptanceWindow {
+                max_age: self
+                    .event_max_age
+                    .map_or(defaults.acceptance_window.max_age, Duration::from_secs),
+                max_future: self
+                    .event_max_future
+                    .map_or(defaults.acceptance_window.max_future, Duration::from_secs),
+            },
         })
+    }
+}
+
+impl DevArgs {
+    /// Process mode's options; the handler binaries built first when missing or stale
+    /// (unless `--no-build`).
+    fn process_options(&self) -> anyhow::Result<ProcessOptions> {
+        let synth_dir = match &self.synth_dir {
+            Some(dir) => dir.clone(),
+            None => find_synth_dir(&std::env::current_dir()?)?,
+        };
+        let binaries = match &self.lambda_bin_dir {
+            Some(dir) => BinaryDir::new(dir),
+            None => BinaryDir::beside_current_exe().context("locating this executable")?,
+        };
+        let workspace = synth_dir
+            .canonicalize()
+            .ok()
+            .and_then(|dir| dir.parent().map(ToOwned::to_owned))
+            .filter(|root| root.join("Cargo.toml").is_file());
+        let problems = binaries.check(&HANDLER_CRATES, workspace.as_deref());
+        if !problems.is_empty() {
+            let command = binaries.build_command(&HANDLER_CRATES);
+            for problem in &problems {
+                eprintln!("callflow dev: {problem}");
+            }
+            match (&workspace, self.no_build) {
+                (Some(root), false) => {
+                    eprintln!("callflow dev: building the handlers: {command}");
+                    binaries.build(&HANDLER_CRATES, root)?;
+                }
+                _ => anyhow::bail!(
+                    "the handler binaries are missing or stale; build them with `{command}` (or run with --lambda in-process)"
+                ),
+            }
+        }
+        let mut options = ProcessOptions::new(synth_dir, binaries);
+        options.stack = self.stack.clone();
+        options.max_environments = self.lambda_concurrency;
+        options.idle_timeout = Duration::from_secs(self.lambda_idle_timeout);
+        options.log_level = Some(self.log_level.clone());
+        Ok(options)
     }
 }
 
@@ -191,6 +300,16 @@ fn print_banner(server: &DevServer, config: &DevConfig) {
         config.throttle.burst(),
         config.throttle.rate_per_second()
     );
+    match (server.lambdas(), &config.lambda) {
+        (Some(lambdas), LambdaMode::Process(options)) => {
+            println!(
+                "  lambda:     process mode: handler binaries behind a local Runtime API, configured from {}; their log lines on stderr",
+                options.synth_dir.display()
+            );
+            print!("{}", lambdas.describe());
+        }
+        _ => println!("  lambda:     in-process (handler functions called directly)"),
+    }
     println!();
     println!("# a token with events:read and events:write, valid 12 h:");
     println!("export TOKEN={token}");

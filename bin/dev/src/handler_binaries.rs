@@ -172,7 +172,7 @@ impl BinaryDir {
 }
 
 /// The most recently modified source of the handlers (`handlers/`, `openapi/`,
-/// `Cargo.lock`), skipping `target` directories.
+/// `Cargo.lock`), skipping `target`, `tests`, `examples` and `benches` directories.
 fn newest_source(workspace: &Path) -> Option<(PathBuf, SystemTime)> {
     let mut newest: Option<(PathBuf, SystemTime)> = None;
     let mut pending = vec![
@@ -185,7 +185,12 @@ fn newest_source(workspace: &Path) -> Option<(PathBuf, SystemTime)> {
             continue;
         };
         if meta.is_dir() {
-            if path.file_name().is_some_and(|n| n == "target") {
+            // Tests, examples and benches are not part of the executables.
+            if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| matches!(n, "target" | "tests" | "examples" | "benches"))
+            {
                 continue;
             }
             if let Ok(entries) = std::fs::read_dir(&path) {

@@ -66,6 +66,9 @@ pub struct ProcessOptions {
     pub idle_timeout: Duration,
     /// Where the functions' output and START/END/REPORT lines go. Default: stderr.
     pub log_sink: Arc<dyn LogSink>,
+    /// The functions' `LOG_LEVEL` (the stack's `var.log_level`, set at plan time on AWS).
+    /// Default (`None`): the variable's default.
+    pub log_level: Option<String>,
 }
 
 impl std::fmt::Debug for ProcessOptions {
@@ -90,6 +93,7 @@ impl ProcessOptions {
             max_environments: None,
             idle_timeout: Duration::from_secs(300),
             log_sink: Arc::new(StderrLogSink),
+            log_level: None,
         }
     }
 }
@@ -168,6 +172,13 @@ impl ProcessLambdas {
         overrides: &LocalOverrides,
     ) -> Result<Self, ProcessError> {
         let stack = StackFunctions::load(&options.synth_dir, options.stack.as_deref())?;
+        let mut overrides = overrides.clone();
+        if let Some(level) = &options.log_level {
+            overrides
+                .replace
+                .insert("LOG_LEVEL".to_owned(), level.clone());
+        }
+        let overrides = &overrides;
         let mut environments = Vec::new();
         let mut pool = |artifact: &str| -> Result<FunctionPool, ProcessError> {
             let (config, environment) = function_config(&stack, artifact, options, overrides)?;

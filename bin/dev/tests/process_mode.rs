@@ -208,12 +208,13 @@ async fn every_failure_gets_api_gateways_answer_and_the_next_request_succeeds() 
     assert_eq!(post("ok").await.body["pid"], first_pid);
 
     // Crash, timeout (1 s in the stack copy), function error, malformed response and a
-    // response over 6 MB: each 502, each followed by a success in a fresh environment.
+    // response over 6 MB: each 502, each followed by a success; after a crash or a timeout
+    // in a fresh environment (Lambda resets those), otherwise in the same one.
     for mode in ["crash", "hang", "error", "malformed", "huge"] {
         assert_internal_error(&post(mode).await, 502, mode);
         let next = post("ok").await;
         assert_eq!(next.status, 201, "after {mode}: {}", next.body);
-        if mode != "malformed" {
+        if matches!(mode, "crash" | "hang") {
             assert_ne!(
                 next.body["pid"], first_pid,
                 "a fresh environment after {mode}"
@@ -266,8 +267,8 @@ async fn every_failure_gets_api_gateways_answer_and_the_next_request_succeeds() 
         lines.iter().any(|l| l == "lambda double ready"),
         "stdout too"
     );
-    // 1 failed init + first ok + 5 fresh after crash/hang/error/huge (malformed keeps it).
-    assert_eq!(stats.environments_started, 6, "{stats:?}");
+    // 1 failed init + the first that worked + a fresh one after the crash and the timeout.
+    assert_eq!(stats.environments_started, 4, "{stats:?}");
     server.shutdown().await;
 }
 

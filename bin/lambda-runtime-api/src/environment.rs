@@ -172,7 +172,8 @@ impl Environment {
     }
 
     /// Runs one invocation of `payload` under request id `id`: the function's timeout is
-    /// enforced by killing the process. After an `Err` the environment must not be reused.
+    /// enforced by killing the process. After a timeout or a crash the environment is gone;
+    /// after a function error or an oversized response it serves on, as on Lambda.
     pub async fn invoke(&mut self, id: RequestId, payload: Bytes) -> Outcome {
         let timeout = self.config.timeout;
         let (reply, answer) = oneshot::channel();
@@ -207,7 +208,7 @@ impl Environment {
         };
         let duration = started.elapsed();
         let max_memory_used_mb = self.pid.and_then(peak_rss_mb);
-        if result.is_err() {
+        if matches!(result, Err(InvokeError::TimedOut(_))) {
             self.stop();
         }
         self.last_used = Instant::now();

@@ -124,8 +124,8 @@ impl FunctionPool {
 
     /// Invokes the function with `payload` (synchronous invocation): a warm idle
     /// environment when there is one (the most recently used), else a new one while fewer
-    /// than the limit run, else [`InvokeError::Throttled`]. An environment whose invocation
-    /// failed is stopped, so the next invocation gets a fresh one.
+    /// than the limit run, else [`InvokeError::Throttled`]. An environment whose runtime
+    /// crashed or timed out is gone, so the next invocation gets a fresh one.
     pub async fn invoke(&self, payload: Bytes) -> Result<Bytes, InvokeError> {
         let slot = self.acquire()?;
         let id = RequestId::random();
@@ -200,7 +200,13 @@ impl FunctionPool {
             }
             .to_string(),
         );
-        let keep = result.is_ok() && !environment.has_exited();
+        // Lambda resets an environment whose runtime crashed or timed out; after a function
+        // error or an oversized response the runtime asks for the next event as usual.
+        let reset = matches!(
+            result,
+            Err(InvokeError::Crashed(_) | InvokeError::TimedOut(_))
+        );
+        let keep = !reset && !environment.has_exited();
         self.release(keep.then_some(environment));
         result
     }
