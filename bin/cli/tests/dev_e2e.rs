@@ -14,6 +14,8 @@ use hyper::body::Bytes;
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 const BIN: &str = env!("CARGO_BIN_EXE_callflow");
 
@@ -200,11 +202,33 @@ async fn get(dev: &DevProcess, auth: &str, path: &str) -> Reply {
     .await
 }
 
+/// The hour the tests' events happen in: the start of the hour two hours ago, so every event
+/// lies inside the storer's acceptance window (14 days before to 5 minutes after receipt).
+fn base_hour() -> OffsetDateTime {
+    let t = OffsetDateTime::now_utc() - time::Duration::hours(2);
+    t.replace_minute(0)
+        .and_then(|t| t.replace_second(0))
+        .and_then(|t| t.replace_nanosecond(0))
+        .unwrap()
+}
+
+/// `minutes` after [`base_hour`], as RFC 3339.
+fn at(minutes: i64) -> String {
+    (base_hour() + time::Duration::minutes(minutes))
+        .format(&Rfc3339)
+        .unwrap()
+}
+
+/// A query range around [`base_hour`] that holds every test event.
+fn range() -> String {
+    format!("from={}&to={}", at(-60), at(180))
+}
+
 fn event(call_id: &str, sequence: u64, minute: u32) -> Value {
     json!({
         "callId": call_id,
         "eventType": "call.ringing",
-        "timestamp": format!("2026-11-01T12:{minute:02}:00Z"),
+        "timestamp": at(i64::from(minute)),
         "direction": "inbound",
         "from": "+4930123456",
         "to": "+4940654321",
@@ -219,8 +243,6 @@ fn assert_error(reply: &Reply, status: u16, code: &str) {
     assert_eq!(reply.body["code"], code, "{}", reply.body);
     assert!(reply.body["requestId"].is_string(), "{}", reply.body);
 }
-
-const RANGE: &str = "from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn store_get_query_errors_and_restart() {
@@ -243,11 +265,15 @@ async fn store_get_query_errors_and_restart() {
         ids.push(id);
     }
 
-    // Idempotent retry: same callId + sequence → 200 with the same id; Idempotency-Key too.
+    // Idempotent retry: same callId + sequence → 200 with the same id, also re-stamped;
+    // Idempotency-Key too.
     let retry = post(&dev, &rw, &event("call-e2e", 3, 3), &[]).await;
     assert_eq!(retry.status, 200, "{}", retry.body);
     assert_eq!(retry.body["eventId"], ids[3].as_str());
-    let keyed = json!({"callId": "call-keyed", "eventType": "call.ended", "timestamp": "2026-11-01T13:00:00Z"});
+    let restamped = post(&dev, &rw, &event("call-e2e", 3, 33), &[]).await;
+    assert_eq!(restamped.status, 200, "{}", restamped.body);
+    assert_eq!(restamped.body["eventId"], ids[3].as_str());
+    let keyed = json!({"callId": "call-keyed", "eventType": "call.ended", "timestamp": at(60)});
     let first = post(&dev, &rw, &keyed, &[("idempotency-key", "k-1")]).await;
     let again = post(&dev, &rw, &keyed, &[("idempotency-key", "k-1")]).await;
     assert_eq!((first.status, again.status), (201, 200));
@@ -265,7 +291,7 @@ async fn store_get_query_errors_and_restart() {
     let mut next: Option<String> = None;
     let mut pages = 0;
     loop {
-        let mut path = format!("/events?{RANGE}&callId=call-e2e&limit=3");
+        let mut path = format!("/events?{}&callId=call-e2e&limit=3", range());
         if let Some(token) = &next {
             path.push_str(&format!("&nextToken={token}"));
         }
@@ -291,13 +317,13 @@ async fn store_get_query_errors_and_restart() {
     // id, 413, 415, 422, 400.
     let no_token = send(
         Method::GET,
-        &dev.url(&format!("/events?{RANGE}")),
+        &dev.url(&format!("/events?{}", range())),
         &[],
         Vec::new(),
     )
     .await;
     assert_error(&no_token, 401, "unauthorized");
-    let bad_token = get(&dev, "Bearer nope", &format!("/events?{RANGE}")).await;
+    let bad_token = get(&dev, "Bearer nope", &format!("/events?{}", range())).await;
     assert_error(&bad_token, 401, "unauthorized");
     assert_error(
         &post(&dev, &read_only, &event("c", 1, 1), &[]).await,
@@ -316,7 +342,7 @@ async fn store_get_query_errors_and_restart() {
         "invalid_event_id",
     );
     assert_error(&get(&dev, &rw, "/no/such/route").await, 404, "not_found");
-    let big = json!({"callId": "c", "eventType": "call.ringing", "timestamp": "2026-11-01T12:00:00Z",
+    let big = json!({"callId": "c", "eventType": "call.ringing", "timestamp": at(0),
         "payload": "x".repeat(70 * 1024)});
     assert_error(&post(&dev, &rw, &big, &[]).await, 413, "payload_too_large");
     let text = send(
@@ -375,7 +401,7 @@ async fn store_get_query_errors_and_restart() {
         let got = get(&dev, &rw, &format!("/events/{id}")).await;
         assert_eq!(got.status, 200, "{id} after restart: {}", got.body);
     }
-    let all = get(&dev, &rw, &format!("/events?{RANGE}&limit=500")).await;
+    let all = get(&dev, &rw, &format!("/events?{}&limit=500", range())).await;
     assert_eq!(all.body["count"], 8, "{}", all.body);
     let replay = post(&dev, &rw, &event("call-e2e", 0, 0), &[]).await;
     assert_eq!(replay.status, 200, "idempotency survives the restart");
@@ -396,7 +422,7 @@ async fn throttling_and_the_jwks_endpoint() {
         ],
     );
     let rw = bearer(&token(data.path(), &["events:read", "events:write"]));
-    let path = format!("/events?{RANGE}");
+    let path = format!("/events?{}", range());
     assert_eq!(get(&dev, &rw, &path).await.status, 200);
     assert_eq!(get(&dev, &rw, &path).await.status, 200);
     let throttled = get(&dev, &rw, &path).await;
@@ -440,7 +466,7 @@ fn the_banner_prints_a_working_token_and_curl_lines() {
     let reply = runtime.block_on(post(
         &dev,
         &bearer(&token),
-        &json!({"callId": "call-1", "eventType": "call.initiated", "timestamp": "2026-11-01T12:00:00Z"}),
+        &json!({"callId": "call-1", "eventType": "call.initiated", "timestamp": at(0)}),
         &[],
     ));
     assert_eq!(reply.status, 201, "{}", reply.body);
@@ -487,4 +513,124 @@ async fn s3_endpoint_points_the_handlers_at_another_s3_server() {
     );
     assert!(key.contains(&id));
     store.shutdown().await;
+}
+
+/// The number of events a full query over [`range`] returns (all pages).
+async fn stored_count(dev: &DevProcess, auth: &str) -> usize {
+    let mut count = 0;
+    let mut next: Option<String> = None;
+    loop {
+        let mut path = format!("/events?{}&limit=500", range());
+        if let Some(token) = &next {
+            path.push_str(&format!("&nextToken={token}"));
+        }
+        let page = get(dev, auth, &path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        count += page.body["items"].as_array().map_or(0, Vec::len);
+        match page.body["nextToken"].as_str() {
+            Some(token) => next = Some(token.to_owned()),
+            None => return count,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retries_never_duplicate_and_reused_keys_lose_nothing_silently() {
+    let data = tempfile::tempdir().unwrap();
+    let dev = DevProcess::start(data.path(), &["--no-access-log"]);
+    let rw = bearer(&token(data.path(), &["events:read", "events:write"]));
+    let key = [("idempotency-key", "e2e-restamp")];
+
+    // A client that builds its event when it sends: the retry an hour later is still a retry.
+    let mut sent = json!({"callId": "call-R", "eventType": "call.answered", "timestamp": at(0)});
+    let first = post(&dev, &rw, &sent, &key).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    sent["timestamp"] = at(60).into();
+    let retry = post(&dev, &rw, &sent, &key).await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert_eq!(retry.body["eventId"], first.body["eventId"]);
+    assert_eq!(
+        retry.body["event"]["timestamp"],
+        first.body["event"]["timestamp"]
+    );
+
+    // The key reused for other events: refused, naming the stored event; nothing stored.
+    for other in [
+        json!({"callId": "call-OTHER", "eventType": "call.answered", "timestamp": at(0)}),
+        json!({"callId": "call-R", "eventType": "call.ended", "timestamp": at(0)}),
+    ] {
+        let refused = post(&dev, &rw, &other, &key).await;
+        assert_error(&refused, 422, "idempotency_key_reused");
+        assert_eq!(refused.body["eventId"], first.body["eventId"]);
+    }
+    // A sequence number stores one event; another event with it is a conflict.
+    let seq =
+        json!({"callId": "call-S", "eventType": "call.ringing", "timestamp": at(1), "sequence": 7});
+    let stored = post(&dev, &rw, &seq, &[]).await;
+    assert_eq!(stored.status, 201, "{}", stored.body);
+    let mut later = seq.clone();
+    later["timestamp"] = at(2).into();
+    assert_eq!(post(&dev, &rw, &later, &[]).await.status, 200);
+    later["eventType"] = "call.answered".into();
+    let conflict = post(&dev, &rw, &later, &[]).await;
+    assert_error(&conflict, 409, "sequence_conflict");
+    assert_eq!(conflict.body["eventId"], stored.body["eventId"]);
+    assert_eq!(
+        stored_count(&dev, &rw).await,
+        2,
+        "one event per key and per sequence"
+    );
+
+    // 50 concurrent requests with one key and five different bodies: one event.
+    let dev = Arc::new(dev);
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let (dev, rw) = (Arc::clone(&dev), rw.clone());
+            tokio::spawn(async move {
+                let body = json!({"callId": format!("call-C{}", i % 5),
+                    "eventType": "call.ringing", "timestamp": at(10 + i / 5)});
+                post(&dev, &rw, &body, &[("idempotency-key", "e2e-burst")]).await
+            })
+        })
+        .collect();
+    let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        let reply = task.await.unwrap();
+        *by_status.entry(reply.status).or_default() += 1;
+        ids.insert(
+            reply.body["eventId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        assert!(matches!(reply.status, 200 | 201 | 422), "{}", reply.body);
+    }
+    assert_eq!(by_status.get(&201), Some(&1), "{by_status:?}");
+    assert_eq!(by_status.get(&200), Some(&9), "{by_status:?}");
+    assert_eq!(by_status.get(&422), Some(&40), "{by_status:?}");
+    assert_eq!(ids.len(), 1, "every answer names the one stored event");
+    assert_eq!(stored_count(&dev, &rw).await, 3);
+
+    // Implausible timestamps: refused with the window named, nothing stored.
+    for ts in ["1970-01-01T00:00:00Z", "2099-01-01T00:00:00Z"] {
+        let reply = post(
+            &dev,
+            &rw,
+            &json!({"callId": "call-T", "eventType": "call.ended", "timestamp": ts}),
+            &[],
+        )
+        .await;
+        assert_error(&reply, 422, "timestamp_out_of_window");
+        let message = reply.body["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("14 days before to 5 minutes after receipt"),
+            "{message}"
+        );
+    }
+    assert_eq!(stored_count(&dev, &rw).await, 3);
+    match Arc::try_unwrap(dev) {
+        Ok(dev) => dev.stop(),
+        Err(_) => panic!("the tasks hold no handle any more"),
+    }
 }

@@ -14,6 +14,7 @@ pub struct Fixture {
     pub store: RunningStore,
     pub client: aws_sdk_s3::Client,
     pub storer: EventStorer,
+    events: EventStore,
     _dir: TempDir,
 }
 
@@ -35,17 +36,20 @@ impl Fixture {
         store.ensure_bucket(BUCKET).await.expect("bucket");
         let client = store.sdk_client();
         let bucket = BucketName::parse(BUCKET).expect("bucket name");
-        let storer = EventStorer::new(
-            EventStore::new(client.clone(), bucket),
-            "callflow-test",
-            window,
-        );
+        let events = EventStore::new(client.clone(), bucket);
+        let storer = EventStorer::new(events.clone(), "callflow-test", window);
         Fixture {
             store,
             client,
             storer,
+            events,
             _dir: dir,
         }
+    }
+
+    /// The store the storer writes to, for reading events back.
+    pub fn storer_store(&self) -> &EventStore {
+        &self.events
     }
 
     /// Every key in the bucket under `prefix`, sorted.

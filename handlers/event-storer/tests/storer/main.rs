@@ -4,5 +4,6 @@
 mod common;
 mod errors;
 mod idempotency;
+mod model;
 mod store;
 mod window;
