@@ -44,7 +44,12 @@ pub struct DevArgs {
     /// How the Lambda functions run. `process` (default) starts the real handler binaries
     /// with the environment, memory, timeout and reserved concurrency of the synthesized
     /// stack; `in-process` calls the handler functions directly.
-    #[arg(long, value_enum, default_value = "process")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "process",
+        env = "CALLFLOW_DEV_LAMBDA"
+    )]
     lambda: LambdaArg,
     /// Process mode: the synth output to read the functions from. Default: `cdktf.out` in
     /// the current directory or the nearest parent that has one.
