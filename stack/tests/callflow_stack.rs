@@ -117,7 +117,10 @@ fn configuration_errors_are_all_reported_with_the_values() {
 #[test]
 fn several_environments_make_several_stacks() {
     let text = std::fs::read_to_string(repo_root().join("callflow.toml")).expect("config");
-    let body: String = text
+    // `[[providers]]` (the bindings `callflow get` generates) stays top-level; the rest moves
+    // under each `[[stack]]`.
+    let (stack_part, providers) = text.split_once("\n[[providers]]").unwrap_or((&text, ""));
+    let body: String = stack_part
         .lines()
         .filter(|l| !l.starts_with("stack_name") && !l.starts_with("environment"))
         .collect::<Vec<_>>()
@@ -130,6 +133,9 @@ fn several_environments_make_several_stacks() {
         ));
         multi.push_str(&body.replace("\n[", "\n[stack."));
         multi.push('\n');
+    }
+    if !providers.is_empty() {
+        multi.push_str(&format!("\n[[providers]]{providers}"));
     }
     let config = AppConfig::from_toml(&multi).expect("multi-stack config");
     let synthesized = synth(&config);

@@ -5,6 +5,7 @@
 
 mod cmd_dev;
 mod cmd_diff;
+mod cmd_get;
 mod cmd_plan;
 mod cmd_soak;
 mod cmd_synth;
@@ -40,6 +41,11 @@ enum Command {
     ///
     /// Exit status with --exit-code: 0 same, 1 differs, 2 error.
     Diff(cmd_diff::DiffArgs),
+    /// Generate the typed provider bindings selected in callflow.toml ([[providers]]) from the
+    /// provider schema (--schema FILE, or `terraform providers schema -json`).
+    ///
+    /// Exit status: 0 written (or current with --check), 1 stale with --check, 2 error.
+    Get(cmd_get::GetArgs),
     /// Synthesize, run terraform init/plan/show on a stack, and summarize the plan.
     ///
     /// Exit status: 0 plan made (no blocked destructive change), 3 destructive changes to
@@ -66,6 +72,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Synth(args) => cmd_synth::run(&args),
         Command::Diff(args) => cmd_diff::run(&args),
+        Command::Get(args) => cmd_get::run(&args),
         Command::Plan(args) => cmd_plan::run(&args),
         Command::Dev(args) => cmd_dev::run(&args),
         Command::Token(args) => cmd_token::run(&args),

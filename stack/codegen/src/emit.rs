@@ -756,7 +756,12 @@ fn signature(indent: usize, head: &str, params: &[String], tail: &str) -> String
     for p in params {
         let line = format!("{pad}    {p},");
         match p.split_once(": impl Into<") {
-            Some((name, ty)) if line.len() > MAX_WIDTH && pad.len() + 9 + ty.len() <= MAX_WIDTH => {
+            // rustfmt lets `name: Type` overflow while the type alone fits in the line; only a
+            // type wider than that is broken inside its generic arguments.
+            Some((name, ty))
+                if pad.len() + 4 + "impl Into<".len() + ty.len() + 1 > MAX_WIDTH
+                    && pad.len() + 9 + ty.len() <= MAX_WIDTH =>
+            {
                 let ty = ty.strip_suffix('>').unwrap_or(ty);
                 let _ = writeln!(
                     s,

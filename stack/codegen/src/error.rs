@@ -58,6 +58,14 @@ pub enum CodegenError {
         /// The closest names the schema has.
         suggestions: Vec<String>,
     },
+    /// rustfmt could not format a generated module.
+    #[error("formatting generated module `{module}` with rustfmt: {message}")]
+    Rustfmt {
+        /// The module.
+        module: String,
+        /// rustfmt's message.
+        message: String,
+    },
     /// Writing the bindings failed; the previous ones are left in place.
     #[error("writing bindings to {path}: {source}")]
     Io {

@@ -32,6 +32,7 @@
 mod emit;
 mod error;
 mod names;
+pub mod project;
 pub mod schema;
 mod select;
 mod write;
@@ -83,6 +84,10 @@ pub struct Options {
     pub command: String,
     /// The provider version the schema is of, for the header (e.g. `6.25.0`).
     pub version: Option<String>,
+    /// A `rustfmt` to pass the few modules through whose lines exceed 100 columns (very long
+    /// generated names, where rustfmt's layout choices are not worth re-implementing); `None`
+    /// writes every module as emitted (the fast path: the full AWS provider).
+    pub rustfmt: Option<std::path::PathBuf>,
 }
 
 impl Options {
@@ -96,6 +101,7 @@ impl Options {
             root_file: "lib.rs".into(),
             command: "callflow get".into(),
             version: None,
+            rustfmt: None,
         }
     }
 }
@@ -252,6 +258,10 @@ pub fn generate_from_value(
             list.join(", "),
             options.runtime
         );
+        let text = match &options.rustfmt {
+            Some(rustfmt) if has_long_lines(&text) => format_with(rustfmt, &text, module)?,
+            _ => text,
+        };
         let ident = names::ident(module);
         let _ = std::fmt::Write::write_fmt(&mut root_text, format_args!("pub mod {ident};\n"));
         files.insert(format!("{module}.rs"), text);
@@ -265,6 +275,46 @@ pub fn generate_from_value(
         trimmed_schema,
         stats,
     })
+}
+
+/// Whether a module has code lines wider than rustfmt's 100 columns (comments do not count).
+fn has_long_lines(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.len() > 100 && !l.trim_start().starts_with("//"))
+}
+
+/// `rustfmt --edition 2024` over one module's text (stdin to stdout).
+fn format_with(
+    rustfmt: &std::path::Path,
+    text: &str,
+    module: &str,
+) -> Result<String, CodegenError> {
+    use std::io::Write as _;
+    let fail = |message: String| CodegenError::Rustfmt {
+        module: module.to_string(),
+        message,
+    };
+    let mut child = std::process::Command::new(rustfmt)
+        .args(["--edition", "2024", "--emit", "stdout"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| fail(format!("cannot run {}: {e}", rustfmt.display())))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(text.as_bytes())
+            .map_err(|e| fail(format!("writing to rustfmt: {e}")))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| fail(format!("waiting for rustfmt: {e}")))?;
+    if !out.status.success() {
+        return Err(fail(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|e| fail(format!("rustfmt output is not UTF-8: {e}")))
 }
 
 /// The module a type goes to: the longest configured service it starts with, else the first

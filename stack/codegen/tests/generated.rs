@@ -42,6 +42,7 @@ fn options(provider: &str) -> Options {
     let mut o = Options::new(provider);
     o.root_file = "mod.rs".into();
     o.command = "cargo test -p callflow-codegen --test generated".into();
+    o.rustfmt = Some("rustfmt".into());
     o
 }
 

@@ -212,10 +212,7 @@ impl AppConfig {
                 .map_err(|e| ConfigError::Parse(e.to_string()))?
                 .stack
         } else {
-            vec![
-                toml::from_str::<CallflowConfig>(text)
-                    .map_err(|e| ConfigError::Parse(e.to_string()))?,
-            ]
+            vec![single_stack(text)?]
         };
         let problems: Vec<String> = stacks.iter().flat_map(CallflowConfig::problems).collect();
         if problems.is_empty() {
@@ -224,6 +221,20 @@ impl AppConfig {
             Err(ConfigError::Invalid(problems))
         }
     }
+}
+
+/// One environment at the top level. `[[providers]]` tables belong to `callflow get`
+/// (`callflow_codegen::project`), not to the stack, and are skipped here.
+fn single_stack(text: &str) -> Result<CallflowConfig, ConfigError> {
+    let parse = |e: toml::de::Error| ConfigError::Parse(e.to_string());
+    let mut table: toml::Table = toml::from_str(text).map_err(parse)?;
+    if table.remove("providers").is_none() {
+        // Deserializing the text itself keeps line and column in error messages.
+        return toml::from_str::<CallflowConfig>(text).map_err(parse);
+    }
+    toml::Value::Table(table)
+        .try_into::<CallflowConfig>()
+        .map_err(parse)
 }
 
 impl CallflowConfig {
