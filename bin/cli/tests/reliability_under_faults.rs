@@ -331,6 +331,7 @@ async fn a_lost_put_answer_is_deduplicated_by_the_conditional_retry_and_answered
             1.0,
             FaultMix::only(Fault::ResetAfterForward),
         )
+        .only_keys_under(callflow_core::layout::EVENTS_PREFIX)
         .with_fault_limit(1);
     let no_retries = ClientRetryPolicy {
         max_attempts: 1,
@@ -366,16 +367,63 @@ async fn a_lost_put_answer_is_deduplicated_by_the_conditional_retry_and_answered
     assert_eq!(report.acknowledged_events, 1);
 }
 
+/// The store applies the idempotency record's PUT but its answer is lost: the SDK's retry
+/// gets 412, the storer finds its own record, stores the event it holds and answers 201 on the
+/// client's first attempt; one event, nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_record_answer_is_completed_by_the_conditional_retry_and_answered_201() {
+    let plan = FaultPlan::none(1)
+        .with_rule(
+            RequestClass::PutObject,
+            1.0,
+            FaultMix::only(Fault::ResetAfterForward),
+        )
+        .only_keys_under(callflow_core::layout::IDEMPOTENCY_PREFIX)
+        .with_fault_limit(1);
+    let no_retries = ClientRetryPolicy {
+        max_attempts: 1,
+        ..ClientRetryPolicy::default()
+    };
+    let rig = Rig::start(plan, no_retries).await;
+    let mut record = callflow_loadtest::run_posts(
+        &rig.client,
+        &PostWorkload {
+            duplicate_fraction: 0.0,
+            ..PostWorkload::new(1, "lost-record-answer")
+        },
+    )
+    .await;
+    assert!(
+        matches!(
+            record.posts[0].outcome,
+            PostOutcome::Acknowledged {
+                status: 201,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{:?}",
+        record.posts[0].outcome
+    );
+    assert_eq!(rig.proxy.stats().total_failures(), 1);
+    let report = rig
+        .audit_and_reconcile(&mut record, OffsetDateTime::now_utc())
+        .await;
+    assert_eq!(report.acknowledged_events, 1);
+}
+
 /// Every attempt's answer is lost: the client gets a final 503 although the event object
 /// exists (the documented case). The audit reports it as stored but unacknowledged, not as
 /// an error; replaying with the same key answers 200 with that event and completes its index.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_final_503_after_an_applied_put_is_reported_and_reconciled_by_replay() {
-    let plan = FaultPlan::none(1).with_rule(
-        RequestClass::PutObject,
-        1.0,
-        FaultMix::only(Fault::ResetAfterForward),
-    );
+    let plan = FaultPlan::none(1)
+        .with_rule(
+            RequestClass::PutObject,
+            1.0,
+            FaultMix::only(Fault::ResetAfterForward),
+        )
+        .only_keys_under(callflow_core::layout::EVENTS_PREFIX);
     let one_attempt = ClientRetryPolicy {
         max_attempts: 1,
         ..ClientRetryPolicy::default()

@@ -243,7 +243,8 @@ impl ApiClient {
             attempts += 1;
             if attempts > 1 && self.retry.restamp_retries {
                 restamped = event.clone();
-                restamped["timestamp"] = crate::workload::rfc3339(time::OffsetDateTime::now_utc()).into();
+                restamped["timestamp"] =
+                    crate::workload::rfc3339(time::OffsetDateTime::now_utc()).into();
                 body = &restamped;
             }
             let result = self

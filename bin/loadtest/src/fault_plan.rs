@@ -206,6 +206,8 @@ pub struct FaultPlan {
     rng: Mutex<StdRng>,
     /// Faults still allowed (`None`: unlimited).
     remaining: Mutex<Option<u64>>,
+    /// Only requests for object keys under this prefix are faulted (`None`: every key).
+    key_prefix: Option<String>,
 }
 
 impl FaultPlan {
@@ -215,7 +217,16 @@ impl FaultPlan {
             rules: BTreeMap::new(),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             remaining: Mutex::new(None),
+            key_prefix: None,
         }
+    }
+
+    /// Faults only requests for object keys under `prefix` (e.g. `events/` to hit the event
+    /// PUT of a keyed request but not its idempotency record); others pass untouched.
+    #[must_use]
+    pub fn only_keys_under(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = Some(prefix.into());
+        self
     }
 
     /// Injects at most `n` faults in total (added latency included), then none.
@@ -253,9 +264,17 @@ impl FaultPlan {
         self.rules.get(&class).map(|(_, mix)| *mix)
     }
 
-    /// Decides the fault of the next request of `class` (`None`: forward it untouched).
-    pub fn decide(&self, class: RequestClass) -> Option<Fault> {
+    /// Decides the fault of the next request of `class` for object `key` (empty for bucket
+    /// requests); `None`: forward it untouched.
+    pub fn decide(&self, class: RequestClass, key: &str) -> Option<Fault> {
         let (rate, mix) = self.rules.get(&class)?;
+        if self
+            .key_prefix
+            .as_deref()
+            .is_some_and(|prefix| !key.starts_with(prefix))
+        {
+            return None;
+        }
         let mut remaining = self
             .remaining
             .lock()
@@ -313,7 +332,7 @@ mod tests {
         let run = || {
             let plan = FaultPlan::storage_failures(9, 0.2, FaultMix::default());
             (0..10_000)
-                .map(|_| plan.decide(RequestClass::PutObject))
+                .map(|_| plan.decide(RequestClass::PutObject, "events/k"))
                 .collect::<Vec<_>>()
         };
         let a = run();
@@ -324,14 +343,18 @@ mod tests {
             assert!(a.contains(&Some(kind)), "{kind:?} never chosen");
         }
         let plan = FaultPlan::storage_failures(9, 0.2, FaultMix::default());
-        assert_eq!(plan.decide(RequestClass::Other), None, "no rule, no fault");
+        assert_eq!(
+            plan.decide(RequestClass::Other, ""),
+            None,
+            "no rule, no fault"
+        );
     }
 
     #[test]
     fn a_fault_limit_stops_injection() {
         let plan = FaultPlan::storage_failures(1, 1.0, FaultMix::default()).with_fault_limit(2);
-        assert!(plan.decide(RequestClass::PutObject).is_some());
-        assert!(plan.decide(RequestClass::GetObject).is_some());
-        assert_eq!(plan.decide(RequestClass::PutObject), None);
+        assert!(plan.decide(RequestClass::PutObject, "events/k").is_some());
+        assert!(plan.decide(RequestClass::GetObject, "events/k").is_some());
+        assert_eq!(plan.decide(RequestClass::PutObject, "events/k"), None);
     }
 }

@@ -93,12 +93,12 @@ struct Shared {
 }
 
 impl Shared {
-    fn decide(&self, class: RequestClass) -> Option<Fault> {
+    fn decide(&self, class: RequestClass, key: &str) -> Option<Fault> {
         *lock(&self.counters.requests).entry(class).or_default() += 1;
         if !self.enabled.load(Ordering::Relaxed) {
             return None;
         }
-        let fault = self.plan.decide(class)?;
+        let fault = self.plan.decide(class, key)?;
         *lock(&self.counters.injected)
             .entry((class, fault))
             .or_default() += 1;
@@ -247,7 +247,14 @@ impl Connection {
             request.uri().path(),
             request.uri().query(),
         );
-        let fault = self.shared.decide(class);
+        // Path-style: `/<bucket>/<key>`.
+        let key = request
+            .uri()
+            .path()
+            .trim_start_matches('/')
+            .split_once('/')
+            .map_or("", |(_, key)| key);
+        let fault = self.shared.decide(class, key);
         let (parts, body) = request.into_parts();
         let body = body
             .collect()

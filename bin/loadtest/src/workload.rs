@@ -272,20 +272,32 @@ mod tests {
 
     #[test]
     fn the_plan_repeats_earlier_posts_exactly() {
-        let w = PostWorkload {
-            duplicate_fraction: 0.3,
-            ..PostWorkload::new(1_000, "t")
-        };
-        let plan = w.plan();
-        assert_eq!(plan.len(), 1_000);
-        let mut by_key: BTreeMap<&str, &Value> = BTreeMap::new();
-        let mut dups = 0;
-        for p in &plan {
-            if let Some(body) = by_key.insert(&p.key, &p.body) {
-                assert_eq!(body, &*p.body, "a duplicate resends the same body");
-                dups += 1;
+        for restamp_duplicates in [false, true] {
+            let w = PostWorkload {
+                duplicate_fraction: 0.3,
+                restamp_duplicates,
+                ..PostWorkload::new(1_000, "t")
+            };
+            let plan = w.plan();
+            assert_eq!(plan.len(), 1_000);
+            let mut by_key: BTreeMap<&str, &Value> = BTreeMap::new();
+            let mut dups = 0;
+            let mut restamped = 0;
+            for p in &plan {
+                if let Some(first) = by_key.insert(&p.key, &p.body) {
+                    let mut unstamped = (*p.body).clone();
+                    unstamped["timestamp"] = first["timestamp"].clone();
+                    assert_eq!(first, &unstamped, "a duplicate resends the same event");
+                    restamped += usize::from(first["timestamp"] != p.body["timestamp"]);
+                    dups += 1;
+                }
+            }
+            assert!((200..400).contains(&dups), "{dups}");
+            if restamp_duplicates {
+                assert!(restamped > dups / 2, "{restamped} of {dups} re-stamped");
+            } else {
+                assert_eq!(restamped, 0);
             }
         }
-        assert!((200..400).contains(&dups), "{dups}");
     }
 }

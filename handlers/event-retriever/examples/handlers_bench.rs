@@ -1,7 +1,8 @@
 //! Throughput of the real handlers against the embedded store on loopback:
 //! `cargo run --release -p callflow-event-retriever --example handlers_bench [-- N]`.
-//! Stores N events (default 1000) through the storer, reads each by id, then pages through
-//! a one-day range query (limit 500) and a one-call query.
+//! Stores N events (default 1000) through the storer without a key, N with an
+//! `Idempotency-Key` (one conditional PUT more), replays those N re-stamped, reads each by id,
+//! then pages through a one-day range query (limit 500) and a one-call query.
 
 use std::time::{Duration, Instant};
 
@@ -20,9 +21,24 @@ fn request(
     params: Value,
     body: Option<String>,
 ) -> ApiGatewayProxyRequest {
+    keyed_request(method, path, id, params, body, None)
+}
+
+fn keyed_request(
+    method: &str,
+    path: &str,
+    id: Option<&str>,
+    params: Value,
+    body: Option<String>,
+    key: Option<&str>,
+) -> ApiGatewayProxyRequest {
+    let mut headers = json!({"Content-Type": "application/json"});
+    if let Some(key) = key {
+        headers["Idempotency-Key"] = key.into();
+    }
     serde_json::from_value(json!({
         "path": path, "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
+        "headers": headers,
         "queryStringParameters": params,
         "pathParameters": id.map(|i| json!({"eventId": i})),
         "requestContext": {"requestId": "bench", "httpMethod": method, "authorizer": {"sub": "bench"}},
@@ -46,7 +62,7 @@ fn report(what: &str, n: usize, mut lat: Vec<Duration>, total: Duration) {
             .unwrap_or_default()
     };
     println!(
-        "{what:<28} {n:>6} ops  {:>8.0} ops/s  p50 {:>7.2?}  p99 {:>7.2?}",
+        "{what:<32} {n:>6} ops  {:>8.0} ops/s  p50 {:>7.2?}  p99 {:>7.2?}",
         n as f64 / total.as_secs_f64(),
         p(0.5),
         p(0.99)
@@ -66,33 +82,45 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let storer = EventStorer::new(events.clone(), "bench", AcceptanceWindow::any());
     let retriever = EventRetriever::new(events, TokenSigner::new(vec![7; 32]), "bench");
 
-    let mut ids = Vec::with_capacity(n);
-    let mut lat = Vec::with_capacity(n);
-    let start = Instant::now();
-    for i in 0..n {
-        let e = json!({"callId": format!("CA{}", i % 50), "eventType": "call.ringing",
-            "timestamp": format!("2025-06-01T10:{:02}:{:02}.{:03}Z", (i / 60_000) % 60, (i / 1000) % 60, i % 1000),
-            "from": "+14155550100", "payload": {"i": i}});
-        let t = Instant::now();
-        let resp = storer
-            .handle(request(
-                "POST",
-                "/events",
-                None,
-                Value::Null,
-                Some(e.to_string()),
-            ))
-            .await;
-        lat.push(t.elapsed());
-        assert_eq!(resp.status_code, 201);
-        ids.push(
-            body(&resp)["eventId"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        );
+    let mut ids = Vec::with_capacity(3 * n);
+    // (label, key prefix, first event index, status, seconds the body is re-stamped by)
+    let phases = [
+        ("POST /events (no key)", None, 0, 201, 0),
+        ("POST /events (Idempotency-Key)", Some("k"), n, 201, 0),
+        ("POST replay, re-stamped", Some("k"), n, 200, 7),
+    ];
+    for (what, key_prefix, first, status, restamp) in phases {
+        let mut lat = Vec::with_capacity(n);
+        let start = Instant::now();
+        for i in first..first + n {
+            let e = json!({"callId": format!("CA{}", i % 50), "eventType": "call.ringing",
+                "timestamp": format!("2025-06-01T10:{:02}:{:02}.{:03}Z", (i / 60_000) % 60, ((i / 1000) + restamp) % 60, i % 1000),
+                "from": "+14155550100", "payload": {"i": i}});
+            let key = key_prefix.map(|p| format!("{p}-{i}"));
+            let t = Instant::now();
+            let resp = storer
+                .handle(keyed_request(
+                    "POST",
+                    "/events",
+                    None,
+                    Value::Null,
+                    Some(e.to_string()),
+                    key.as_deref(),
+                ))
+                .await;
+            lat.push(t.elapsed());
+            assert_eq!(resp.status_code, status, "{what}");
+            if status == 201 {
+                ids.push(
+                    body(&resp)["eventId"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+        }
+        report(what, n, lat, start.elapsed());
     }
-    report("POST /events", n, lat, start.elapsed());
 
     let mut lat = Vec::with_capacity(n);
     let start = Instant::now();
@@ -110,7 +138,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         lat.push(t.elapsed());
         assert_eq!(resp.status_code, 200);
     }
-    report("GET /events/{id}", n, lat, start.elapsed());
+    report("GET /events/{id}", ids.len(), lat, start.elapsed());
 
     for (what, extra) in [
         ("GET /events (day, 500/page)", json!({})),
