@@ -13,8 +13,8 @@ mod observability;
 pub use api::{ACCESS_LOG_FORMAT, Api, STAGE_NAME};
 pub use bucket::{EventsBucket, EventsKey, IDEMPOTENCY_PREFIX, INDEX_PREFIX, OBJECT_PREFIX};
 pub use config::{
-    AlarmConfig, AppConfig, CallflowConfig, ConfigError, DomainConfig, JwtConfig, StateConfig,
-    ThrottlingConfig, UsagePlanConfig,
+    AcceptanceWindowConfig, AlarmConfig, AppConfig, CallflowConfig, ConfigError, DomainConfig,
+    JwtConfig, StateConfig, ThrottlingConfig, UsagePlanConfig,
 };
 pub use domain::CustomDomain;
 pub use function::{FunctionKind, HandlerFunction};
