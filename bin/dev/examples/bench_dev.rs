@@ -1,19 +1,27 @@
 //! Load benchmark of `callflow dev`: requests/s and p50/p99 latency of `POST /events` and
-//! `GET /events/{id}` at 64 (and 1) concurrent keep-alive connections, compared with a bare
+//! `GET /events/{id}` at 1 and 64 concurrent keep-alive connections, compared with a bare
 //! conditional `PutObject` on the same embedded store; afterwards every acknowledged event is
-//! read back and counted.
+//! read back and counted. Run in both Lambda modes (`both`, the default): in-process (the
+//! handler functions called directly) and process (the real handler binaries behind the
+//! local Runtime API), with the cold start (Init Duration) of each function and the overhead
+//! of the Runtime API hop as process / in-process ratios.
 //!
 //! ```text
-//! cargo run --release -p callflow-dev --example bench_dev -- [REQUESTS] [CONNECTIONS]
+//! cargo run --release -p callflow-dev --example bench_dev -- [REQUESTS] [CONNECTIONS] [in-process|process|both]
 //! ```
-//! Defaults: 4,000 requests per phase, 64 connections. The server runs in this process on
-//! its own 2-thread runtime (throttling raised, access log off), the load generator on another.
+//! Defaults: 4,000 requests per phase, 64 connections, both modes. The server runs in this
+//! process on its own 2-thread runtime (throttling raised, access log off), the load
+//! generator on another; in process mode the handler binaries of the same profile are used
+//! (built first when missing or stale).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use callflow_dev::{DevConfig, DevServer, DiscardSink, ThrottleLimits};
+use callflow_dev::{
+    BinaryDir, DevConfig, DevServer, DiscardSink, LambdaMode, ProcessOptions, ThrottleLimits,
+};
+use callflow_lambda_rt::{FunctionName, LogSink, OutputStream};
 use callflow_openapi::Scope;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -125,73 +133,176 @@ where
     Ok((phase, bodies))
 }
 
+/// An event of call `bench-{run}-{i % 500}`, its timestamp within the last hour (the storer
+/// accepts timestamps near the time of receipt).
 fn event_body(run: u64, i: usize) -> String {
+    let at = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        - time::Duration::seconds((i % 3600) as i64);
+    let timestamp = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
     format!(
-        r#"{{"callId":"bench-{run}-{}","eventType":"call.ringing","timestamp":"2026-11-01T12:{:02}:{:02}Z","direction":"inbound","from":"+4930123456","to":"+4940654321","sequence":{i},"attributes":{{"queue":"support"}},"payload":{{"n":{i}}}}}"#,
+        r#"{{"callId":"bench-{run}-{}","eventType":"call.ringing","timestamp":"{timestamp}","direction":"inbound","from":"+4930123456","to":"+4940654321","sequence":{i},"attributes":{{"queue":"support"}},"payload":{{"n":{i}}}}}"#,
         i % 500,
-        (i / 60) % 60,
-        i % 60
     )
 }
 
-/// Conditional PutObject of `total` ~event-sized objects with `concurrency` tasks.
-async fn bare_puts(
-    client: aws_sdk_s3::Client,
-    name: &str,
-    concurrency: usize,
-    total: usize,
-    run: u64,
-) -> Result<Phase, Error> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let (client, next) = (client.clone(), Arc::clone(&next));
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut failures = 0;
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    break;
-                }
-                let sent = Instant::now();
-                let put = client
-                    .put_object()
-                    .bucket(callflow_dev::DEV_BUCKET)
-                    .key(format!("bench/{run}/{i}.json"))
-                    .if_none_match("*")
-                    .content_type("application/json")
-                    .body(event_body(run, i).into_bytes().into())
-                    .send()
-                    .await;
-                match put {
-                    Ok(_) => latencies.push(sent.elapsed()),
-                    Err(_) => failures += 1,
-                }
-            }
-            (latencies, failures)
-        }));
+/// Function log lines are dropped (the benchmark measures the hop, not the terminal).
+struct NoLogs;
+
+impl LogSink for NoLogs {
+    fn line(&self, _function: &FunctionName, _stream: OutputStream, _line: &str) {}
+}
+
+/// p50 and p99 of each measured phase of one mode.
+#[derive(Default)]
+struct Summary {
+    /// (phase name, p50, p99)
+    phases: Vec<(String, Duration, Duration)>,
+    /// (function, first Init Duration)
+    cold_starts: Vec<(String, Duration)>,
+}
+
+impl Summary {
+    fn add(&mut self, key: &str, phase: &Phase) {
+        self.phases.push((
+            key.to_owned(),
+            phase.percentile(0.5),
+            phase.percentile(0.99),
+        ));
     }
-    let mut phase = Phase {
-        name: name.to_owned(),
-        latencies: Vec::new(),
-        elapsed: Duration::ZERO,
-        failures: 0,
-    };
-    for task in tasks {
-        let (latencies, failures) = task.await?;
-        phase.latencies.extend(latencies);
-        phase.failures += failures;
+
+    fn get(&self, key: &str) -> Option<(Duration, Duration)> {
+        self.phases
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, p50, p99)| (*p50, *p99))
     }
-    phase.elapsed = started.elapsed();
-    Ok(phase)
+}
+
+const HANDLERS: [&str; 3] = [
+    "callflow-authorizer",
+    "callflow-event-storer",
+    "callflow-event-retriever",
+];
+
+fn process_mode() -> Result<LambdaMode, Error> {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let binaries = BinaryDir::beside_current_exe()?;
+    if !binaries.check(&HANDLERS, Some(&workspace)).is_empty() {
+        binaries.build(&HANDLERS, &workspace)?;
+    }
+    let mut options = ProcessOptions::new(workspace.join("cdktf.out"), binaries);
+    options.log_sink = Arc::new(NoLogs);
+    options.log_level = Some("warn".to_owned());
+    Ok(LambdaMode::Process(options))
 }
 
 fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
     let total: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(4_000);
     let connections: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(64);
+    let modes = args.next().unwrap_or_else(|| "both".to_owned());
+    let mut summaries = Vec::new();
+    if modes == "in-process" || modes == "both" {
+        println!("== in-process");
+        summaries.push((
+            "in-process",
+            bench(LambdaMode::InProcess, total, connections)?,
+        ));
+    }
+    if modes == "process" || modes == "both" {
+        println!("== process");
+        summaries.push(("process", bench(process_mode()?, total, connections)?));
+    }
+    for (mode, summary) in &summaries {
+        for (function, init) in &summary.cold_starts {
+            println!(
+                "{mode}: cold start of {function}: Init Duration {:.2} ms",
+                init.as_secs_f64() * 1e3
+            );
+        }
+    }
+    if let [(_, inproc), (_, process)] = summaries.as_slice() {
+        println!(
+            "{:<24} {:>14} {:>14} {:>14} {:>14} {:>8} {:>8}",
+            "phase", "in-proc p50", "in-proc p99", "process p50", "process p99", "p50 x", "p99 x"
+        );
+        for (key, _, _) in &inproc.phases {
+            if let (Some((a50, a99)), Some((b50, b99))) = (inproc.get(key), process.get(key)) {
+                let ms = |d: Duration| d.as_secs_f64() * 1e3;
+                println!(
+                    "{key:<24} {:>11.2} ms {:>11.2} ms {:>11.2} ms {:>11.2} ms {:>8.2} {:>8.2}",
+                    ms(a50),
+                    ms(a99),
+                    ms(b50),
+                    ms(b99),
+                    ms(b50) / ms(a50),
+                    ms(b99) / ms(a99)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn bench(lambda: LambdaMode, total: usize, connections: usize) -> Result<Summary, Error> {
+    /// Conditional PutObject of `total` ~event-sized objects with `concurrency` tasks.
+    async fn bare_puts(
+        client: aws_sdk_s3::Client,
+        name: &str,
+        concurrency: usize,
+        total: usize,
+        run: u64,
+    ) -> Result<Phase, Error> {
+        let next = Arc::new(AtomicUsize::new(0));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let (client, next) = (client.clone(), Arc::clone(&next));
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut failures = 0;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let sent = Instant::now();
+                    let put = client
+                        .put_object()
+                        .bucket(callflow_dev::DEV_BUCKET)
+                        .key(format!("bench/{run}/{i}.json"))
+                        .if_none_match("*")
+                        .content_type("application/json")
+                        .body(event_body(run, i).into_bytes().into())
+                        .send()
+                        .await;
+                    match put {
+                        Ok(_) => latencies.push(sent.elapsed()),
+                        Err(_) => failures += 1,
+                    }
+                }
+                (latencies, failures)
+            }));
+        }
+        let mut phase = Phase {
+            name: name.to_owned(),
+            latencies: Vec::new(),
+            elapsed: Duration::ZERO,
+            failures: 0,
+        };
+        for task in tasks {
+            let (latencies, failures) = task.await?;
+            phase.latencies.extend(latencies);
+            phase.failures += failures;
+        }
+        phase.elapsed = started.elapsed();
+        Ok(phase)
+    }
+
     let data = tempfile::tempdir()?;
     let server_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -202,6 +313,7 @@ fn main() -> Result<(), Error> {
         data_dir: data.path().to_owned(),
         throttle: ThrottleLimits::new(1_000_000, 1_000_000.0)?,
         access_log: Arc::new(DiscardSink),
+        lambda,
         ..DevConfig::default()
     }))?;
     let addr = server.local_addr();
@@ -226,6 +338,7 @@ fn main() -> Result<(), Error> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let mut summary = Summary::default();
     client_runtime.block_on(async {
         let mut acknowledged: Vec<String> = Vec::new();
         let mut post_p50 = Vec::new();
@@ -250,6 +363,7 @@ fn main() -> Result<(), Error> {
             )
             .await?;
             post.print();
+            summary.add(&format!("POST c={concurrency}"), &post);
             post_p50.push(post.percentile(0.5));
             for body in bodies {
                 let value: serde_json::Value = serde_json::from_slice(&body)?;
@@ -269,24 +383,27 @@ fn main() -> Result<(), Error> {
             put_p50.push(puts.percentile(0.5));
         }
         let ids = Arc::new(acknowledged.clone());
-        let auth = authorization.clone();
-        let gets = Arc::clone(&ids);
-        let (get, _) = run_phase(
-            &format!("GET /events/{{id}}   c={connections}"),
-            addr,
-            connections,
-            total,
-            move |i| {
-                Request::builder()
-                    .uri(format!("/v1/events/{}", gets[i % gets.len()]))
-                    .header("host", "127.0.0.1")
-                    .header("authorization", &auth)
-                    .body(Full::new(Bytes::new()))
-                    .unwrap_or_default()
-            },
-        )
-        .await?;
-        get.print();
+        for (concurrency, count) in [(1usize, total / 8), (connections, total)] {
+            let auth = authorization.clone();
+            let gets = Arc::clone(&ids);
+            let (get, _) = run_phase(
+                &format!("GET /events/{{id}}   c={concurrency}"),
+                addr,
+                concurrency,
+                count,
+                move |i| {
+                    Request::builder()
+                        .uri(format!("/v1/events/{}", gets[i % gets.len()]))
+                        .header("host", "127.0.0.1")
+                        .header("authorization", &auth)
+                        .body(Full::new(Bytes::new()))
+                        .unwrap_or_default()
+                },
+            )
+            .await?;
+            get.print();
+            summary.add(&format!("GET by id c={concurrency}"), &get);
+        }
         for (i, c) in [1, connections].iter().enumerate() {
             println!(
                 "POST p50 / bare PutObject p50 at c={c}: {:.2}",
@@ -316,6 +433,31 @@ fn main() -> Result<(), Error> {
         }
         Ok(())
     })?;
+    if let Some(lambdas) = server.lambdas() {
+        let pools = [
+            lambdas.authorizer(),
+            lambdas
+                .handler(callflow_openapi::LambdaName::EventStorer)
+                .ok_or("storer")?,
+            lambdas
+                .handler(callflow_openapi::LambdaName::EventRetriever)
+                .ok_or("retriever")?,
+        ];
+        for pool in pools {
+            let stats = pool.stats();
+            if let Some(first) = stats.init_durations.first() {
+                summary.cold_starts.push((pool.name().to_string(), *first));
+            }
+            println!(
+                "{}: {} invocations, {} environments started (peak {}), {} throttled",
+                pool.name(),
+                stats.invocations,
+                stats.environments_started,
+                stats.peak_environments,
+                stats.throttles
+            );
+        }
+    }
     server_runtime.block_on(server.shutdown());
-    Ok(())
+    Ok(summary)
 }
