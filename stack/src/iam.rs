@@ -1,35 +1,10 @@
-//! IAM roles and inline policies, and typed policy documents.
+//! Typed IAM policy documents (the hand-written layer above the generated `aws_iam_*` bindings):
+//! named actions, principals, conditions, and template values, rendered as the JSON string
+//! Terraform expects with references kept as interpolations.
 
 use serde::Serialize;
 
-use super::tf_block;
-use crate::dsl::{Tf, TfLiteral};
-
-tf_block! {
-    /// `aws_iam_role`.
-    pub struct IamRole: resource "aws_iam_role" [arn, name] {
-        /// Role name.
-        name: Option<Tf<String>>,
-        /// What the role is for.
-        description: Option<Tf<String>>,
-        /// Trust policy JSON.
-        assume_role_policy: Tf<String>,
-        /// Tags.
-        tags: super::StringMap,
-    }
-}
-
-tf_block! {
-    /// `aws_iam_role_policy`: an inline policy of one role.
-    pub struct IamRolePolicy: resource "aws_iam_role_policy" [] {
-        /// Policy name.
-        name: Option<Tf<String>>,
-        /// Role name or id.
-        role: Tf<String>,
-        /// Policy JSON.
-        policy: Tf<String>,
-    }
-}
+use crate::dsl::{StackError, Tf, TfLiteral};
 
 /// An IAM action such as `s3:GetObject`. Wildcard actions (`*`, `s3:*`) are rejected: every
 /// permission in this stack is named.
@@ -105,6 +80,9 @@ impl Principal {
 /// One statement of a policy document.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statement {
+    /// Actions that were rejected when the statement was built (reported by
+    /// [`PolicyDocument::render`] as stack errors instead of panicking).
+    pub rejected: Vec<String>,
     /// Statement id: says why the statement exists.
     pub sid: String,
     /// `Allow` or `Deny`.
@@ -121,15 +99,25 @@ pub struct Statement {
 
 impl Statement {
     /// An Allow statement of named actions on resources.
+    ///
+    /// An action that is not `service:Action` (or a wildcard) is left out and recorded in
+    /// [`Statement::rejected`]; [`PolicyDocument::render`] reports it on the stack, so synth fails
+    /// listing it with every other problem.
     pub fn allow(sid: &str, actions: &[&str], resources: Vec<Tf<String>>) -> Self {
+        let mut parsed = Vec::new();
+        let mut rejected = Vec::new();
+        for a in actions {
+            match IamAction::parse(a) {
+                Ok(action) => parsed.push(action),
+                Err(e) => rejected.push(format!("statement `{sid}`: {e}")),
+            }
+        }
         Self {
+            rejected,
             sid: sid.into(),
             effect: Effect::Allow,
             principal: None,
-            actions: actions
-                .iter()
-                .map(|a| IamAction::parse(a).unwrap_or_else(|e| panic!("{e}")))
-                .collect(),
+            actions: parsed,
             resources,
             condition: Condition::new(),
         }
@@ -139,6 +127,7 @@ impl Statement {
     /// form: a deny can only take access away, so "everything" is the safe reading.
     pub fn deny_all_actions(sid: &str, service: &str, resources: Vec<Tf<String>>) -> Self {
         Self {
+            rejected: Vec::new(),
             sid: sid.into(),
             effect: Effect::Deny,
             principal: None,
@@ -190,6 +179,20 @@ impl PolicyDocument {
     /// A document of these statements.
     pub fn new(statements: Vec<Statement>) -> Self {
         Self { statements }
+    }
+
+    /// The policy JSON (as [`PolicyDocument::to_tf`]), recording every rejected action of its
+    /// statements as an error of `stack` under `construct`.
+    pub fn render(&self, stack: &mut crate::dsl::Stack, construct: &str) -> Tf<String> {
+        for s in &self.statements {
+            for message in &s.rejected {
+                stack.record_error(StackError::Invalid {
+                    construct: construct.to_string(),
+                    message: message.clone(),
+                });
+            }
+        }
+        self.to_tf()
     }
 
     /// The policy JSON as a Terraform string template: literal JSON text with references kept

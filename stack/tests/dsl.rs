@@ -1,22 +1,16 @@
 //! The DSL's guarantees: unique ids, checked references, override precedence, escaping,
 //! meta-arguments, deterministic output.
 
-use callflow_stack::dsl::aws::iam::{PolicyDocument, Principal, Statement};
-use callflow_stack::dsl::aws::s3::{
-    S3Bucket, S3BucketPolicy, S3BucketVersioning, VersioningConfiguration,
+use callflow_stack::aws::s3::{
+    S3Bucket, S3BucketPolicy, S3BucketVersioning, S3BucketVersioningVersioningConfiguration,
 };
 use callflow_stack::dsl::{Lifecycle, Output, Stack, StackError, Tf, Variable, functions};
+use callflow_stack::iam::{PolicyDocument, Principal, Statement};
 use serde_json::json;
 
 fn bucket_stack() -> (Stack, callflow_stack::dsl::Handle<S3Bucket>) {
     let mut stack = Stack::new("t");
-    let bucket = stack.resource(
-        "events",
-        S3Bucket {
-            bucket: Some("my-bucket".into()),
-            ..Default::default()
-        },
-    );
+    let bucket = stack.resource("events", S3Bucket::new().set_bucket("my-bucket"));
     (stack, bucket)
 }
 
@@ -25,12 +19,10 @@ fn typed_references_synthesize_as_interpolations() {
     let (mut stack, bucket) = bucket_stack();
     stack.resource(
         "events",
-        S3BucketVersioning {
-            bucket: bucket.bucket(),
-            versioning_configuration: Some(VersioningConfiguration {
-                status: "Enabled".into(),
-            }),
-        },
+        S3BucketVersioning::new(
+            bucket.bucket(),
+            S3BucketVersioningVersioningConfiguration::new("Enabled"),
+        ),
     );
     let doc = stack.synth().expect("synth");
     assert_eq!(bucket.address(), "aws_s3_bucket.events");
@@ -48,13 +40,7 @@ fn typed_references_synthesize_as_interpolations() {
 #[test]
 fn duplicate_ids_are_a_synth_error_not_an_overwrite() {
     let (mut stack, _) = bucket_stack();
-    stack.resource(
-        "events",
-        S3Bucket {
-            bucket: Some("other".into()),
-            ..Default::default()
-        },
-    );
+    stack.resource("events", S3Bucket::new().set_bucket("other"));
     let err = stack.synth().expect_err("duplicate must fail");
     assert_eq!(
         err.errors,
@@ -75,10 +61,10 @@ fn references_to_resources_of_another_stack_fail_synth() {
     let mut stack = Stack::new("other");
     stack.resource(
         "v",
-        S3BucketVersioning {
-            bucket: foreign.bucket(),
-            versioning_configuration: None,
-        },
+        S3BucketVersioning::new(
+            foreign.bucket(),
+            S3BucketVersioningVersioningConfiguration::new("Enabled"),
+        ),
     );
     stack.output(
         "x",
@@ -100,8 +86,8 @@ fn references_to_resources_of_another_stack_fail_synth() {
 #[test]
 fn invalid_logical_ids_are_rejected() {
     let mut stack = Stack::new("t");
-    stack.resource("9-bad", S3Bucket::default());
-    stack.resource("has.dot", S3Bucket::default());
+    stack.resource("9-bad", S3Bucket::new());
+    stack.resource("has.dot", S3Bucket::new());
     let err = stack.synth().expect_err("invalid ids");
     assert_eq!(err.errors.len(), 2, "{err}");
 }
@@ -151,10 +137,10 @@ fn meta_arguments_variables_outputs_and_functions() {
     let (mut stack, bucket) = bucket_stack();
     let policy = stack.resource(
         "p",
-        S3BucketPolicy {
-            bucket: bucket.bucket(),
-            policy: functions::jsonencode(&Tf::Literal(vec!["a".to_string()])),
-        },
+        S3BucketPolicy::new(
+            bucket.bucket(),
+            functions::jsonencode(&Tf::Literal(vec!["a".to_string()])),
+        ),
     );
     stack.depends_on(&policy, &[bucket.address()]);
     stack.lifecycle(
@@ -227,13 +213,7 @@ fn policy_documents_keep_references_and_escape_literals() {
             vec!["home/${aws:username}/*".into()],
         ),
     ]);
-    stack.resource(
-        "p",
-        S3BucketPolicy {
-            bucket: bucket.bucket(),
-            policy: doc.to_tf(),
-        },
-    );
+    stack.resource("p", S3BucketPolicy::new(bucket.bucket(), doc.to_tf()));
     let out = stack.synth().expect("synth");
     let policy = out["resource"]["aws_s3_bucket_policy"]["p"]["policy"]
         .as_str()
@@ -258,10 +238,10 @@ fn policy_documents_keep_references_and_escape_literals() {
 
 #[test]
 fn wildcard_actions_are_refused() {
-    assert!(callflow_stack::dsl::aws::iam::IamAction::parse("s3:*").is_err());
-    assert!(callflow_stack::dsl::aws::iam::IamAction::parse("*").is_err());
-    assert!(callflow_stack::dsl::aws::iam::IamAction::parse("s3:Get*").is_err());
-    assert!(callflow_stack::dsl::aws::iam::IamAction::parse("s3:GetObject").is_ok());
+    assert!(callflow_stack::iam::IamAction::parse("s3:*").is_err());
+    assert!(callflow_stack::iam::IamAction::parse("*").is_err());
+    assert!(callflow_stack::iam::IamAction::parse("s3:Get*").is_err());
+    assert!(callflow_stack::iam::IamAction::parse("s3:GetObject").is_ok());
 }
 
 #[test]
@@ -287,13 +267,7 @@ fn templatefile_and_s3_backend() {
         "/policy.tftpl".into(),
     ]);
     let rendered = functions::templatefile(&path, &vars);
-    stack.resource(
-        "p",
-        S3BucketPolicy {
-            bucket: bucket.bucket(),
-            policy: rendered,
-        },
-    );
+    stack.resource("p", S3BucketPolicy::new(bucket.bucket(), rendered));
     stack.backend(callflow_stack::dsl::Backend::S3 {
         bucket: "state".into(),
         key: "callflow/prod.tfstate".into(),
@@ -309,4 +283,23 @@ fn templatefile_and_s3_backend() {
     assert_eq!(doc["terraform"]["backend"]["s3"]["bucket"], "state");
     assert_eq!(doc["terraform"]["backend"]["s3"]["use_lockfile"], true);
     assert_eq!(doc["//"]["metadata"]["backend"], "s3");
+}
+
+#[test]
+fn a_rejected_iam_action_is_a_synth_error_not_a_panic() {
+    let (mut stack, bucket) = bucket_stack();
+    let doc = PolicyDocument::new(vec![Statement::allow(
+        "TooBroad",
+        &["s3:*", "s3:GetObject"],
+        vec![bucket.arn()],
+    )]);
+    let policy = doc.render(&mut stack, "Test");
+    stack.resource("p", S3BucketPolicy::new(bucket.bucket(), policy));
+    let err = stack
+        .synth()
+        .expect_err("a wildcard action must fail synth");
+    assert_eq!(
+        err.to_string(),
+        "stack `t` has 1 problem(s):\n  t: Test: statement `TooBroad`: IAM action `s3:*` is not allowed: name each action, no wildcards"
+    );
 }

@@ -4,7 +4,9 @@
 
 mod support;
 
-use callflow_stack::dsl::aws::s3::{S3Bucket, S3BucketVersioning, VersioningConfiguration};
+use callflow_stack::aws::s3::{
+    S3Bucket, S3BucketVersioning, S3BucketVersioningVersioningConfiguration,
+};
 use callflow_stack::dsl::{Stack, Tf};
 use serde_json::json;
 use support::*;
@@ -53,24 +55,16 @@ fn stack_without_custom_domain_matches_the_provider_schema() {
 #[test]
 fn validator_reports_each_mistake_with_address_and_path() {
     let mut stack = Stack::new("broken");
-    let bucket = stack.resource(
-        "b",
-        S3Bucket {
-            bucket: Some("x".into()),
-            ..Default::default()
-        },
-    );
+    let bucket = stack.resource("b", S3Bucket::new().set_bucket("x"));
     stack.add_override(&bucket, "bucket_nmae", json!("typo"));
     stack.add_override(&bucket, "force_destroy", json!("yes"));
     stack.add_override(&bucket, "tags_all", json!({}));
     let versioning = stack.resource(
         "b",
-        S3BucketVersioning {
-            bucket: bucket.bucket(),
-            versioning_configuration: Some(VersioningConfiguration {
-                status: Tf::from("Enabled"),
-            }),
-        },
+        S3BucketVersioning::new(
+            bucket.bucket(),
+            S3BucketVersioningVersioningConfiguration::new(Tf::from("Enabled")),
+        ),
     );
     stack.add_override(
         &versioning,
@@ -100,14 +94,17 @@ fn validator_reports_each_mistake_with_address_and_path() {
 #[test]
 fn validator_rejects_references_to_attributes_the_schema_lacks() {
     let mut stack = Stack::new("refs");
-    let bucket = stack.resource("b", S3Bucket::default());
-    stack.resource(
+    stack.resource("b", S3Bucket::new());
+    // Typed references cannot name a missing attribute; an untyped template (the escape hatch)
+    // can, and the validator catches it. A required block can only go missing by override.
+    let v = stack.resource(
         "v",
-        S3BucketVersioning {
-            bucket: bucket.attr("no_such_attribute"),
-            versioning_configuration: None,
-        },
+        S3BucketVersioning::new(
+            Tf::from_rendered("${aws_s3_bucket.b.no_such_attribute}"),
+            S3BucketVersioningVersioningConfiguration::new("Enabled"),
+        ),
     );
+    stack.add_override(&v, "versioning_configuration", serde_json::Value::Null);
     let doc = stack.synth().expect("synth");
     let problems = validate_document(&doc, &provider_schema());
     assert!(

@@ -81,6 +81,9 @@ pub struct ModuleEmitter<'a> {
     provider: &'a str,
     type_prefix: &'a str,
     names: Registry,
+    /// Names reserved for the blocks and object attributes directly under a top-level type
+    /// (`(top struct, field)` → name), so deeper types cannot take them.
+    direct: std::collections::BTreeMap<(String, String), String>,
     out: String,
     counts: Counts,
 }
@@ -130,6 +133,7 @@ impl<'a> ModuleEmitter<'a> {
             provider,
             type_prefix,
             names: Registry::with_reserved(RESERVED),
+            direct: std::collections::BTreeMap::new(),
             out: String::new(),
             counts: Counts::default(),
         }
@@ -145,6 +149,36 @@ impl<'a> ModuleEmitter<'a> {
             TopKind::Data => format!("Data{}", pascal(bare)),
         };
         self.names.claim(&base, "", &["Refs"])
+    }
+
+    /// Reserves the names of the types directly under a top-level type (call after every
+    /// [`ModuleEmitter::claim_top`] of the module, before any [`ModuleEmitter::top`]).
+    pub fn reserve_direct(&mut self, name: &str, schema: &TypeSchema) {
+        let needs_struct = |t: &AttrType| {
+            fn has_object(t: &AttrType) -> bool {
+                match t {
+                    AttrType::Object { .. } | AttrType::Nested { .. } => true,
+                    AttrType::List(i) | AttrType::Set(i) | AttrType::Map(i) => has_object(i),
+                    _ => false,
+                }
+            }
+            has_object(t)
+        };
+        let fields = schema
+            .block
+            .attributes
+            .iter()
+            .filter(|(_, a)| needs_struct(&a.ty))
+            .map(|(n, _)| n)
+            .chain(schema.block.block_types.keys());
+        for field in fields {
+            let short = format!("{name}{}", pascal(field));
+            if self.names.is_free(&short, &["Refs"]) {
+                let claimed = self.names.claim(&short, "", &["Refs"]);
+                self.direct
+                    .insert((name.to_string(), field.clone()), claimed);
+            }
+        }
     }
 
     /// Emits a top-level type under the name [`ModuleEmitter::claim_top`] returned.
@@ -461,6 +495,13 @@ impl<'a> ModuleEmitter<'a> {
     /// The name of a nested type: `<Top><Field>`, or `<Top><ParentField><Field>` when that is
     /// taken, or a numbered `<Top><ParentField><Field>N`; short names, stable for sorted input.
     fn nested_name(&mut self, ctx: Ctx<'_>, field: &str) -> String {
+        if ctx.parent_field.is_none()
+            && let Some(name) = self
+                .direct
+                .remove(&(ctx.top.to_string(), field.to_string()))
+        {
+            return name;
+        }
         let short = format!("{}{}", ctx.top, pascal(field));
         if self.names.is_free(&short, &["Refs"]) {
             return self.names.claim(&short, "", &["Refs"]);

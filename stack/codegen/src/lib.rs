@@ -243,12 +243,15 @@ pub fn generate_from_value(
             .iter()
             .map(|(kind, name)| emitter.claim_top(*kind, name))
             .collect();
+        let schema_of = |kind: &TopKind, type_name: &str| match kind {
+            TopKind::Resource => &provider.resources[type_name],
+            TopKind::Data => &provider.data_sources[type_name],
+        };
         for ((kind, type_name), name) in types.iter().zip(&names) {
-            let schema = match kind {
-                TopKind::Resource => &provider.resources[*type_name],
-                TopKind::Data => &provider.data_sources[*type_name],
-            };
-            emitter.top(*kind, type_name, name, schema);
+            emitter.reserve_direct(name, schema_of(kind, type_name));
+        }
+        for ((kind, type_name), name) in types.iter().zip(&names) {
+            emitter.top(*kind, type_name, name, schema_of(kind, type_name));
         }
         let (items, counts) = emitter.finish();
         stats.structs += counts.structs;

@@ -488,6 +488,13 @@ pub mod functions {
         Tf::expr(Expression::raw(format!("jsonencode({})", value.to_hcl())))
     }
 
+    /// A list of values as one expression (`[a.arn, b.arn]`), for list arguments whose
+    /// elements are references.
+    pub fn list<T: TfLiteral>(items: &[Tf<T>]) -> Tf<Vec<Tf<T>>> {
+        let items: Vec<String> = items.iter().map(Tf::to_hcl).collect();
+        Tf::expr(Expression::raw(format!("[{}]", items.join(", "))))
+    }
+
     /// `sha1(value)`: hex SHA-1 of a string, e.g. to redeploy when an API body changes.
     pub fn sha1(value: &Tf<String>) -> Tf<String> {
         Tf::expr(Expression::raw(format!("sha1({})", value.to_hcl())))

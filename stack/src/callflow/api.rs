@@ -2,24 +2,28 @@
 //! authorizer's and handlers' invoke permissions, deployment, stage `v1` with access logs and
 //! throttling, usage plan, and the account-wide CloudWatch role of API Gateway.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use callflow_openapi::LambdaName;
 
-use crate::dsl::aws::apigateway::{
-    AccessLogSettings, ApiGatewayAccount, Deployment, EndpointConfiguration, MethodSettings,
-    MethodSettingsValues, QuotaSettings, RestApi, Stage, ThrottleSettings, UsagePlan,
-    UsagePlanApiStage,
+use crate::aws::api_gateway::{
+    ApiGatewayAccount, ApiGatewayDeployment, ApiGatewayMethodSettings,
+    ApiGatewayMethodSettingsSettings, ApiGatewayRestApi, ApiGatewayRestApiEndpointConfiguration,
+    ApiGatewayStage, ApiGatewayStageAccessLogSettings, ApiGatewayUsagePlan,
+    ApiGatewayUsagePlanApiStages, ApiGatewayUsagePlanQuotaSettings,
+    ApiGatewayUsagePlanThrottleSettings,
 };
-use crate::dsl::aws::cloudwatch::LogGroup;
-use crate::dsl::aws::iam::{IamRole, IamRolePolicy, PolicyDocument, Principal, Statement};
-use crate::dsl::aws::lambda::LambdaPermission;
+use crate::aws::cloudwatch::CloudwatchLogGroup;
+use crate::aws::iam::{IamRole, IamRolePolicy};
+use crate::aws::lambda::LambdaPermission;
 use crate::dsl::{Handle, Lifecycle, Stack, StackError, Tf, functions};
+use crate::iam::{PolicyDocument, Principal, Statement};
 
 use super::bucket::EventsKey;
 use super::config::CallflowConfig;
-use super::function::{FunctionKind, HandlerFunction, LOG_RETENTION_DAYS};
+use super::function::{HandlerFunction, LOG_RETENTION_DAYS};
 use super::names::Account;
 
 /// The stage name: the version segment of every URL.
@@ -38,60 +42,65 @@ pub const ACCESS_LOG_FORMAT: &str = concat!(
 );
 
 /// What the stack takes from the OpenAPI contract: the REST API body with every integration
-/// and the authorizer pointing at the handler functions, and the route table. Both depend only
-/// on the (fixed) logical ids of the functions, so they are derived once per process.
+/// and the authorizer pointing at the handler functions, and the route table.
+#[derive(Clone)]
 struct ApiContract {
     body: Tf<String>,
     routes: Vec<callflow_openapi::Route>,
 }
 
-fn invoke_arn(function: FunctionKind) -> String {
-    format!(
-        "${{aws_lambda_function.{}.invoke_arn}}",
-        function.logical_id()
-    )
+/// The integration URIs: each handler function's typed `invoke_arn` reference, rendered.
+#[derive(Clone, PartialEq)]
+struct Integrations {
+    handlers: BTreeMap<LambdaName, String>,
+    authorizer: String,
 }
 
-fn function_for(lambda: LambdaName) -> FunctionKind {
-    match lambda {
-        LambdaName::EventStorer => FunctionKind::EventStorer,
-        LambdaName::EventRetriever => FunctionKind::EventRetriever,
+fn rendered(reference: Tf<String>) -> String {
+    match reference.to_tf_json() {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
     }
 }
 
-fn api_contract() -> Result<&'static ApiContract, &'static String> {
-    static CONTRACT: OnceLock<Result<ApiContract, String>> = OnceLock::new();
-    CONTRACT
-        .get_or_init(|| {
-            let uris: BTreeMap<LambdaName, String> = LambdaName::ALL
-                .iter()
-                .map(|l| (*l, invoke_arn(function_for(*l))))
-                .collect();
-            let doc = callflow_openapi::try_with_integrations(
-                &uris,
-                &invoke_arn(FunctionKind::Authorizer),
-                None,
-            )
-            .map_err(|e| format!("the OpenAPI spec cannot become the REST API body: {e}"))?;
-            let routes = callflow_openapi::routes()
-                .map_err(|e| format!("the OpenAPI route table is invalid: {e}"))?;
-            Ok(ApiContract {
-                body: Tf::from_rendered(&doc.to_string()),
-                routes,
-            })
-        })
-        .as_ref()
+fn derive_contract(integrations: &Integrations) -> Result<ApiContract, String> {
+    let doc = callflow_openapi::try_with_integrations(
+        &integrations.handlers,
+        &integrations.authorizer,
+        None,
+    )
+    .map_err(|e| format!("the OpenAPI spec cannot become the REST API body: {e}"))?;
+    let routes = callflow_openapi::routes()
+        .map_err(|e| format!("the OpenAPI route table is invalid: {e}"))?;
+    Ok(ApiContract {
+        body: Tf::from_rendered(&doc.to_string()),
+        routes,
+    })
+}
+
+/// The contract for these integrations. The functions' logical ids are fixed, so every stack of
+/// a process has the same integrations: the contract is derived once and reused (100 stacks
+/// synthesize in one pass); other integrations are derived afresh.
+fn api_contract(integrations: &Integrations) -> Result<Cow<'static, ApiContract>, String> {
+    static CONTRACT: OnceLock<(Integrations, Result<ApiContract, String>)> = OnceLock::new();
+    let (key, cached) =
+        CONTRACT.get_or_init(|| (integrations.clone(), derive_contract(integrations)));
+    if key == integrations {
+        cached.as_ref().map(Cow::Borrowed).map_err(Clone::clone)
+    } else {
+        derive_contract(integrations).map(Cow::Owned)
+    }
 }
 
 /// The API and its stage.
 #[derive(Clone, Debug)]
 pub struct Api {
     /// The REST API.
-    pub rest_api: Handle<RestApi>,
+    pub rest_api: Handle<ApiGatewayRestApi>,
     /// Stage `v1`.
-    pub stage: Handle<Stage>,
+    pub stage: Handle<ApiGatewayStage>,
     /// Access log group of the stage.
-    pub access_logs: Handle<LogGroup>,
+    pub access_logs: Handle<CloudwatchLogGroup>,
     /// The API's name (the `ApiName` metric dimension).
     pub name: String,
 }
@@ -113,30 +122,34 @@ impl Api {
             LambdaName::EventStorer => storer,
             LambdaName::EventRetriever => retriever,
         };
-        let body = match api_contract() {
-            Ok(contract) => contract.body.clone(),
+        let integrations = Integrations {
+            handlers: LambdaName::ALL
+                .iter()
+                .map(|l| (*l, rendered(handler_for(*l).function.invoke_arn())))
+                .collect(),
+            authorizer: rendered(authorizer.function.invoke_arn()),
+        };
+        let contract = match api_contract(&integrations) {
+            Ok(contract) => Some(contract),
             Err(e) => {
                 stack.record_error(StackError::Invalid {
                     construct: "Api".into(),
-                    message: e.clone(),
+                    message: e,
                 });
-                Tf::from("")
+                None
             }
         };
-        let rest_api = stack.resource(
-            "api",
-            RestApi {
-                name: name.clone().into(),
-                description: Some("Callflow events API (from openapi/openapi.yaml)".into()),
-                body: Some(body),
-                fail_on_warnings: Some(true.into()),
-                put_rest_api_mode: Some("overwrite".into()),
-                endpoint_configuration: Some(EndpointConfiguration {
-                    types: vec!["REGIONAL".to_string()].into(),
-                }),
-                ..Default::default()
-            },
-        );
+        let mut rest_api = ApiGatewayRestApi::new(name.clone())
+            .set_description("Callflow events API (from openapi/openapi.yaml)")
+            .set_fail_on_warnings(true)
+            .set_put_rest_api_mode("overwrite")
+            .set_endpoint_configuration(ApiGatewayRestApiEndpointConfiguration::new(vec![
+                "REGIONAL",
+            ]));
+        if let Some(contract) = &contract {
+            rest_api = rest_api.set_body(contract.body.clone());
+        }
+        let rest_api = stack.resource("api", rest_api);
         stack.lifecycle(
             &rest_api,
             Lifecycle {
@@ -147,48 +160,39 @@ impl Api {
 
         // Invoke permissions: the authorizer for this API's authorizers, each handler for its
         // own routes only (derived from the spec's route table).
-        let execution_arn = rest_api.attr("execution_arn");
+        let execution_arn = rest_api.execution_arn();
         stack.resource(
             "authorizer",
-            LambdaPermission {
-                statement_id: Some("AllowApiGatewayAuthorizer".into()),
-                action: "lambda:InvokeFunction".into(),
-                function_name: authorizer.function.function_name(),
-                principal: "apigateway.amazonaws.com".into(),
-                source_arn: Some(execution_arn.suffixed("/authorizers/*")),
-            },
+            LambdaPermission::new(
+                "lambda:InvokeFunction",
+                authorizer.function.function_name(),
+                "apigateway.amazonaws.com",
+            )
+            .set_statement_id("AllowApiGatewayAuthorizer")
+            .set_source_arn(execution_arn.suffixed("/authorizers/*")),
         );
-        if let Ok(contract) = api_contract() {
-            for route in &contract.routes {
-                let handler = handler_for(route.lambda);
-                stack.resource(
-                    &format!("{}_{}", handler.kind.logical_id(), route.operation_id),
-                    LambdaPermission {
-                        statement_id: Some(
-                            format!("AllowApiGateway-{}", route.operation_id).into(),
-                        ),
-                        action: "lambda:InvokeFunction".into(),
-                        function_name: handler.function.function_name(),
-                        principal: "apigateway.amazonaws.com".into(),
-                        source_arn: Some(
-                            execution_arn.suffixed(&format!("/*/{}", route.policy_resource())),
-                        ),
-                    },
-                );
-            }
+        for route in contract.iter().flat_map(|c| c.routes.iter()) {
+            let handler = handler_for(route.lambda);
+            stack.resource(
+                &format!("{}_{}", handler.kind.logical_id(), route.operation_id),
+                LambdaPermission::new(
+                    "lambda:InvokeFunction",
+                    handler.function.function_name(),
+                    "apigateway.amazonaws.com",
+                )
+                .set_statement_id(format!("AllowApiGateway-{}", route.operation_id))
+                .set_source_arn(execution_arn.suffixed(&format!("/*/{}", route.policy_resource()))),
+            );
         }
 
         let deployment = stack.resource(
             "api",
-            Deployment {
-                rest_api_id: rest_api.id(),
-                description: Some("Redeployed whenever the API body changes".into()),
-                triggers: [(
-                    "redeployment".to_string(),
-                    functions::sha1(&rest_api.attr("body")),
-                )]
-                .into(),
-            },
+            ApiGatewayDeployment::new(rest_api.id())
+                .set_description("Redeployed whenever the API body changes")
+                .set_triggers(Tf::from([(
+                    "redeployment",
+                    functions::sha1(&rest_api.body()),
+                )])),
         );
         stack.lifecycle(
             &deployment,
@@ -200,12 +204,10 @@ impl Api {
 
         let access_logs = stack.resource(
             "api_access",
-            LogGroup {
-                name: Some(format!("/aws/apigateway/{name}/access").into()),
-                retention_in_days: Some(LOG_RETENTION_DAYS.into()),
-                kms_key_id: Some(key.key.arn()),
-                ..Default::default()
-            },
+            CloudwatchLogGroup::new()
+                .set_name(format!("/aws/apigateway/{name}/access"))
+                .set_retention_in_days(LOG_RETENTION_DAYS)
+                .set_kms_key_id(key.key.arn()),
         );
         stack.suppress_check(
             &access_logs,
@@ -213,62 +215,50 @@ impl Api {
             "30-day retention is the service's log policy; events themselves are kept in S3",
         );
 
+        let trust = PolicyDocument::new(vec![
+            Statement::allow("ApiGatewayAssumesRole", &["sts:AssumeRole"], vec![])
+                .with_principal(Principal::service("apigateway.amazonaws.com")),
+        ])
+        .render(stack, "Api");
         let cloudwatch_role = stack.resource(
             "api_gateway_cloudwatch",
-            IamRole {
-                name: Some(format!("{}-apigw-cloudwatch", config.prefix()).into()),
-                description: Some("Lets API Gateway write execution and access logs".into()),
-                assume_role_policy: PolicyDocument::new(vec![
-                    Statement::allow("ApiGatewayAssumesRole", &["sts:AssumeRole"], vec![])
-                        .with_principal(Principal::service("apigateway.amazonaws.com")),
-                ])
-                .to_tf(),
-                ..Default::default()
-            },
+            IamRole::new(trust)
+                .set_name(format!("{}-apigw-cloudwatch", config.prefix()))
+                .set_description("Lets API Gateway write execution and access logs"),
         );
+        let write_logs = PolicyDocument::new(vec![Statement::allow(
+            "WriteApiGatewayLogsInThisAccount",
+            &[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogGroups",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+                "logs:GetLogEvents",
+                "logs:FilterLogEvents",
+            ],
+            vec![account.arn("logs", "log-group:*")],
+        )])
+        .render(stack, "Api");
         let cloudwatch_policy = stack.resource(
             "api_gateway_cloudwatch",
-            IamRolePolicy {
-                name: Some("write-logs".into()),
-                role: cloudwatch_role.name(),
-                policy: PolicyDocument::new(vec![Statement::allow(
-                    "WriteApiGatewayLogsInThisAccount",
-                    &[
-                        "logs:CreateLogGroup",
-                        "logs:CreateLogStream",
-                        "logs:DescribeLogGroups",
-                        "logs:DescribeLogStreams",
-                        "logs:PutLogEvents",
-                        "logs:GetLogEvents",
-                        "logs:FilterLogEvents",
-                    ],
-                    vec![account.arn("logs", "log-group:*")],
-                )])
-                .to_tf(),
-            },
+            IamRolePolicy::new(write_logs, cloudwatch_role.name()).set_name("write-logs"),
         );
         let api_account = stack.resource(
             "this",
-            ApiGatewayAccount {
-                cloudwatch_role_arn: Some(cloudwatch_role.arn()),
-            },
+            ApiGatewayAccount::new().set_cloudwatch_role_arn(cloudwatch_role.arn()),
         );
         stack.depends_on(&api_account, &[cloudwatch_policy.address()]);
 
         let stage = stack.resource(
             "v1",
-            Stage {
-                rest_api_id: rest_api.id(),
-                deployment_id: deployment.id(),
-                stage_name: STAGE_NAME.into(),
-                description: Some("Version 1 of the events API".into()),
-                xray_tracing_enabled: Some(true.into()),
-                access_log_settings: Some(AccessLogSettings {
-                    destination_arn: access_logs.arn(),
-                    format: ACCESS_LOG_FORMAT.into(),
-                }),
-                ..Default::default()
-            },
+            ApiGatewayStage::new(deployment.id(), rest_api.id(), STAGE_NAME)
+                .set_description("Version 1 of the events API")
+                .set_xray_tracing_enabled(true)
+                .set_access_log_settings(ApiGatewayStageAccessLogSettings::new(
+                    access_logs.arn(),
+                    ACCESS_LOG_FORMAT,
+                )),
         );
         stack.depends_on(&stage, &[api_account.address()]);
         stack.suppress_check(&stage, "CKV_AWS_120", "responses are per-principal event data: caching them would serve one client's data to another");
@@ -285,20 +275,19 @@ impl Api {
 
         let method_settings = stack.resource(
             "all",
-            MethodSettings {
-                rest_api_id: rest_api.id(),
-                stage_name: stage.stage_name(),
-                method_path: "*/*".into(),
-                settings: Some(MethodSettingsValues {
-                    metrics_enabled: Some(true.into()),
-                    logging_level: Some("INFO".into()),
-                    data_trace_enabled: Some(false.into()),
-                    throttling_burst_limit: Some(config.throttling.burst_limit.into()),
-                    throttling_rate_limit: Some(config.throttling.rate_limit.into()),
-                    caching_enabled: Some(false.into()),
-                    cache_data_encrypted: Some(true.into()),
-                }),
-            },
+            ApiGatewayMethodSettings::new(
+                "*/*",
+                rest_api.id(),
+                ApiGatewayMethodSettingsSettings::new()
+                    .set_metrics_enabled(true)
+                    .set_logging_level("INFO")
+                    .set_data_trace_enabled(false)
+                    .set_throttling_burst_limit(config.throttling.burst_limit)
+                    .set_throttling_rate_limit(config.throttling.rate_limit)
+                    .set_caching_enabled(false)
+                    .set_cache_data_encrypted(true),
+                stage.stage_name(),
+            ),
         );
         stack.suppress_check(
             &method_settings,
@@ -308,22 +297,21 @@ impl Api {
 
         stack.resource(
             "default",
-            UsagePlan {
-                name: format!("{}-default", config.prefix()).into(),
-                description: Some("Per-client limits of the events API".into()),
-                api_stages: vec![UsagePlanApiStage {
-                    api_id: rest_api.id(),
-                    stage: stage.stage_name(),
-                }],
-                throttle_settings: Some(ThrottleSettings {
-                    burst_limit: Some(config.usage_plan.burst_limit.into()),
-                    rate_limit: Some(config.usage_plan.rate_limit.into()),
-                }),
-                quota_settings: Some(QuotaSettings {
-                    limit: config.usage_plan.quota_per_day.into(),
-                    period: "DAY".into(),
-                }),
-            },
+            ApiGatewayUsagePlan::new(format!("{}-default", config.prefix()))
+                .set_description("Per-client limits of the events API")
+                .set_api_stages(vec![ApiGatewayUsagePlanApiStages::new(
+                    rest_api.id(),
+                    stage.stage_name(),
+                )])
+                .set_throttle_settings(
+                    ApiGatewayUsagePlanThrottleSettings::new()
+                        .set_burst_limit(config.usage_plan.burst_limit)
+                        .set_rate_limit(config.usage_plan.rate_limit),
+                )
+                .set_quota_settings(ApiGatewayUsagePlanQuotaSettings::new(
+                    config.usage_plan.quota_per_day,
+                    "DAY",
+                )),
         );
 
         Self {

@@ -1,18 +1,23 @@
 //! The customer managed key and the events bucket, with grants for the handler roles.
 
-use crate::dsl::aws::iam::{IamRolePolicy, PolicyDocument, Principal, Statement};
-use crate::dsl::aws::kms::{KmsAlias, KmsKey};
-use crate::dsl::aws::s3::{
-    AbortIncompleteMultipartUpload, LifecycleExpiration, LifecycleFilter, LifecycleRule,
-    LifecycleTransition, NoncurrentVersionExpiration, OwnershipRule, S3Bucket,
-    S3BucketLifecycleConfiguration, S3BucketMetric, S3BucketOwnershipControls, S3BucketPolicy,
-    S3BucketPublicAccessBlock, S3BucketSseConfiguration, S3BucketVersioning, SseByDefault, SseRule,
-    VersioningConfiguration,
+use crate::aws::iam::{IamRole, IamRolePolicy};
+use crate::aws::kms::{KmsAlias, KmsKey};
+use crate::aws::s3::{
+    S3Bucket, S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationExpiration, S3BucketLifecycleConfigurationFilter,
+    S3BucketLifecycleConfigurationNoncurrentVersionExpiration, S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationTransition, S3BucketMetric, S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule, S3BucketPolicy, S3BucketPublicAccessBlock,
+    S3BucketServerSideEncryptionConfiguration,
+    S3BucketServerSideEncryptionConfigurationApplyServerSideEncryptionByDefault,
+    S3BucketServerSideEncryptionConfigurationRule, S3BucketVersioning,
+    S3BucketVersioningVersioningConfiguration,
 };
 use crate::dsl::{Handle, Lifecycle, Stack, Tf};
+use crate::iam::{PolicyDocument, Principal, Statement};
 
 use super::config::CallflowConfig;
-use super::function::HandlerFunction;
 use super::names::Account;
 
 /// Key prefix of event objects (`events/YYYY/MM/DD/<eventId>.json`).
@@ -106,21 +111,17 @@ impl EventsKey {
                 vec![account.identity.account_id()],
             ),
         ]);
+        let policy = policy.render(stack, "EventsKey");
         let key = stack.resource(
             "events",
-            KmsKey {
-                description: Some(
-                    format!(
-                        "{}: events, function environments, logs and alarms",
-                        config.prefix()
-                    )
-                    .into(),
-                ),
-                enable_key_rotation: Some(true.into()),
-                deletion_window_in_days: Some(30.into()),
-                policy: Some(policy.to_tf()),
-                ..Default::default()
-            },
+            KmsKey::new()
+                .set_description(format!(
+                    "{}: events, function environments, logs and alarms",
+                    config.prefix()
+                ))
+                .set_enable_key_rotation(true)
+                .set_deletion_window_in_days(30)
+                .set_policy(policy),
         );
         stack.lifecycle(
             &key,
@@ -131,10 +132,7 @@ impl EventsKey {
         );
         let alias = stack.resource(
             "events",
-            KmsAlias {
-                name: Some(format!("alias/{}-events", config.prefix()).into()),
-                target_key_id: key.key_id(),
-            },
+            KmsAlias::new(key.key_id()).set_name(format!("alias/{}-events", config.prefix())),
         );
         Self { key, alias }
     }
@@ -150,7 +148,7 @@ pub struct EventsBucket {
     /// Lifecycle `archive-old-events`.
     pub lifecycle: Handle<S3BucketLifecycleConfiguration>,
     /// SSE-KMS with the CMK.
-    pub encryption: Handle<S3BucketSseConfiguration>,
+    pub encryption: Handle<S3BucketServerSideEncryptionConfiguration>,
     /// All four public access blocks.
     pub public_access_block: Handle<S3BucketPublicAccessBlock>,
     /// Bucket owner enforced.
@@ -176,13 +174,7 @@ impl EventsBucket {
         key: &EventsKey,
         idempotency_window_days: u32,
     ) -> Self {
-        let bucket = stack.resource(
-            "events",
-            S3Bucket {
-                bucket: Some(config.bucket_name().into()),
-                ..Default::default()
-            },
-        );
+        let bucket = stack.resource("events", S3Bucket::new().set_bucket(config.bucket_name()));
         stack.lifecycle(
             &bucket,
             Lifecycle {
@@ -200,93 +192,73 @@ impl EventsBucket {
         let name = bucket.bucket();
         let versioning = stack.resource(
             "events",
-            S3BucketVersioning {
-                bucket: name.clone(),
-                versioning_configuration: Some(VersioningConfiguration {
-                    status: "Enabled".into(),
-                }),
-            },
+            S3BucketVersioning::new(
+                name.clone(),
+                S3BucketVersioningVersioningConfiguration::new("Enabled"),
+            ),
         );
         let lifecycle = stack.resource(
             "events",
-            S3BucketLifecycleConfiguration {
-                bucket: name.clone(),
-                rule: vec![
-                    LifecycleRule {
-                        id: "archive-old-events".into(),
-                        status: "Enabled".into(),
-                        filter: vec![LifecycleFilter {
-                            prefix: Some("".into()),
-                        }],
-                        expiration: vec![],
-                        transition: vec![
-                            LifecycleTransition {
-                                days: Some(90.into()),
-                                storage_class: "STANDARD_IA".into(),
-                            },
-                            LifecycleTransition {
-                                days: Some(365.into()),
-                                storage_class: "GLACIER".into(),
-                            },
-                        ],
-                        noncurrent_version_expiration: vec![NoncurrentVersionExpiration {
-                            noncurrent_days: 30.into(),
-                        }],
-                        abort_incomplete_multipart_upload: vec![AbortIncompleteMultipartUpload {
-                            days_after_initiation: Some(7.into()),
-                        }],
-                    },
-                    LifecycleRule {
-                        id: "expire-idempotency-records".into(),
-                        status: "Enabled".into(),
-                        filter: vec![LifecycleFilter {
-                            prefix: Some(IDEMPOTENCY_PREFIX.into()),
-                        }],
-                        expiration: vec![LifecycleExpiration {
-                            days: Some(i64::from(idempotency_window_days).into()),
-                            expired_object_delete_marker: None,
-                        }],
-                        transition: vec![],
-                        noncurrent_version_expiration: vec![NoncurrentVersionExpiration {
-                            noncurrent_days: 1.into(),
-                        }],
-                        abort_incomplete_multipart_upload: vec![],
-                    },
-                ],
-            },
+            S3BucketLifecycleConfiguration::new(name.clone()).set_rule(vec![
+                S3BucketLifecycleConfigurationRule::new("archive-old-events", "Enabled")
+                    .set_filter(vec![
+                        S3BucketLifecycleConfigurationFilter::new().set_prefix(""),
+                    ])
+                    .set_transition(vec![
+                        S3BucketLifecycleConfigurationTransition::new("STANDARD_IA").set_days(90),
+                        S3BucketLifecycleConfigurationTransition::new("GLACIER").set_days(365),
+                    ])
+                    .set_noncurrent_version_expiration(vec![
+                        S3BucketLifecycleConfigurationNoncurrentVersionExpiration::new(30),
+                    ])
+                    .set_abort_incomplete_multipart_upload(vec![
+                        S3BucketLifecycleConfigurationAbortIncompleteMultipartUpload::new()
+                            .set_days_after_initiation(7),
+                    ]),
+                S3BucketLifecycleConfigurationRule::new("expire-idempotency-records", "Enabled")
+                    .set_filter(vec![
+                        S3BucketLifecycleConfigurationFilter::new().set_prefix(IDEMPOTENCY_PREFIX),
+                    ])
+                    .set_expiration(vec![
+                        S3BucketLifecycleConfigurationExpiration::new()
+                            .set_days(idempotency_window_days),
+                    ])
+                    .set_noncurrent_version_expiration(vec![
+                        S3BucketLifecycleConfigurationNoncurrentVersionExpiration::new(1),
+                    ]),
+            ]),
         );
         stack.depends_on(&lifecycle, &[versioning.address()]);
         let encryption = stack.resource(
             "events",
-            S3BucketSseConfiguration {
-                bucket: name.clone(),
-                rule: vec![SseRule {
-                    apply_server_side_encryption_by_default: Some(SseByDefault {
-                        sse_algorithm: "aws:kms".into(),
-                        kms_master_key_id: Some(key.key.arn()),
-                    }),
-                    bucket_key_enabled: Some(true.into()),
-                }],
-            },
+            S3BucketServerSideEncryptionConfiguration::new(
+                name.clone(),
+                vec![
+                    S3BucketServerSideEncryptionConfigurationRule::new()
+                        .set_apply_server_side_encryption_by_default(
+                            S3BucketServerSideEncryptionConfigurationApplyServerSideEncryptionByDefault::new(
+                                "aws:kms",
+                            )
+                            .set_kms_master_key_id(key.key.arn()),
+                        )
+                        .set_bucket_key_enabled(true),
+                ],
+            ),
         );
         let public_access_block = stack.resource(
             "events",
-            S3BucketPublicAccessBlock {
-                bucket: name.clone(),
-                block_public_acls: Some(true.into()),
-                block_public_policy: Some(true.into()),
-                ignore_public_acls: Some(true.into()),
-                restrict_public_buckets: Some(true.into()),
-            },
+            S3BucketPublicAccessBlock::new(name.clone())
+                .set_block_public_acls(true)
+                .set_block_public_policy(true)
+                .set_ignore_public_acls(true)
+                .set_restrict_public_buckets(true),
         );
         let ownership = stack.resource(
             "events",
-            S3BucketOwnershipControls {
-                bucket: name.clone(),
-                rule: Some(OwnershipRule {
-                    object_ownership: "BucketOwnerEnforced".into(),
-                }),
-            },
+            S3BucketOwnershipControls::new(
+                name.clone(),
+                S3BucketOwnershipControlsRule::new("BucketOwnerEnforced"),
+            ),
         );
         let arn = bucket.arn();
         let tls_only = Statement::deny_all_actions(
@@ -296,23 +268,11 @@ impl EventsBucket {
         )
         .with_principal(Principal::everyone())
         .with_condition("Bool", "aws:SecureTransport", vec!["false".into()]);
-        let policy = stack.resource(
-            "events",
-            S3BucketPolicy {
-                bucket: name.clone(),
-                policy: PolicyDocument::new(vec![tls_only]).to_tf(),
-            },
-        );
+        let tls_only = PolicyDocument::new(vec![tls_only]).render(stack, "EventsBucket");
+        let policy = stack.resource("events", S3BucketPolicy::new(name.clone(), tls_only));
         // A bucket policy is rejected while the public access block is being applied.
         stack.depends_on(&policy, &[public_access_block.address()]);
-        let metrics = stack.resource(
-            "events",
-            S3BucketMetric {
-                bucket: name,
-                name: REQUEST_METRICS_FILTER.into(),
-                filter: None,
-            },
-        );
+        let metrics = stack.resource("events", S3BucketMetric::new(name, REQUEST_METRICS_FILTER));
         Self {
             bucket,
             versioning,
@@ -326,29 +286,28 @@ impl EventsBucket {
         }
     }
 
+    /// One inline policy `<name>-events-bucket` on the grantee's role, declared as
+    /// `<role id>_<name>`: every grant goes through here.
     fn grant(
         &self,
         stack: &mut Stack,
-        function: &HandlerFunction,
+        role: &Handle<IamRole>,
         name: &str,
         statements: Vec<Statement>,
     ) {
+        let policy = PolicyDocument::new(statements).render(stack, "EventsBucket grant");
         stack.resource(
-            &format!("{}_{name}", function.kind.logical_id()),
-            IamRolePolicy {
-                name: Some(format!("{name}-events-bucket").into()),
-                role: function.role.name(),
-                policy: PolicyDocument::new(statements).to_tf(),
-            },
+            &format!("{}_{name}", role.logical_id()),
+            IamRolePolicy::new(policy, role.name()).set_name(format!("{name}-events-bucket")),
         );
     }
 
-    /// Lets the function put event objects and index entries (and encrypt them with the CMK).
-    pub fn grant_write(&self, stack: &mut Stack, function: &HandlerFunction) {
+    /// Lets the role put event objects and index entries (and encrypt them with the CMK).
+    pub fn grant_write(&self, stack: &mut Stack, role: &Handle<IamRole>) {
         let arn = self.bucket.arn();
         self.grant(
             stack,
-            function,
+            role,
             "write",
             vec![
                 Statement::allow(
@@ -368,16 +327,16 @@ impl EventsBucket {
         );
     }
 
-    /// Lets the function claim idempotency keys: put and read the records under
+    /// Lets the role claim idempotency keys: put and read the records under
     /// [`IDEMPOTENCY_PREFIX`] (encrypting and decrypting with the CMK). Nothing else reads them.
-    pub fn grant_idempotency(&self, stack: &mut Stack, function: &HandlerFunction) {
+    pub fn grant_idempotency(&self, stack: &mut Stack, role: &Handle<IamRole>) {
         let records = self
             .bucket
             .arn()
             .suffixed(&format!("/{IDEMPOTENCY_PREFIX}*"));
         self.grant(
             stack,
-            function,
+            role,
             "idempotency",
             vec![
                 Statement::allow(
@@ -394,12 +353,12 @@ impl EventsBucket {
         );
     }
 
-    /// Lets the function read event objects and list the two prefixes (and decrypt).
-    pub fn grant_read(&self, stack: &mut Stack, function: &HandlerFunction) {
+    /// Lets the role read event objects and list the two prefixes (and decrypt).
+    pub fn grant_read(&self, stack: &mut Stack, role: &Handle<IamRole>) {
         let arn = self.bucket.arn();
         self.grant(
             stack,
-            function,
+            role,
             "read",
             vec![
                 Statement::allow(

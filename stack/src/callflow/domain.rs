@@ -1,10 +1,12 @@
 //! The optional custom domain: ACM certificate validated through Route 53, a regional API
 //! Gateway domain with TLS 1.2, the base path mapping and the alias record.
 
-use crate::dsl::aws::acm::{AcmCertificate, AcmCertificateValidation};
-use crate::dsl::aws::apigateway::{BasePathMapping, DomainName, EndpointConfiguration};
-use crate::dsl::aws::route53::{RecordAlias, Route53Record};
-use crate::dsl::{Expression, Handle, Lifecycle, Stack, Tf};
+use crate::aws::acm::{AcmCertificate, AcmCertificateValidation};
+use crate::aws::api_gateway::{
+    ApiGatewayBasePathMapping, ApiGatewayDomainName, ApiGatewayDomainNameEndpointConfiguration,
+};
+use crate::aws::route53::{Route53Record, Route53RecordAlias};
+use crate::dsl::{Handle, Lifecycle, Stack, Tf, functions};
 
 use super::api::Api;
 use super::config::{CallflowConfig, DomainConfig};
@@ -15,7 +17,7 @@ pub struct CustomDomain {
     /// The certificate.
     pub certificate: Handle<AcmCertificate>,
     /// The API Gateway domain.
-    pub domain: Handle<DomainName>,
+    pub domain: Handle<ApiGatewayDomainName>,
     /// The alias `A` record.
     pub alias: Handle<Route53Record>,
     name: String,
@@ -31,11 +33,9 @@ impl CustomDomain {
     ) -> Self {
         let certificate = stack.resource(
             "api",
-            AcmCertificate {
-                domain_name: Some(domain.name.clone().into()),
-                validation_method: Some("DNS".into()),
-                ..Default::default()
-            },
+            AcmCertificate::new()
+                .set_domain_name(domain.name.clone())
+                .set_validation_method("DNS"),
         );
         stack.lifecycle(
             &certificate,
@@ -44,72 +44,51 @@ impl CustomDomain {
                 ..Default::default()
             },
         );
-        // One domain, so exactly one validation option; sets cannot be indexed, lists can.
-        let option = |attr: &str| {
-            Tf::expr(Expression::raw(format!(
-                "tolist({}.domain_validation_options)[0].{attr}",
-                certificate.address()
-            )))
-        };
+        // One domain, so exactly one validation option. The provider returns a set, which
+        // cannot be indexed: `tolist` first.
+        let option = certificate.domain_validation_options().tolist().get(0);
         let validation_record = stack.resource(
             "certificate_validation",
-            Route53Record {
-                zone_id: domain.hosted_zone_id.clone().into(),
-                name: option("resource_record_name"),
-                record_type: option("resource_record_type"),
-                ttl: Some(60.into()),
-                records: Some(Tf::expr(Expression::raw(format!(
-                    "[tolist({}.domain_validation_options)[0].resource_record_value]",
-                    certificate.address()
-                )))),
-                allow_overwrite: Some(true.into()),
-                alias: None,
-            },
+            Route53Record::new(
+                option.resource_record_name(),
+                option.resource_record_type(),
+                domain.hosted_zone_id.clone(),
+            )
+            .set_ttl(60)
+            .set_records(functions::list(&[option.resource_record_value()]))
+            .set_allow_overwrite(true),
         );
         let validation = stack.resource(
             "api",
-            AcmCertificateValidation {
-                certificate_arn: certificate.arn(),
-                validation_record_fqdns: Some(Tf::expr(Expression::raw(format!(
-                    "[{}]",
-                    validation_record.expression("fqdn")
-                )))),
-            },
+            AcmCertificateValidation::new(certificate.arn())
+                .set_validation_record_fqdns(functions::list(&[validation_record.fqdn()])),
         );
         let domain_name = stack.resource(
             "api",
-            DomainName {
-                domain_name: domain.name.clone().into(),
-                regional_certificate_arn: Some(validation.certificate_arn()),
-                security_policy: Some("TLS_1_2".into()),
-                endpoint_configuration: Some(EndpointConfiguration {
-                    types: vec!["REGIONAL".to_string()].into(),
-                }),
-                ..Default::default()
-            },
+            ApiGatewayDomainName::new(domain.name.clone())
+                .set_regional_certificate_arn(validation.certificate_arn())
+                .set_security_policy("TLS_1_2")
+                .set_endpoint_configuration(ApiGatewayDomainNameEndpointConfiguration::new(vec![
+                    "REGIONAL",
+                ])),
         );
         stack.resource(
             "api",
-            BasePathMapping {
-                api_id: api.rest_api.id(),
-                stage_name: Some(api.stage.stage_name()),
-                domain_name: domain_name.domain_name(),
-                base_path: None,
-            },
+            ApiGatewayBasePathMapping::new(api.rest_api.id(), domain_name.domain_name())
+                .set_stage_name(api.stage.stage_name()),
         );
         let alias = stack.resource(
             "api_alias",
-            Route53Record {
-                zone_id: domain.hosted_zone_id.clone().into(),
-                name: domain_name.domain_name(),
-                record_type: "A".into(),
-                alias: Some(RecordAlias {
-                    name: domain_name.regional_domain_name(),
-                    zone_id: domain_name.regional_zone_id(),
-                    evaluate_target_health: false.into(),
-                }),
-                ..Default::default()
-            },
+            Route53Record::new(
+                domain_name.domain_name(),
+                "A",
+                domain.hosted_zone_id.clone(),
+            )
+            .set_alias(Route53RecordAlias::new(
+                false,
+                domain_name.regional_domain_name(),
+                domain_name.regional_zone_id(),
+            )),
         );
         Self {
             certificate,

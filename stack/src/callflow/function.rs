@@ -1,9 +1,13 @@
 //! A handler function: its role with least privilege, its log group, and the Lambda itself.
 
-use crate::dsl::aws::cloudwatch::LogGroup;
-use crate::dsl::aws::iam::{IamRole, IamRolePolicy, PolicyDocument, Principal, Statement};
-use crate::dsl::aws::lambda::{LambdaEnvironment, LambdaFunction, LoggingConfig, TracingConfig};
-use crate::dsl::{Expression, Handle, Stack, Tf, functions};
+use crate::aws::cloudwatch::CloudwatchLogGroup;
+use crate::aws::iam::{IamRole, IamRolePolicy};
+use crate::aws::lambda::{
+    LambdaFunction, LambdaFunctionEnvironment, LambdaFunctionLoggingConfig,
+    LambdaFunctionTracingConfig,
+};
+use crate::dsl::{Handle, Stack, Tf, functions};
+use crate::iam::{PolicyDocument, Principal, Statement};
 
 use super::bucket::EventsKey;
 use super::config::CallflowConfig;
@@ -100,14 +104,15 @@ pub struct HandlerFunction {
     /// Execution role.
     pub role: Handle<IamRole>,
     /// `/aws/lambda/<name>`, created before the function so retention applies from the start.
-    pub log_group: Handle<LogGroup>,
+    pub log_group: Handle<CloudwatchLogGroup>,
     /// The function.
     pub function: Handle<LambdaFunction>,
 }
 
 impl HandlerFunction {
     /// Declares role, base policy (own log group, X-Ray, CMK decrypt), log group and function:
-    /// `provided.al2023` on `arm64`, handler `bootstrap`, code from the handler crate's zip.
+    /// `provided.al2023` on `arm64`, handler `bootstrap`, code from the handler crate's zip in
+    /// the `artifacts` directory (the reference of the local declared by the stack).
     pub fn new(
         stack: &mut Stack,
         config: &CallflowConfig,
@@ -115,6 +120,7 @@ impl HandlerFunction {
         key: &EventsKey,
         kind: FunctionKind,
         environment: Vec<(String, Tf<String>)>,
+        artifacts: &Tf<String>,
     ) -> Self {
         let id = kind.logical_id();
         let name = format!("{}-{}", config.prefix(), kind.short_name());
@@ -127,84 +133,70 @@ impl HandlerFunction {
                     vec![account.identity.account_id()],
                 ),
         ]);
+        let trust = trust.render(stack, "HandlerFunction");
         let role = stack.resource(
             id,
-            IamRole {
-                name: Some(name.clone().into()),
-                description: Some(format!("Execution role of {name}").into()),
-                assume_role_policy: trust.to_tf(),
-                ..Default::default()
-            },
+            IamRole::new(trust)
+                .set_name(name.clone())
+                .set_description(format!("Execution role of {name}")),
         );
         let log_group = stack.resource(
             id,
-            LogGroup {
-                name: Some(format!("/aws/lambda/{name}").into()),
-                retention_in_days: Some(LOG_RETENTION_DAYS.into()),
-                kms_key_id: Some(key.key.arn()),
-                ..Default::default()
-            },
+            CloudwatchLogGroup::new()
+                .set_name(format!("/aws/lambda/{name}"))
+                .set_retention_in_days(LOG_RETENTION_DAYS)
+                .set_kms_key_id(key.key.arn()),
         );
         stack.suppress_check(
             &log_group,
             "CKV_AWS_338",
             "30-day retention is the service's log policy; events themselves are kept in S3",
         );
+        let base_policy = PolicyDocument::new(vec![
+            Statement::allow(
+                "WriteOwnLogGroup",
+                &["logs:CreateLogStream", "logs:PutLogEvents"],
+                vec![log_group.arn().suffixed(":*")],
+            ),
+            // X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level
+            // permissions: AWS requires Resource "*" here.
+            Statement::allow(
+                "XRayRequiresWildcardResource",
+                &["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                vec!["*".into()],
+            ),
+            Statement::allow("DecryptEnvironment", &["kms:Decrypt"], vec![key.key.arn()]),
+        ])
+        .render(stack, "HandlerFunction");
         let base = stack.resource(
             &format!("{id}_base"),
-            IamRolePolicy {
-                name: Some("base".into()),
-                role: role.name(),
-                policy: PolicyDocument::new(vec![
-                    Statement::allow(
-                        "WriteOwnLogGroup",
-                        &["logs:CreateLogStream", "logs:PutLogEvents"],
-                        vec![log_group.arn().suffixed(":*")],
-                    ),
-                    // X-Ray's PutTraceSegments/PutTelemetryRecords support no resource-level
-                    // permissions: AWS requires Resource "*" here.
-                    Statement::allow(
-                        "XRayRequiresWildcardResource",
-                        &["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                        vec!["*".into()],
-                    ),
-                    Statement::allow("DecryptEnvironment", &["kms:Decrypt"], vec![key.key.arn()]),
-                ])
-                .to_tf(),
-            },
+            IamRolePolicy::new(base_policy, role.name()).set_name("base"),
         );
         let zip = Tf::template([
-            Tf::expr(Expression::raw(format!("local.{ARTIFACTS_LOCAL}"))),
+            artifacts.clone(),
             format!("/{}/bootstrap.zip", kind.binary_name()).into(),
         ]);
         let function = stack.resource(
             id,
-            LambdaFunction {
-                function_name: name.clone().into(),
-                description: Some(kind.description().into()),
-                role: role.arn(),
-                runtime: Some("provided.al2023".into()),
-                handler: Some("bootstrap".into()),
-                architectures: Some(vec!["arm64".to_string()].into()),
-                filename: Some(zip.clone()),
-                source_code_hash: Some(functions::filebase64sha256(&zip)),
-                memory_size: Some(kind.memory_mb().into()),
-                timeout: Some(kind.timeout_s().into()),
-                reserved_concurrent_executions: Some(kind.reserved_concurrency().into()),
-                kms_key_arn: Some(key.key.arn()),
-                environment: Some(LambdaEnvironment {
-                    variables: environment.into_iter().collect(),
-                }),
-                tracing_config: Some(TracingConfig {
-                    mode: "Active".into(),
-                }),
-                logging_config: Some(LoggingConfig {
-                    log_format: "JSON".into(),
-                    log_group: Some(log_group.name()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
+            LambdaFunction::new(name.clone(), role.arn())
+                .set_description(kind.description())
+                .set_runtime("provided.al2023")
+                .set_handler("bootstrap")
+                .set_architectures(vec!["arm64"])
+                .set_filename(zip.clone())
+                .set_source_code_hash(functions::filebase64sha256(&zip))
+                .set_memory_size(kind.memory_mb())
+                .set_timeout(kind.timeout_s())
+                .set_reserved_concurrent_executions(kind.reserved_concurrency())
+                .set_kms_key_arn(key.key.arn())
+                .set_environment(
+                    LambdaFunctionEnvironment::new()
+                        .set_variables(Tf::Literal(environment.into_iter().collect())),
+                )
+                .set_tracing_config(LambdaFunctionTracingConfig::new("Active"))
+                .set_logging_config(
+                    LambdaFunctionLoggingConfig::new("JSON").set_log_group(log_group.name()),
+                ),
         );
         stack.depends_on(&function, &[log_group.address(), base.address()]);
         stack.suppress_check(

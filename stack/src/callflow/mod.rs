@@ -84,7 +84,7 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
 
     // The handler zips built by `cargo lambda build --release --arm64 --output-format zip`,
     // relative to the stack's working directory (cdktf.out/stacks/<name>).
-    stack.local(
+    let artifacts = stack.local(
         function::ARTIFACTS_LOCAL,
         serde_json::Value::String("${path.module}/../../../target/lambda".into()),
     );
@@ -119,6 +119,7 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
             ("JWT_AUDIENCE", config.jwt.audience.clone().into()),
             ("JWKS_URL", config.jwt.jwks_url.clone().into()),
         ]),
+        &artifacts,
     );
     let storer = HandlerFunction::new(
         &mut stack,
@@ -141,6 +142,7 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
                     .into(),
             ),
         ]),
+        &artifacts,
     );
     let retriever = HandlerFunction::new(
         &mut stack,
@@ -152,11 +154,12 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
             ("S3_BUCKET", bucket.bucket.bucket()),
             ("TOKEN_SIGNING_KEY", token_signing_key),
         ]),
+        &artifacts,
     );
-    bucket.grant_write(&mut stack, &storer);
-    bucket.grant_read(&mut stack, &storer);
-    bucket.grant_idempotency(&mut stack, &storer);
-    bucket.grant_read(&mut stack, &retriever);
+    bucket.grant_write(&mut stack, &storer.role);
+    bucket.grant_read(&mut stack, &storer.role);
+    bucket.grant_idempotency(&mut stack, &storer.role);
+    bucket.grant_read(&mut stack, &retriever.role);
 
     let api = Api::new(
         &mut stack,

@@ -1,26 +1,28 @@
 //! Account-level values (partition, region, account id) used to build ARNs.
 
-use crate::dsl::aws::meta::{CallerIdentity, Partition, Region};
+use crate::aws::caller_identity::DataCallerIdentity;
+use crate::aws::partition::DataPartition;
+use crate::aws::region::DataRegion;
 use crate::dsl::{DataHandle, Stack, Tf};
 
 /// The `data` sources that say where the stack is deployed, and ARN builders over them.
 #[derive(Clone, Debug)]
 pub struct Account {
     /// `data.aws_caller_identity.current`.
-    pub identity: DataHandle<CallerIdentity>,
+    pub identity: DataHandle<DataCallerIdentity>,
     /// `data.aws_region.current`.
-    pub region: DataHandle<Region>,
+    pub region: DataHandle<DataRegion>,
     /// `data.aws_partition.current`.
-    pub partition: DataHandle<Partition>,
+    pub partition: DataHandle<DataPartition>,
 }
 
 impl Account {
     /// Declares the three data sources.
     pub fn declare(stack: &mut Stack) -> Self {
         Self {
-            identity: stack.data("current", CallerIdentity {}),
-            region: stack.data("current", Region {}),
-            partition: stack.data("current", Partition {}),
+            identity: stack.data("current", DataCallerIdentity::new()),
+            region: stack.data("current", DataRegion::new()),
+            partition: stack.data("current", DataPartition::new()),
         }
     }
 

@@ -6,10 +6,13 @@
 
 use serde_json::{Value, json};
 
-use crate::dsl::aws::cloudwatch::{Dashboard, LogMetricFilter, MetricAlarm, MetricTransformation};
-use crate::dsl::aws::iam::{PolicyDocument, Principal, Statement};
-use crate::dsl::aws::sns::{SnsTopic, SnsTopicPolicy, SnsTopicSubscription};
-use crate::dsl::{Handle, Stack, Tf};
+use crate::aws::cloudwatch::{
+    CloudwatchDashboard, CloudwatchLogMetricFilter, CloudwatchLogMetricFilterMetricTransformation,
+    CloudwatchMetricAlarm,
+};
+use crate::aws::sns::{SnsTopic, SnsTopicPolicy, SnsTopicSubscription};
+use crate::dsl::{Handle, Stack, Tf, functions};
+use crate::iam::{PolicyDocument, Principal, Statement};
 
 use super::api::{Api, STAGE_NAME};
 use super::bucket::{EventsBucket, EventsKey, REQUEST_METRICS_FILTER};
@@ -32,9 +35,9 @@ pub struct Observability {
     /// Alarm topic.
     pub topic: Handle<SnsTopic>,
     /// Alarms by logical id.
-    pub alarms: Vec<Handle<MetricAlarm>>,
+    pub alarms: Vec<Handle<CloudwatchMetricAlarm>>,
     /// The dashboard.
-    pub dashboard: Handle<Dashboard>,
+    pub dashboard: Handle<CloudwatchDashboard>,
 }
 
 impl Observability {
@@ -51,58 +54,41 @@ impl Observability {
         let prefix = config.prefix();
         let topic = stack.resource(
             "alarms",
-            SnsTopic {
-                name: Some(format!("{prefix}-alarms").into()),
-                kms_master_key_id: Some(key.key.arn()),
-                ..Default::default()
-            },
+            SnsTopic::new()
+                .set_name(format!("{prefix}-alarms"))
+                .set_kms_master_key_id(key.key.arn()),
         );
-        stack.resource(
-            "alarms",
-            SnsTopicPolicy {
-                arn: topic.arn(),
-                policy: PolicyDocument::new(vec![
-                    Statement::allow(
-                        "CloudWatchAlarmsOfThisAccountPublish",
-                        &["sns:Publish"],
-                        vec![topic.arn()],
-                    )
-                    .with_principal(Principal::service("cloudwatch.amazonaws.com"))
-                    .with_condition(
-                        "StringEquals",
-                        "aws:SourceAccount",
-                        vec![account.identity.account_id()],
-                    ),
-                ])
-                .to_tf(),
-            },
-        );
+        let topic_policy = PolicyDocument::new(vec![
+            Statement::allow(
+                "CloudWatchAlarmsOfThisAccountPublish",
+                &["sns:Publish"],
+                vec![topic.arn()],
+            )
+            .with_principal(Principal::service("cloudwatch.amazonaws.com"))
+            .with_condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                vec![account.identity.account_id()],
+            ),
+        ])
+        .render(stack, "Observability");
+        stack.resource("alarms", SnsTopicPolicy::new(topic.arn(), topic_policy));
         if let Some(email) = &config.alarms.email {
             stack.resource(
                 "alarms_email",
-                SnsTopicSubscription {
-                    topic_arn: topic.arn(),
-                    protocol: "email".into(),
-                    endpoint: email.clone().into(),
-                },
+                SnsTopicSubscription::new(email.clone(), "email", topic.arn()),
             );
         }
-        let actions = || {
-            Some(Tf::expr(crate::dsl::Expression::raw(format!(
-                "[{}]",
-                topic.expression("arn")
-            ))))
-        };
+        let actions = functions::list(&[topic.arn()]);
         let mut alarms = Vec::new();
-        let mut alarm = |stack: &mut Stack, id: &str, a: MetricAlarm| {
-            alarms.push(stack.resource(
-                id,
-                MetricAlarm {
-                    alarm_actions: actions(),
-                    ok_actions: actions(),
-                    ..a
-                },
-            ));
+        let mut alarm = |stack: &mut Stack, id: &str, a: CloudwatchMetricAlarm| {
+            alarms.push(
+                stack.resource(
+                    id,
+                    a.set_alarm_actions(actions.clone())
+                        .set_ok_actions(actions.clone()),
+                ),
+            );
         };
         for f in functions {
             let name = format!("{prefix}-{}", f.kind.short_name());
@@ -121,80 +107,77 @@ impl Observability {
                 alarm(
                     stack,
                     &format!("{}_{}", f.kind.logical_id(), metric.to_lowercase()),
-                    MetricAlarm {
-                        alarm_name: format!("{name}-{}", metric.to_lowercase()).into(),
-                        alarm_description: Some(format!("{name} {what}").into()),
-                        comparison_operator: "GreaterThanOrEqualToThreshold".into(),
-                        evaluation_periods: 1.into(),
-                        metric_name: Some(metric.into()),
-                        namespace: Some("AWS/Lambda".into()),
-                        period: Some(300.into()),
-                        statistic: Some("Sum".into()),
-                        threshold: Some(threshold.into()),
-                        treat_missing_data: Some("notBreaching".into()),
-                        dimensions: [("FunctionName".to_string(), Tf::from(name.clone()))].into(),
-                        ..Default::default()
-                    },
+                    CloudwatchMetricAlarm::new(
+                        format!("{name}-{}", metric.to_lowercase()),
+                        "GreaterThanOrEqualToThreshold",
+                        1,
+                    )
+                    .set_alarm_description(format!("{name} {what}"))
+                    .set_metric_name(metric)
+                    .set_namespace("AWS/Lambda")
+                    .set_period(300)
+                    .set_statistic("Sum")
+                    .set_threshold(threshold)
+                    .set_treat_missing_data("notBreaching")
+                    .set_dimensions(Tf::from([("FunctionName", name.clone())])),
                 );
             }
         }
-        let api_dims = || -> crate::dsl::aws::StringMap {
-            [
-                ("ApiName".to_string(), Tf::from(api.name.clone())),
-                ("Stage".to_string(), Tf::from(STAGE_NAME)),
-            ]
-            .into()
-        };
+        let api_dims = || Tf::from([("ApiName", api.name.as_str()), ("Stage", STAGE_NAME)]);
         alarm(
             stack,
             "api_5xx",
-            MetricAlarm {
-                alarm_name: format!("{prefix}-api-5xx").into(),
-                alarm_description: Some(
-                    "The API answered 5XX: check the handler alarms and the access log".into(),
-                ),
-                comparison_operator: "GreaterThanOrEqualToThreshold".into(),
-                evaluation_periods: 1.into(),
-                metric_name: Some("5XXError".into()),
-                namespace: Some("AWS/ApiGateway".into()),
-                period: Some(300.into()),
-                statistic: Some("Sum".into()),
-                threshold: Some(config.alarms.api_5xx.into()),
-                treat_missing_data: Some("notBreaching".into()),
-                dimensions: api_dims(),
-                ..Default::default()
-            },
+            CloudwatchMetricAlarm::new(
+                format!("{prefix}-api-5xx"),
+                "GreaterThanOrEqualToThreshold",
+                1,
+            )
+            .set_alarm_description(
+                "The API answered 5XX: check the handler alarms and the access log",
+            )
+            .set_metric_name("5XXError")
+            .set_namespace("AWS/ApiGateway")
+            .set_period(300)
+            .set_statistic("Sum")
+            .set_threshold(config.alarms.api_5xx)
+            .set_treat_missing_data("notBreaching")
+            .set_dimensions(api_dims()),
         );
-        alarm(stack, "api_p99_latency", MetricAlarm {
-            alarm_name: format!("{prefix}-api-p99-latency").into(),
-            alarm_description: Some("p99 latency of the API is above its threshold: check S3 latency and handler duration".into()),
-            comparison_operator: "GreaterThanOrEqualToThreshold".into(),
-            evaluation_periods: 3.into(),
-            datapoints_to_alarm: Some(2.into()),
-            metric_name: Some("Latency".into()),
-            namespace: Some("AWS/ApiGateway".into()),
-            period: Some(300.into()),
-            extended_statistic: Some("p99".into()),
-            threshold: Some(config.alarms.api_p99_latency_ms.into()),
-            treat_missing_data: Some("notBreaching".into()),
-            dimensions: api_dims(),
-            ..Default::default()
-        });
+        alarm(
+            stack,
+            "api_p99_latency",
+            CloudwatchMetricAlarm::new(
+                format!("{prefix}-api-p99-latency"),
+                "GreaterThanOrEqualToThreshold",
+                3,
+            )
+            .set_alarm_description(
+                "p99 latency of the API is above its threshold: check S3 latency and handler duration",
+            )
+            .set_datapoints_to_alarm(2)
+            .set_metric_name("Latency")
+            .set_namespace("AWS/ApiGateway")
+            .set_period(300)
+            .set_extended_statistic("p99")
+            .set_threshold(config.alarms.api_p99_latency_ms)
+            .set_treat_missing_data("notBreaching")
+            .set_dimensions(api_dims()),
+        );
 
         let authorizer = functions[0];
         stack.resource(
             "authorizer_denials",
-            LogMetricFilter {
-                name: format!("{prefix}-authorizer-denials").into(),
-                log_group_name: authorizer.log_group.name(),
-                pattern: AUTHORIZER_DENIAL_PATTERN.into(),
-                metric_transformation: Some(MetricTransformation {
-                    name: AUTHORIZER_DENIALS_METRIC.into(),
-                    namespace: METRICS_NAMESPACE.into(),
-                    value: "1".into(),
-                    default_value: Some("0".into()),
-                }),
-            },
+            CloudwatchLogMetricFilter::new(
+                authorizer.log_group.name(),
+                CloudwatchLogMetricFilterMetricTransformation::new(
+                    AUTHORIZER_DENIALS_METRIC,
+                    METRICS_NAMESPACE,
+                    "1",
+                )
+                .set_default_value("0"),
+                format!("{prefix}-authorizer-denials"),
+                AUTHORIZER_DENIAL_PATTERN,
+            ),
         );
 
         let body = dashboard_body(
@@ -205,10 +188,7 @@ impl Observability {
         );
         let dashboard = stack.resource(
             "main",
-            Dashboard {
-                dashboard_name: prefix.clone().into(),
-                dashboard_body: body.to_string().into(),
-            },
+            CloudwatchDashboard::new(body.to_string(), prefix.clone()),
         );
         let _ = bucket;
         Self {
@@ -220,7 +200,7 @@ impl Observability {
 
     /// The dashboard's name.
     pub fn dashboard_name(&self) -> Tf<String> {
-        self.dashboard.attr("dashboard_name")
+        self.dashboard.dashboard_name()
     }
 }
 

@@ -1800,12 +1800,12 @@ pub struct S3BucketServerSideEncryptionConfiguration2 {
     /// `rule` block (required: one block, exactly 1).
     ///
     /// rule block.
-    pub rule: S3BucketServerSideEncryptionConfigurationRule,
+    pub rule: S3BucketServerSideEncryptionConfigurationRule2,
 }
 
 impl S3BucketServerSideEncryptionConfiguration2 {
     /// A value with the required arguments given and every optional one unset.
-    pub fn new(rule: impl Into<S3BucketServerSideEncryptionConfigurationRule>) -> Self {
+    pub fn new(rule: impl Into<S3BucketServerSideEncryptionConfigurationRule2>) -> Self {
         Self { rule: rule.into() }
     }
 }
@@ -1824,14 +1824,14 @@ impl S3BucketServerSideEncryptionConfiguration2Refs {
     /// `rule` block (required: one block, exactly 1).
     ///
     /// rule block.
-    pub fn rule(&self) -> S3BucketServerSideEncryptionConfigurationRuleRefs {
+    pub fn rule(&self) -> S3BucketServerSideEncryptionConfigurationRule2Refs {
         attr(&self.0, "rule")
     }
 }
 
 /// The `rule` block of `S3BucketServerSideEncryptionConfiguration2`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct S3BucketServerSideEncryptionConfigurationRule {
+pub struct S3BucketServerSideEncryptionConfigurationRule2 {
     /// `apply_server_side_encryption_by_default` block (required: one block, exactly 1).
     ///
     /// apply_server_side_encryption_by_default block.
@@ -1841,7 +1841,7 @@ pub struct S3BucketServerSideEncryptionConfigurationRule {
     pub bucket_key_enabled: Option<Tf<bool>>,
 }
 
-impl S3BucketServerSideEncryptionConfigurationRule {
+impl S3BucketServerSideEncryptionConfigurationRule2 {
     /// A value with the required arguments given and every optional one unset.
     pub fn new(
         apply_server_side_encryption_by_default: impl Into<S3BucketApplyServerSideEncryptionByDefault>,
@@ -1861,15 +1861,15 @@ impl S3BucketServerSideEncryptionConfigurationRule {
 
 /// References to the attributes of a `rule` block of `S3BucketServerSideEncryptionConfiguration2`.
 #[derive(Clone, Debug)]
-pub struct S3BucketServerSideEncryptionConfigurationRuleRefs(Expression);
+pub struct S3BucketServerSideEncryptionConfigurationRule2Refs(Expression);
 
-impl FromExpression for S3BucketServerSideEncryptionConfigurationRuleRefs {
+impl FromExpression for S3BucketServerSideEncryptionConfigurationRule2Refs {
     fn from_expression(expression: Expression) -> Self {
         Self(expression)
     }
 }
 
-impl S3BucketServerSideEncryptionConfigurationRuleRefs {
+impl S3BucketServerSideEncryptionConfigurationRule2Refs {
     /// `apply_server_side_encryption_by_default` block (required: one block, exactly 1).
     ///
     /// apply_server_side_encryption_by_default block.
@@ -1885,7 +1885,7 @@ impl S3BucketServerSideEncryptionConfigurationRuleRefs {
     }
 }
 
-/// The `apply_server_side_encryption_by_default` block of `S3BucketServerSideEncryptionConfigurationRule`.
+/// The `apply_server_side_encryption_by_default` block of `S3BucketServerSideEncryptionConfigurationRule2`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct S3BucketApplyServerSideEncryptionByDefault {
     /// `kms_master_key_id` (optional).
@@ -1911,7 +1911,7 @@ impl S3BucketApplyServerSideEncryptionByDefault {
     }
 }
 
-/// References to the attributes of a `apply_server_side_encryption_by_default` block of `S3BucketServerSideEncryptionConfigurationRule`.
+/// References to the attributes of a `apply_server_side_encryption_by_default` block of `S3BucketServerSideEncryptionConfigurationRule2`.
 #[derive(Clone, Debug)]
 pub struct S3BucketApplyServerSideEncryptionByDefaultRefs(Expression);
 
@@ -3579,14 +3579,14 @@ pub struct S3BucketServerSideEncryptionConfiguration {
     ///
     /// rule block.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub rule: Vec<S3BucketServerSideEncryptionConfigurationRule2>,
+    pub rule: Vec<S3BucketServerSideEncryptionConfigurationRule>,
 }
 
 impl S3BucketServerSideEncryptionConfiguration {
     /// A value with the required arguments given and every optional one unset.
     pub fn new(
         bucket: impl Into<Tf<String>>,
-        rule: impl Into<Vec<S3BucketServerSideEncryptionConfigurationRule2>>,
+        rule: impl Into<Vec<S3BucketServerSideEncryptionConfigurationRule>>,
     ) -> Self {
         Self {
             bucket: bucket.into(),
@@ -3657,14 +3657,14 @@ impl S3BucketServerSideEncryptionConfigurationRefs {
     /// `rule` block (required: a list of blocks, at least 1).
     ///
     /// rule block.
-    pub fn rule(&self) -> ListRef<S3BucketServerSideEncryptionConfigurationRule2Refs> {
+    pub fn rule(&self) -> ListRef<S3BucketServerSideEncryptionConfigurationRuleRefs> {
         attr(&self.0, "rule")
     }
 }
 
 /// The `rule` block of `S3BucketServerSideEncryptionConfiguration`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct S3BucketServerSideEncryptionConfigurationRule2 {
+pub struct S3BucketServerSideEncryptionConfigurationRule {
     /// `apply_server_side_encryption_by_default` block (optional: one block, at most 1).
     ///
     /// apply_server_side_encryption_by_default block.
@@ -3679,7 +3679,7 @@ pub struct S3BucketServerSideEncryptionConfigurationRule2 {
     pub bucket_key_enabled: Option<Tf<bool>>,
 }
 
-impl S3BucketServerSideEncryptionConfigurationRule2 {
+impl S3BucketServerSideEncryptionConfigurationRule {
     /// A value with the required arguments given and every optional one unset.
     pub fn new() -> Self {
         Self::default()
@@ -3709,15 +3709,15 @@ impl S3BucketServerSideEncryptionConfigurationRule2 {
 
 /// References to the attributes of a `rule` block of `S3BucketServerSideEncryptionConfiguration`.
 #[derive(Clone, Debug)]
-pub struct S3BucketServerSideEncryptionConfigurationRule2Refs(Expression);
+pub struct S3BucketServerSideEncryptionConfigurationRuleRefs(Expression);
 
-impl FromExpression for S3BucketServerSideEncryptionConfigurationRule2Refs {
+impl FromExpression for S3BucketServerSideEncryptionConfigurationRuleRefs {
     fn from_expression(expression: Expression) -> Self {
         Self(expression)
     }
 }
 
-impl S3BucketServerSideEncryptionConfigurationRule2Refs {
+impl S3BucketServerSideEncryptionConfigurationRuleRefs {
     /// `apply_server_side_encryption_by_default` block (optional: one block, at most 1).
     ///
     /// apply_server_side_encryption_by_default block.
@@ -3738,7 +3738,7 @@ impl S3BucketServerSideEncryptionConfigurationRule2Refs {
     }
 }
 
-/// The `apply_server_side_encryption_by_default` block of `S3BucketServerSideEncryptionConfigurationRule2`.
+/// The `apply_server_side_encryption_by_default` block of `S3BucketServerSideEncryptionConfigurationRule`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct S3BucketServerSideEncryptionConfigurationApplyServerSideEncryptionByDefault {
     /// `kms_master_key_id` (optional).
@@ -3764,7 +3764,7 @@ impl S3BucketServerSideEncryptionConfigurationApplyServerSideEncryptionByDefault
     }
 }
 
-/// References to the attributes of a `apply_server_side_encryption_by_default` block of `S3BucketServerSideEncryptionConfigurationRule2`.
+/// References to the attributes of a `apply_server_side_encryption_by_default` block of `S3BucketServerSideEncryptionConfigurationRule`.
 #[derive(Clone, Debug)]
 pub struct S3BucketServerSideEncryptionConfigurationApplyServerSideEncryptionByDefaultRefs(
     Expression,
