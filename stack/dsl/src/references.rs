@@ -51,8 +51,9 @@ impl fmt::Display for Reference {
 /// The references in a Terraform JSON string value (a template), in order of appearance.
 ///
 /// Escaped sequences (`$${`) are literal text. Inside `${...}` the expression is scanned for
-/// traversals; nested string templates are scanned too. Resource types are recognised by their
-/// provider prefix (`aws_`), so names bound by `for` expressions are not mistaken for references.
+/// traversals; nested string templates are scanned too. Any provider's resource types are
+/// recognised (`<provider>_<type>.<name>`: a root name with an underscore that is not one of
+/// Terraform's own roots), except names bound by a `for` expression, which are locals of it.
 /// ```
 /// use callflow_dsl::references_in;
 /// let refs = references_in("${aws_s3_bucket.events.arn}/x $${aws_kms_key.k.arn} ${var.region}");
@@ -135,6 +136,8 @@ fn scan_template(b: &[u8], out: &mut Vec<Reference>) {
 
 /// Scans an expression from `start` until its closing `}`; returns the index of that brace.
 fn scan_expression(b: &[u8], start: usize, out: &mut Vec<Reference>) -> usize {
+    // Names bound by `for` expressions seen so far in this expression.
+    let mut bound: Vec<String> = Vec::new();
     let mut depth = 0usize;
     let mut i = start;
     while i < b.len() {
@@ -187,9 +190,12 @@ fn scan_expression(b: &[u8], start: usize, out: &mut Vec<Reference>) -> usize {
                     break;
                 }
                 let is_call = b.get(j) == Some(&b'(');
-                if let Some(r) = (!preceded_by_dot && !is_call)
-                    .then(|| classify(&segments))
-                    .flatten()
+                if segments.len() == 1 && segments[0] == "for" && !preceded_by_dot {
+                    bound.extend(for_bindings(b, j));
+                } else if let Some(r) =
+                    (!preceded_by_dot && !is_call && !bound.contains(&segments[0]))
+                        .then(|| classify(&segments))
+                        .flatten()
                 {
                     out.push(r);
                 }
@@ -203,6 +209,27 @@ fn scan_expression(b: &[u8], start: usize, out: &mut Vec<Reference>) -> usize {
     b.len()
 }
 
+/// The names a `for` expression binds: `for x in` or `for k, v in`, starting after `for`.
+fn for_bindings(b: &[u8], mut i: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    loop {
+        while i < b.len() && (b[i] == b' ' || b[i] == b',' || b[i] == b'\n' || b[i] == b'\t') {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
+            i += 1;
+        }
+        if start == i || &b[start..i] == b"in" || names.len() == 2 {
+            return names;
+        }
+        names.push(String::from_utf8_lossy(&b[start..i]).into_owned());
+    }
+}
+
+/// Roots of Terraform's own namespaces, which are never resource types.
+const NOT_RESOURCE_ROOTS: &[&str] = &["count", "each", "module", "path", "self", "terraform"];
+
 fn classify(segments: &[String]) -> Option<Reference> {
     let s = |i: usize| segments.get(i).cloned();
     match segments.first().map(String::as_str)? {
@@ -213,11 +240,13 @@ fn classify(segments: &[String]) -> Option<Reference> {
             name: s(2)?,
             attr: s(3),
         }),
-        kind if kind.starts_with("aws_") => Some(Reference::Resource {
-            kind: kind.to_string(),
-            name: s(1)?,
-            attr: s(2),
-        }),
+        kind if kind.contains('_') && !NOT_RESOURCE_ROOTS.contains(&kind) => {
+            Some(Reference::Resource {
+                kind: kind.to_string(),
+                name: s(1)?,
+                attr: s(2),
+            })
+        }
         _ => None,
     }
 }
@@ -228,6 +257,22 @@ mod tests {
 
     fn names(s: &str) -> Vec<String> {
         references_in(s).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn any_providers_resources_are_references_but_for_bindings_are_not() {
+        assert_eq!(
+            names("${terraform_data.d.id} ${google_storage_bucket.b.url} ${path.module}"),
+            ["terraform_data.d.id", "google_storage_bucket.b.url"]
+        );
+        assert_eq!(
+            names("${[for my_item in demo_thing.x.items : my_item.value_x]}"),
+            ["demo_thing.x.items"]
+        );
+        assert_eq!(
+            names("${{for k_1, v_1 in var.m : k_1 => v_1.id}}"),
+            ["var.m"]
+        );
     }
 
     #[test]

@@ -470,7 +470,7 @@ impl Stack {
         if !self.required_providers.is_empty() {
             terraform.insert(
                 "required_providers".into(),
-                serde_json::to_value(&self.required_providers).unwrap_or(Value::Null),
+                to_json(&self.required_providers, "required_providers", &mut errors),
             );
         }
         if let Some(v) = &self.required_version {
@@ -481,19 +481,19 @@ impl Stack {
         if !self.providers.is_empty() {
             root.insert(
                 "provider".into(),
-                serde_json::to_value(&self.providers).unwrap_or(Value::Null),
+                to_json(&self.providers, "providers", &mut errors),
             );
         }
         if !self.variables.is_empty() {
             root.insert(
                 "variable".into(),
-                serde_json::to_value(&self.variables).unwrap_or(Value::Null),
+                to_json(&self.variables, "variables", &mut errors),
             );
         }
         if !self.locals.is_empty() {
             root.insert(
                 "locals".into(),
-                serde_json::to_value(&self.locals).unwrap_or(Value::Null),
+                to_json(&self.locals, "locals", &mut errors),
             );
         }
         if !self.data.is_empty() {
@@ -586,6 +586,18 @@ impl Stack {
     }
 }
 
+/// A part of the document as JSON; a serialization failure is recorded (synth then fails
+/// naming it) instead of silently becoming `null`.
+fn to_json(value: &impl Serialize, what: &str, errors: &mut Vec<StackError>) -> Value {
+    serde_json::to_value(value).unwrap_or_else(|e| {
+        errors.push(StackError::Serialize {
+            address: what.to_string(),
+            message: e.to_string(),
+        });
+        Value::Null
+    })
+}
+
 fn render_elements(
     elements: &BTreeMap<(String, String), Element>,
     errors: &mut Vec<StackError>,
@@ -602,13 +614,13 @@ fn render_elements(
                 deps.dedup();
                 map.insert(
                     "depends_on".into(),
-                    serde_json::to_value(deps).unwrap_or_default(),
+                    to_json(&deps, &format!("{prefix}{kind}.{name}.depends_on"), errors),
                 );
             }
             if let Some(lc) = &element.lifecycle {
                 map.insert(
                     "lifecycle".into(),
-                    serde_json::to_value(lc).unwrap_or_default(),
+                    to_json(lc, &format!("{prefix}{kind}.{name}.lifecycle"), errors),
                 );
             }
             if let Some(p) = &element.provider {
@@ -621,7 +633,10 @@ fn render_elements(
                     .map(|(id, reason)| format!("checkov:skip={id}:{reason}"))
                     .collect();
                 // One per line: scanners read one suppression per source line.
-                map.insert("//".into(), serde_json::to_value(skips).unwrap_or_default());
+                map.insert(
+                    "//".into(),
+                    to_json(&skips, &format!("{prefix}{kind}.{name}.//"), errors),
+                );
             }
         }
         for (path, value) in &element.overrides {
