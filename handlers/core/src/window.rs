@@ -34,25 +34,50 @@ impl Default for AcceptanceWindow {
     }
 }
 
-/// Why a timestamp is outside the window.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "timestamp {timestamp} is {distance} {side} the time of receipt {received_at}; events are accepted from {max_age} before to {max_future} after receipt"
-)]
+/// Why a timestamp is outside the window; displays as the message the API answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutsideWindow {
-    /// The event's timestamp (RFC 3339).
-    pub timestamp: String,
-    /// How far it is from the time of receipt, in words.
-    pub distance: String,
-    /// `before` or `after`.
-    pub side: &'static str,
-    /// The time of receipt (RFC 3339).
-    pub received_at: String,
-    /// The window's `max_age`, in words.
-    pub max_age: String,
-    /// The window's `max_future`, in words.
-    pub max_future: String,
+    /// The event's timestamp.
+    pub timestamp: OffsetDateTime,
+    /// When the event was received.
+    pub received_at: OffsetDateTime,
+    /// The window it falls outside of.
+    pub window: AcceptanceWindow,
 }
+
+impl OutsideWindow {
+    /// `before` or `after` the time of receipt.
+    pub fn side(&self) -> &'static str {
+        if self.timestamp < self.received_at {
+            "before"
+        } else {
+            "after"
+        }
+    }
+
+    /// How far the timestamp is from the time of receipt.
+    pub fn distance(&self) -> Duration {
+        (self.timestamp - self.received_at).unsigned_abs()
+    }
+}
+
+impl std::fmt::Display for OutsideWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rfc3339 = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_else(|_| t.to_string());
+        write!(
+            f,
+            "timestamp {} is {} {} the time of receipt {}; events are accepted from {} before to {} after receipt",
+            rfc3339(self.timestamp),
+            words(self.distance()),
+            self.side(),
+            rfc3339(self.received_at),
+            words(self.window.max_age),
+            words(self.window.max_future),
+        )
+    }
+}
+
+impl std::error::Error for OutsideWindow {}
 
 impl AcceptanceWindow {
     /// A window that accepts every timestamp an event id can carry (years 1970 to 9999): for
@@ -83,35 +108,32 @@ impl AcceptanceWindow {
         timestamp: OffsetDateTime,
         received_at: OffsetDateTime,
     ) -> Result<(), OutsideWindow> {
-        let delta = timestamp - received_at;
-        let (side, distance, limit) = if delta.is_negative() {
-            ("before", delta.unsigned_abs(), self.max_age)
-        } else {
-            ("after", delta.unsigned_abs(), self.max_future)
+        let outside = OutsideWindow {
+            timestamp,
+            received_at,
+            window: *self,
         };
-        if distance <= limit {
-            return Ok(());
+        let limit = if timestamp < received_at {
+            self.max_age
+        } else {
+            self.max_future
+        };
+        if outside.distance() <= limit {
+            Ok(())
+        } else {
+            Err(outside)
         }
-        let rfc3339 = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_else(|_| t.to_string());
-        Err(OutsideWindow {
-            timestamp: rfc3339(timestamp),
-            distance: words(distance),
-            side,
-            received_at: rfc3339(received_at),
-            max_age: words(self.max_age),
-            max_future: words(self.max_future),
-        })
     }
 }
 
 /// A duration in the largest whole unit that fits: `14 days`, `5 minutes`, `90 seconds`.
 pub fn words(d: Duration) -> String {
     let s = d.as_secs();
-    let (n, unit) = if s >= 86_400 && s % 86_400 == 0 || s >= 10 * 86_400 {
+    let (n, unit) = if s >= 86_400 && s.is_multiple_of(86_400) || s >= 10 * 86_400 {
         (s / 86_400, "day")
-    } else if s >= 3600 && s % 3600 == 0 || s >= 10 * 3600 {
+    } else if s >= 3600 && s.is_multiple_of(3600) || s >= 10 * 3600 {
         (s / 3600, "hour")
-    } else if s >= 60 && s % 60 == 0 || s >= 10 * 60 {
+    } else if s >= 60 && s.is_multiple_of(60) || s >= 10 * 60 {
         (s / 60, "minute")
     } else {
         (s, "second")
@@ -137,8 +159,8 @@ mod tests {
         let e = w
             .check(now + DEFAULT_MAX_FUTURE + time::Duration::seconds(1), now)
             .unwrap_err();
-        assert_eq!(e.side, "after");
-        assert_eq!(e.distance, "301 seconds");
+        assert_eq!(e.side(), "after");
+        assert_eq!(words(e.distance()), "301 seconds");
     }
 
     #[test]
@@ -147,7 +169,7 @@ mod tests {
         let e = AcceptanceWindow::default()
             .check(datetime!(2099-01-01 00:00 UTC), now)
             .unwrap_err();
-        assert_eq!(e.side, "after");
+        assert_eq!(e.side(), "after");
         assert!(e.to_string().contains("2099-01-01T00:00:00Z"), "{e}");
         assert!(e.to_string().contains("5 minutes after receipt"), "{e}");
     }
