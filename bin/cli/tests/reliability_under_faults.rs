@@ -320,18 +320,18 @@ async fn ten_thousand_posts_under_twenty_percent_storage_faults_are_stored_exact
     posts_under_twenty_percent_faults(10_000).await;
 }
 
-/// The store applies the event PUT but the answer is lost (the connection is reset after
-/// forwarding): the SDK retries the conditional PUT, gets 412, the storer reads the object
-/// back and answers 200 with the original event, on the client's first attempt.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_lost_put_answer_is_deduplicated_by_the_conditional_retry_and_answered_200() {
+/// One keyed POST, one client attempt, while the first PUT of a key under `prefix` is
+/// applied but its answer lost (the connection is reset after forwarding). Asserts the
+/// client's one attempt got `status`, exactly one fault was injected, and the audit finds one
+/// event, stored once.
+async fn one_post_with_a_lost_put_answer_under(prefix: &str, run_id: &str, status: u16) {
     let plan = FaultPlan::none(1)
         .with_rule(
             RequestClass::PutObject,
             1.0,
             FaultMix::only(Fault::ResetAfterForward),
         )
-        .only_keys_under(callflow_core::layout::EVENTS_PREFIX)
+        .only_keys_under(prefix)
         .with_fault_limit(1);
     let no_retries = ClientRetryPolicy {
         max_attempts: 1,
@@ -342,29 +342,29 @@ async fn a_lost_put_answer_is_deduplicated_by_the_conditional_retry_and_answered
         &rig.client,
         &PostWorkload {
             duplicate_fraction: 0.0,
-            ..PostWorkload::new(1, "lost-answer")
+            ..PostWorkload::new(1, run_id)
         },
     )
     .await;
-    let post = &record.posts[0];
+    let outcome = &record.posts[0].outcome;
     assert!(
-        matches!(
-            post.outcome,
-            PostOutcome::Acknowledged {
-                status: 200,
-                attempts: 1,
-                ..
-            }
-        ),
-        "{:?}",
-        post.outcome
+        matches!(outcome, PostOutcome::Acknowledged { status: s, attempts: 1, .. } if *s == status),
+        "{outcome:?}"
     );
-    let stats = rig.proxy.stats();
-    assert_eq!(stats.total_failures(), 1);
+    assert_eq!(rig.proxy.stats().total_failures(), 1);
     let report = rig
         .audit_and_reconcile(&mut record, OffsetDateTime::now_utc())
         .await;
     assert_eq!(report.acknowledged_events, 1);
+}
+
+/// The store applies the event PUT but the answer is lost: the SDK retries the conditional
+/// PUT, gets 412, the storer reads the object back and answers 200 with the original event,
+/// on the client's first attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_put_answer_is_deduplicated_by_the_conditional_retry_and_answered_200() {
+    one_post_with_a_lost_put_answer_under(callflow_core::layout::EVENTS_PREFIX, "lost-answer", 200)
+        .await;
 }
 
 /// The store applies the idempotency record's PUT but its answer is lost: the SDK's retry
@@ -372,44 +372,12 @@ async fn a_lost_put_answer_is_deduplicated_by_the_conditional_retry_and_answered
 /// client's first attempt; one event, nothing twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_lost_record_answer_is_completed_by_the_conditional_retry_and_answered_201() {
-    let plan = FaultPlan::none(1)
-        .with_rule(
-            RequestClass::PutObject,
-            1.0,
-            FaultMix::only(Fault::ResetAfterForward),
-        )
-        .only_keys_under(callflow_core::layout::IDEMPOTENCY_PREFIX)
-        .with_fault_limit(1);
-    let no_retries = ClientRetryPolicy {
-        max_attempts: 1,
-        ..ClientRetryPolicy::default()
-    };
-    let rig = Rig::start(plan, no_retries).await;
-    let mut record = callflow_loadtest::run_posts(
-        &rig.client,
-        &PostWorkload {
-            duplicate_fraction: 0.0,
-            ..PostWorkload::new(1, "lost-record-answer")
-        },
+    one_post_with_a_lost_put_answer_under(
+        callflow_core::layout::IDEMPOTENCY_PREFIX,
+        "lost-record-answer",
+        201,
     )
     .await;
-    assert!(
-        matches!(
-            record.posts[0].outcome,
-            PostOutcome::Acknowledged {
-                status: 201,
-                attempts: 1,
-                ..
-            }
-        ),
-        "{:?}",
-        record.posts[0].outcome
-    );
-    assert_eq!(rig.proxy.stats().total_failures(), 1);
-    let report = rig
-        .audit_and_reconcile(&mut record, OffsetDateTime::now_utc())
-        .await;
-    assert_eq!(report.acknowledged_events, 1);
 }
 
 /// Every attempt's answer is lost: the client gets a final 503 although the event object
