@@ -148,3 +148,42 @@ fn several_environments_make_several_stacks() {
         "callflow-events-staging"
     );
 }
+
+#[test]
+fn construct_props_start_from_documented_defaults_and_override_them() {
+    use callflow_stack::callflow::{
+        Account, EventsBucket, EventsBucketProps, EventsKey, EventsKeyProps,
+    };
+    let mut stack = callflow_stack::dsl::Stack::new("t");
+    let account = Account::declare(&mut stack);
+    let mut key_props = EventsKeyProps::new("svc-dev");
+    assert_eq!(key_props.deletion_window_days, 30);
+    key_props.deletion_window_days = 7;
+    let key = EventsKey::new(&mut stack, &key_props, &account);
+    let mut props = EventsBucketProps::new("svc-events-dev", 3);
+    assert_eq!(
+        (
+            props.infrequent_access_after_days,
+            props.archive_after_days,
+            props.noncurrent_version_days
+        ),
+        (90, 365, 30)
+    );
+    props.archive_after_days = 180;
+    EventsBucket::new(&mut stack, &props, &key);
+    let doc = stack.synth().expect("synth");
+    let rules = &doc["resource"]["aws_s3_bucket_lifecycle_configuration"]["events"]["rule"];
+    assert_eq!(
+        rules[0]["transition"][1],
+        serde_json::json!({"days": 180, "storage_class": "GLACIER"})
+    );
+    assert_eq!(rules[1]["expiration"][0]["days"], 3);
+    assert_eq!(
+        doc["resource"]["aws_kms_key"]["events"]["deletion_window_in_days"],
+        7
+    );
+    assert_eq!(
+        doc["resource"]["aws_s3_bucket"]["events"]["bucket"],
+        "svc-events-dev"
+    );
+}

@@ -37,9 +37,35 @@ pub struct EventsKey {
     pub alias: Handle<KmsAlias>,
 }
 
+/// What the events key is for and how it is named (AWS CDK-style props).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventsKeyProps {
+    /// Prefix of the key's description and alias: `alias/<prefix>-events`. Required.
+    pub prefix: String,
+    /// Days KMS waits before deleting the key once deletion is scheduled (7–30). Default: 30,
+    /// the longest, since the key decrypts every stored event.
+    pub deletion_window_days: u32,
+}
+
+impl EventsKeyProps {
+    /// The props for `prefix` (`<service>-<environment>`) with the documented defaults.
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+            deletion_window_days: 30,
+        }
+    }
+}
+
 impl EventsKey {
-    /// Declares the key (rotation on, 30-day deletion window, protected from destroy) and alias.
-    pub fn new(stack: &mut Stack, config: &CallflowConfig, account: &Account) -> Self {
+    /// The key of a Callflow environment: [`EventsKeyProps`] from its configuration.
+    pub fn from_config(stack: &mut Stack, config: &CallflowConfig, account: &Account) -> Self {
+        Self::new(stack, &EventsKeyProps::new(config.prefix()), account)
+    }
+
+    /// Declares the key (rotation on, deletion window from the props, protected from destroy)
+    /// and its alias.
+    pub fn new(stack: &mut Stack, props: &EventsKeyProps, account: &Account) -> Self {
         // Key policies must name the key itself as "*" (the policy is attached to one key).
         let this_key: Tf<String> = "*".into();
         let admin_actions = [
@@ -117,10 +143,10 @@ impl EventsKey {
             KmsKey::new()
                 .set_description(format!(
                     "{}: events, function environments, logs and alarms",
-                    config.prefix()
+                    props.prefix
                 ))
                 .set_enable_key_rotation(true)
-                .set_deletion_window_in_days(30)
+                .set_deletion_window_in_days(props.deletion_window_days)
                 .set_policy(policy),
         );
         stack.lifecycle(
@@ -132,7 +158,7 @@ impl EventsKey {
         );
         let alias = stack.resource(
             "events",
-            KmsAlias::new(key.key_id()).set_name(format!("alias/{}-events", config.prefix())),
+            KmsAlias::new(key.key_id()).set_name(format!("alias/{}-events", props.prefix)),
         );
         Self { key, alias }
     }
@@ -163,18 +189,59 @@ pub struct EventsBucket {
 /// The request metrics configuration id the dashboard reads (`FilterId` dimension).
 pub const REQUEST_METRICS_FILTER: &str = "EntireBucket";
 
+/// How the events bucket is named and how long objects stay in each storage class (AWS
+/// CDK-style props; what is not here is fixed: versioned, SSE-KMS with bucket keys, public
+/// access blocked, ACLs disabled, TLS only, destroy prevented).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventsBucketProps {
+    /// Bucket name. Required.
+    pub name: String,
+    /// How long idempotency records live (under [`IDEMPOTENCY_PREFIX`]). Required: it is the
+    /// contract's idempotency window (`x-callflow-idempotency-window-days`).
+    pub idempotency_window_days: u32,
+    /// Days after which objects move to STANDARD_IA. Default: 90 (queries mostly read recent days).
+    pub infrequent_access_after_days: u32,
+    /// Days after which objects move to GLACIER. Default: 365.
+    pub archive_after_days: u32,
+    /// Days a noncurrent (overwritten or deleted) version is kept. Default: 30.
+    pub noncurrent_version_days: u32,
+    /// Days before an unfinished multipart upload is aborted. Default: 7.
+    pub abort_incomplete_upload_days: u32,
+}
+
+impl EventsBucketProps {
+    /// The props for a bucket name and idempotency window with the documented defaults.
+    pub fn new(name: impl Into<String>, idempotency_window_days: u32) -> Self {
+        Self {
+            name: name.into(),
+            idempotency_window_days,
+            infrequent_access_after_days: 90,
+            archive_after_days: 365,
+            noncurrent_version_days: 30,
+            abort_incomplete_upload_days: 7,
+        }
+    }
+}
+
 impl EventsBucket {
-    /// Declares `<service>-events-<environment>`: versioned, lifecycle to STANDARD_IA at 90 days
-    /// and GLACIER at 365 (noncurrent versions expire after 30), idempotency records expired
-    /// after `idempotency_window_days` (the contract's window), SSE-KMS with the CMK and bucket
-    /// keys, public access blocked, ACLs disabled, non-TLS access denied, destroy prevented.
-    pub fn new(
+    /// The bucket of a Callflow environment: [`EventsBucketProps`] from its configuration.
+    pub fn from_config(
         stack: &mut Stack,
         config: &CallflowConfig,
         key: &EventsKey,
         idempotency_window_days: u32,
     ) -> Self {
-        let bucket = stack.resource("events", S3Bucket::new().set_bucket(config.bucket_name()));
+        let props = EventsBucketProps::new(config.bucket_name(), idempotency_window_days);
+        Self::new(stack, &props, key)
+    }
+
+    /// Declares the bucket: versioned, lifecycle to STANDARD_IA and GLACIER (noncurrent
+    /// versions expire) as the props say, idempotency records expired after the contract's
+    /// window, SSE-KMS with the CMK and bucket keys, public access blocked, ACLs disabled,
+    /// non-TLS access denied, destroy prevented.
+    pub fn new(stack: &mut Stack, props: &EventsBucketProps, key: &EventsKey) -> Self {
+        let idempotency_window_days = props.idempotency_window_days;
+        let bucket = stack.resource("events", S3Bucket::new().set_bucket(props.name.clone()));
         stack.lifecycle(
             &bucket,
             Lifecycle {
@@ -205,15 +272,19 @@ impl EventsBucket {
                         S3BucketLifecycleConfigurationFilter::new().set_prefix(""),
                     ])
                     .set_transition(vec![
-                        S3BucketLifecycleConfigurationTransition::new("STANDARD_IA").set_days(90),
-                        S3BucketLifecycleConfigurationTransition::new("GLACIER").set_days(365),
+                        S3BucketLifecycleConfigurationTransition::new("STANDARD_IA")
+                            .set_days(props.infrequent_access_after_days),
+                        S3BucketLifecycleConfigurationTransition::new("GLACIER")
+                            .set_days(props.archive_after_days),
                     ])
                     .set_noncurrent_version_expiration(vec![
-                        S3BucketLifecycleConfigurationNoncurrentVersionExpiration::new(30),
+                        S3BucketLifecycleConfigurationNoncurrentVersionExpiration::new(
+                            props.noncurrent_version_days,
+                        ),
                     ])
                     .set_abort_incomplete_multipart_upload(vec![
                         S3BucketLifecycleConfigurationAbortIncompleteMultipartUpload::new()
-                            .set_days_after_initiation(7),
+                            .set_days_after_initiation(props.abort_incomplete_upload_days),
                     ]),
                 S3BucketLifecycleConfigurationRule::new("expire-idempotency-records", "Enabled")
                     .set_filter(vec![

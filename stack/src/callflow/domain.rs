@@ -9,7 +9,7 @@ use crate::aws::route53::{Route53Record, Route53RecordAlias};
 use crate::dsl::{Handle, Lifecycle, Stack, Tf, functions};
 
 use super::api::Api;
-use super::config::{CallflowConfig, DomainConfig};
+use super::config::DomainConfig;
 
 /// The custom domain resources.
 #[derive(Clone, Debug)]
@@ -25,12 +25,7 @@ pub struct CustomDomain {
 
 impl CustomDomain {
     /// Declares certificate, validation record and wait, domain, mapping and alias record.
-    pub fn new(
-        stack: &mut Stack,
-        _config: &CallflowConfig,
-        domain: &DomainConfig,
-        api: &Api,
-    ) -> Self {
+    pub fn new(stack: &mut Stack, domain: &DomainConfig, api: &Api) -> Self {
         let certificate = stack.resource(
             "api",
             AcmCertificate::new()

@@ -11,7 +11,10 @@ mod names;
 mod observability;
 
 pub use api::{ACCESS_LOG_FORMAT, Api, STAGE_NAME};
-pub use bucket::{EventsBucket, EventsKey, IDEMPOTENCY_PREFIX, INDEX_PREFIX, OBJECT_PREFIX};
+pub use bucket::{
+    EventsBucket, EventsBucketProps, EventsKey, EventsKeyProps, IDEMPOTENCY_PREFIX, INDEX_PREFIX,
+    OBJECT_PREFIX,
+};
 pub use config::{
     AcceptanceWindowConfig, AlarmConfig, AppConfig, CallflowConfig, ConfigError, DomainConfig,
     JwtConfig, StateConfig, ThrottlingConfig, UsagePlanConfig,
@@ -89,7 +92,7 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
         serde_json::Value::String("${path.module}/../../../target/lambda".into()),
     );
     let account = Account::declare(&mut stack);
-    let key = EventsKey::new(&mut stack, config, &account);
+    let key = EventsKey::from_config(&mut stack, config, &account);
     // The contract's idempotency window decides how long the storer's records live.
     let idempotency_window_days = callflow_openapi::idempotency_window_days().unwrap_or_else(|e| {
         stack.record_error(crate::dsl::StackError::Invalid {
@@ -98,7 +101,7 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
         });
         1
     });
-    let bucket = EventsBucket::new(&mut stack, config, &key, idempotency_window_days);
+    let bucket = EventsBucket::from_config(&mut stack, config, &key, idempotency_window_days);
 
     let common_env = |extra: &[(&str, Tf<String>)]| {
         let mut env: Vec<(String, Tf<String>)> = vec![
@@ -173,7 +176,7 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     let domain = config
         .domain
         .as_ref()
-        .map(|d| CustomDomain::new(&mut stack, config, d, &api));
+        .map(|d| CustomDomain::new(&mut stack, d, &api));
     let observability = Observability::new(
         &mut stack,
         config,
