@@ -1,8 +1,10 @@
 //! A misbehaving Lambda function for the process-mode tests of `callflow dev`: a real
 //! `lambda_runtime` function whose behaviour each request picks with the `mode` field of its
-//! JSON body:
+//! JSON body (proxy events) or its bearer token (TOKEN authorizer events, `Bearer <mode>`):
 //!
-//! - `ok` (default): a 201 proxy response echoing the mode;
+//! - `ok` (default): a 201 proxy response echoing the mode; for an authorizer event, a policy
+//!   allowing everything;
+//! - `Unauthorized`: the error API Gateway turns into a 401 for an authorizer;
 //! - `crash`: the process aborts mid-request;
 //! - `hang`: it never answers (exceeds any timeout);
 //! - `error`: the handler returns an error (posted to `invocation/{id}/error`);
@@ -17,18 +19,32 @@
 
 use std::io::{Read, Write};
 
-use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
+use aws_lambda_events::apigw::ApiGatewayProxyResponse;
 use aws_lambda_events::encodings::Body;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
-fn mode(event: &ApiGatewayProxyRequest) -> String {
-    event
-        .body
-        .as_deref()
+fn mode(event: &Value) -> String {
+    let from_body = event
+        .get("body")
+        .and_then(Value::as_str)
         .and_then(|b| serde_json::from_str::<Value>(b).ok())
-        .and_then(|v| v.get("mode").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| "ok".to_owned())
+        .and_then(|v| v.get("mode").and_then(Value::as_str).map(str::to_owned));
+    let from_token = event
+        .get("authorizationToken")
+        .and_then(Value::as_str)
+        .map(|t| t.trim_start_matches("Bearer ").to_owned());
+    from_body.or(from_token).unwrap_or_else(|| "ok".to_owned())
+}
+
+fn allow_everything() -> Value {
+    json!({
+        "principalId": "double",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "*"}]
+        }
+    })
 }
 
 /// POSTs a response for a request id the Runtime API never issued; returns its status.
@@ -59,8 +75,10 @@ fn proxy(status: i64, body: Value) -> Value {
     serde_json::to_value(response).unwrap_or(Value::Null)
 }
 
-async fn handle(event: LambdaEvent<ApiGatewayProxyRequest>) -> Result<Value, Error> {
+async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
+    let authorizer = event.payload.get("authorizationToken").is_some();
     match mode(&event.payload).as_str() {
+        "Unauthorized" => Err("Unauthorized".into()),
         "crash" => std::process::abort(),
         "hang" => {
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
@@ -73,6 +91,7 @@ async fn handle(event: LambdaEvent<ApiGatewayProxyRequest>) -> Result<Value, Err
             201,
             json!({"unknownIdStatus": post_for_unknown_id()}),
         )),
+        _ if authorizer => Ok(allow_everything()),
         other => Ok(proxy(
             201,
             json!({"mode": other, "pid": std::process::id()}),

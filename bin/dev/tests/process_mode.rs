@@ -38,13 +38,16 @@ fn handler_binaries() -> BinaryDir {
     binaries
 }
 
-/// The misbehaving double (`examples/lambda_double.rs`), built when missing.
+/// The misbehaving double (`examples/lambda_double.rs`), built when missing or older than
+/// its source.
 fn double(binaries: &BinaryDir) -> PathBuf {
     let path = binaries
         .path()
         .join("examples")
         .join(format!("lambda_double{}", std::env::consts::EXE_SUFFIX));
-    if !path.is_file() {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lambda_double.rs");
+    if modified(&path).is_none() || modified(&path) < modified(&source) {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = std::process::Command::new(cargo)
             .args(["build", "-p", "callflow-dev", "--example", "lambda_double"])
@@ -269,6 +272,47 @@ async fn every_failure_gets_api_gateways_answer_and_the_next_request_succeeds() 
     );
     // 1 failed init + the first that worked + a fresh one after the crash and the timeout.
     assert_eq!(stats.environments_started, 4, "{stats:?}");
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn authorizer_failures_get_api_gateways_answers() {
+    let binaries = handler_binaries();
+    let double = double(&binaries);
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = ProcessOptions::new(workspace().join("cdktf.out"), binaries);
+    options
+        .executables
+        .insert("callflow-authorizer".into(), double);
+    let logs = Arc::new(MemoryLogSink::new());
+    options.log_sink = logs.clone();
+    let server = start(&dir.path().join("data"), options).await;
+    let unknown = "/events/019a3f6e-2c80-7a3b-9c1d-0123456789ab";
+    let get = |token: &'static str| {
+        let server = &server;
+        async move { send(server, Method::GET, unknown, token, &Value::Null).await }
+    };
+    // The authorizer raising `Unauthorized`: 401; crashing, failing, answering garbage: 500.
+    let unauthorized = get("Unauthorized").await;
+    assert_eq!(
+        unauthorized.status,
+        401,
+        "{}: {:#?}",
+        unauthorized.body,
+        logs.all()
+    );
+    assert_eq!(unauthorized.body["code"], "unauthorized");
+    for token in ["crash", "error", "malformed"] {
+        let reply = get(token).await;
+        assert_eq!(reply.status, 500, "{token}: {}", reply.body);
+        assert_eq!(reply.body["message"], "Internal server error", "{token}");
+    }
+    // An Allow policy: the real retriever answers (404: no such event).
+    let allowed = get("ok").await;
+    assert_eq!(allowed.status, 404, "{}", allowed.body);
+    let authorizer = server.lambdas().unwrap().authorizer();
+    assert_eq!(authorizer.stats().invocations, 5);
+    assert_eq!(reports(&logs.lines_of(authorizer.name())), 5);
     server.shutdown().await;
 }
 

@@ -78,6 +78,11 @@ impl Environment {
         if let Some(dir) = config.executable.parent() {
             command.current_dir(dir);
         }
+        // Its own process group: a Ctrl-C in the terminal reaches the supervisor only, which
+        // drains in-flight invocations before stopping the environments. If the supervisor
+        // dies instead, the runtime's pending `invocation/next` fails and it exits.
+        #[cfg(unix)]
+        command.process_group(0);
         let mut child = command.spawn().map_err(|e| StartError::Spawn {
             executable: config.executable.display().to_string(),
             message: e.to_string(),

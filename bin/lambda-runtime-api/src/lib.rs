@@ -15,6 +15,7 @@
 //!
 //! Nothing here knows API Gateway or Callflow: callers turn an [`InvokeError`] into whatever
 //! their front end answers.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 pub mod api;
