@@ -211,13 +211,13 @@ async fn every_failure_gets_api_gateways_answer_and_the_next_request_succeeds() 
     assert_eq!(post("ok").await.body["pid"], first_pid);
 
     // Crash, timeout (1 s in the stack copy), function error, malformed response and a
-    // response over 6 MB: each 502, each followed by a success; after a crash or a timeout
-    // in a fresh environment (Lambda resets those), otherwise in the same one.
+    // response over 6 MB: each 502, each followed by a success; after a crash, a timeout or
+    // an oversized response in a fresh environment, otherwise in the same one.
     for mode in ["crash", "hang", "error", "malformed", "huge"] {
         assert_internal_error(&post(mode).await, 502, mode);
         let next = post("ok").await;
         assert_eq!(next.status, 201, "after {mode}: {}", next.body);
-        if matches!(mode, "crash" | "hang") {
+        if matches!(mode, "crash" | "hang" | "huge") {
             assert_ne!(
                 next.body["pid"], first_pid,
                 "a fresh environment after {mode}"
@@ -270,8 +270,9 @@ async fn every_failure_gets_api_gateways_answer_and_the_next_request_succeeds() 
         lines.iter().any(|l| l == "lambda double ready"),
         "stdout too"
     );
-    // 1 failed init + the first that worked + a fresh one after the crash and the timeout.
-    assert_eq!(stats.environments_started, 4, "{stats:?}");
+    // 1 failed init + the first that worked + a fresh one after the crash, the timeout and
+    // the oversized response each.
+    assert_eq!(stats.environments_started, 5, "{stats:?}");
     server.shutdown().await;
 }
 

@@ -177,8 +177,8 @@ impl Environment {
     }
 
     /// Runs one invocation of `payload` under request id `id`: the function's timeout is
-    /// enforced by killing the process. After a timeout or a crash the environment is gone;
-    /// after a function error or an oversized response it serves on, as on Lambda.
+    /// enforced by killing the process. After a timeout, a crash or an oversized response the
+    /// environment is gone; after a function error it serves on, as on Lambda.
     pub async fn invoke(&mut self, id: RequestId, payload: Bytes) -> Outcome {
         let timeout = self.config.timeout;
         let (reply, answer) = oneshot::channel();
@@ -213,7 +213,10 @@ impl Environment {
         };
         let duration = started.elapsed();
         let max_memory_used_mb = self.pid.and_then(peak_rss_mb);
-        if matches!(result, Err(InvokeError::TimedOut(_))) {
+        if matches!(
+            result,
+            Err(InvokeError::TimedOut(_) | InvokeError::ResponseTooLarge { .. })
+        ) {
             self.stop();
         }
         self.last_used = Instant::now();

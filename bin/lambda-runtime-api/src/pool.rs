@@ -201,10 +201,14 @@ impl FunctionPool {
             .to_string(),
         );
         // Lambda resets an environment whose runtime crashed or timed out; after a function
-        // error or an oversized response the runtime asks for the next event as usual.
+        // error the runtime asks for the next event as usual. A runtime whose response was
+        // refused as too large may or may not carry on (`lambda_runtime` exits), so that
+        // environment is replaced too rather than raced.
         let reset = matches!(
             result,
-            Err(InvokeError::Crashed(_) | InvokeError::TimedOut(_))
+            Err(InvokeError::Crashed(_)
+                | InvokeError::TimedOut(_)
+                | InvokeError::ResponseTooLarge { .. })
         );
         let keep = !reset && !environment.has_exited();
         self.release(keep.then_some(environment));
