@@ -110,7 +110,9 @@ fn fixture() -> &'static Fixture {
             .throttle(ThrottleLimits::new(i64::from(u32::MAX), 1e12).expect("limits"))
             .build()
             .expect("gateway");
+        // Timers: the stage bounds every integration call by its timeout.
         let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
             .build()
             .expect("runtime");
         Fixture {
