@@ -2,107 +2,70 @@
 
 use serde::Serialize;
 
-/// The stable error codes of the API (docs/contract.md); the one source of codes and statuses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    /// 401: no or invalid credentials.
-    Unauthorized,
-    /// 403: credentials lack the scope for the route.
-    Forbidden,
-    /// 404: no event with that id.
-    NotFound,
-    /// 400: the path's event id is not a UUIDv7.
-    InvalidEventId,
-    /// 400: the request body is not JSON.
-    MalformedJson,
-    /// 400: the query string is invalid.
-    InvalidQuery,
-    /// 400: the `nextToken` is malformed, tampered with or belongs to another query.
-    InvalidToken,
-    /// 413: the body is larger than 64 KiB.
-    PayloadTooLarge,
-    /// 415: the body is not `application/json`.
-    UnsupportedMediaType,
-    /// 422: the event is JSON but breaks the event rules.
-    ValidationFailed,
-    /// 422: the event's timestamp lies outside the acceptance window around the time of receipt.
-    TimestampOutOfWindow,
-    /// 422: the `Idempotency-Key` was used before with a different event; `eventId` names it.
-    IdempotencyKeyReused,
-    /// 409: the call's `sequence` number stores a different event; `eventId` names it.
-    SequenceConflict,
-    /// 429: too many requests.
-    Throttled,
-    /// 503: the object store failed after the SDK's retries.
-    StorageUnavailable,
-    /// 500: a bug or misconfiguration.
-    Internal,
+/// Declares [`ErrorCode`] from one table: variant, wire code, HTTP status, meaning.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident => $code:literal, $status:literal;)+) => {
+        /// The stable error codes of the API, each with its HTTP status: the one source of
+        /// both (`openapi.yaml`'s `ErrorCode` enum is checked against [`ErrorCode::ALL`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl ErrorCode {
+            /// Every code, in contract order.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            /// The wire code, e.g. `"validation_failed"`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)+
+                }
+            }
+
+            /// The HTTP status that goes with the code.
+            pub const fn status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)+
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    /// Every code, in contract order.
-    pub const ALL: [ErrorCode; 16] = [
-        ErrorCode::Unauthorized,
-        ErrorCode::Forbidden,
-        ErrorCode::NotFound,
-        ErrorCode::InvalidEventId,
-        ErrorCode::MalformedJson,
-        ErrorCode::InvalidQuery,
-        ErrorCode::InvalidToken,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::ValidationFailed,
-        ErrorCode::TimestampOutOfWindow,
-        ErrorCode::IdempotencyKeyReused,
-        ErrorCode::SequenceConflict,
-        ErrorCode::Throttled,
-        ErrorCode::StorageUnavailable,
-        ErrorCode::Internal,
-    ];
-
-    /// The wire code, e.g. `"validation_failed"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::InvalidEventId => "invalid_event_id",
-            ErrorCode::MalformedJson => "malformed_json",
-            ErrorCode::InvalidQuery => "invalid_query",
-            ErrorCode::InvalidToken => "invalid_token",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-            ErrorCode::ValidationFailed => "validation_failed",
-            ErrorCode::TimestampOutOfWindow => "timestamp_out_of_window",
-            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
-            ErrorCode::SequenceConflict => "sequence_conflict",
-            ErrorCode::Throttled => "throttled",
-            ErrorCode::StorageUnavailable => "storage_unavailable",
-            ErrorCode::Internal => "internal",
-        }
-    }
-
-    /// The HTTP status that goes with the code.
-    pub const fn status(self) -> u16 {
-        match self {
-            ErrorCode::Unauthorized => 401,
-            ErrorCode::Forbidden => 403,
-            ErrorCode::NotFound => 404,
-            ErrorCode::InvalidEventId
-            | ErrorCode::MalformedJson
-            | ErrorCode::InvalidQuery
-            | ErrorCode::InvalidToken => 400,
-            ErrorCode::PayloadTooLarge => 413,
-            ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::ValidationFailed
-            | ErrorCode::TimestampOutOfWindow
-            | ErrorCode::IdempotencyKeyReused => 422,
-            ErrorCode::SequenceConflict => 409,
-            ErrorCode::Throttled => 429,
-            ErrorCode::StorageUnavailable => 503,
-            ErrorCode::Internal => 500,
-        }
-    }
+error_codes! {
+    /// 401: no or invalid credentials.
+    Unauthorized => "unauthorized", 401;
+    /// 403: credentials lack the scope for the route.
+    Forbidden => "forbidden", 403;
+    /// 404: no event with that id.
+    NotFound => "not_found", 404;
+    /// 400: the path's event id is not a UUIDv7.
+    InvalidEventId => "invalid_event_id", 400;
+    /// 400: the request body is not JSON.
+    MalformedJson => "malformed_json", 400;
+    /// 400: the query string is invalid.
+    InvalidQuery => "invalid_query", 400;
+    /// 400: the `nextToken` is malformed, tampered with or belongs to another query.
+    InvalidToken => "invalid_token", 400;
+    /// 413: the body is larger than 64 KiB.
+    PayloadTooLarge => "payload_too_large", 413;
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType => "unsupported_media_type", 415;
+    /// 422: the event is JSON but breaks the event rules.
+    ValidationFailed => "validation_failed", 422;
+    /// 422: the event's timestamp lies outside the acceptance window around the time of receipt.
+    TimestampOutOfWindow => "timestamp_out_of_window", 422;
+    /// 422: the `Idempotency-Key` was used before with a different event; `eventId` names it.
+    IdempotencyKeyReused => "idempotency_key_reused", 422;
+    /// 409: the call's `sequence` number stores a different event; `eventId` names it.
+    SequenceConflict => "sequence_conflict", 409;
+    /// 429: too many requests.
+    Throttled => "throttled", 429;
+    /// 503: the object store failed after the SDK's retries.
+    StorageUnavailable => "storage_unavailable", 503;
+    /// 500: a bug or misconfiguration.
+    Internal => "internal", 500;
 }
 
 impl std::fmt::Display for ErrorCode {
