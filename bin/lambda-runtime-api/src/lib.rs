@@ -11,7 +11,8 @@
 //! - [`pool`]: one function's environments: one invocation per environment at a time, more
 //!   environments up to the concurrency limit, warm reuse (most recently used first), idle ones
 //!   stopped, throttling beyond the limit, the timeout enforced by killing the process, a
-//!   fresh environment after a crash, a timeout or an oversized response, and `START` / `END` / `REPORT` lines.
+//!   fresh environment after a crash, a timeout or an oversized response, and `START` /
+//!   `END` / `REPORT` lines.
 //!
 //! Nothing here knows API Gateway or Callflow: callers turn an [`InvokeError`] into whatever
 //! their front end answers.
