@@ -16,7 +16,7 @@ pub const SYNTH_DIR: &str = "cdktf.out";
 pub enum StackError {
     /// No `cdktf.out/manifest.json` in the directory or any parent.
     #[error(
-        "no {SYNTH_DIR}/manifest.json in {start} or a parent directory (run `callflow synth`, or pass --synth-dir)"
+        "no {SYNTH_DIR}/manifest.json in {start} or a parent directory (run `callflow synth`, pass --synth-dir, or use --lambda in-process)"
     )]
     NotFound {
         /// Where the search started.

@@ -385,6 +385,55 @@ async fn concurrent_requests_stay_within_the_limit_and_each_invocation_is_report
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_environments_are_stopped() {
+    let binaries = handler_binaries();
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = ProcessOptions::new(workspace().join("cdktf.out"), binaries);
+    options.idle_timeout = Duration::from_millis(200);
+    options.log_sink = Arc::new(MemoryLogSink::new());
+    let server = start(&dir.path().join("data"), options).await;
+    let token = token(&server);
+    let unknown = "/events/019a3f6e-2c80-7a3b-9c1d-0123456789ab";
+    let reply = send(&server, Method::GET, unknown, &token, &Value::Null).await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    let retriever = server
+        .lambdas()
+        .unwrap()
+        .handler(LambdaName::EventRetriever)
+        .unwrap();
+    let pid = retriever.idle_pids()[0];
+    // Stopped some time after 200 ms idle (polled for up to 10 s: no timing asserted).
+    for _ in 0..200 {
+        if retriever.stats().live_environments == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        retriever.stats().live_environments,
+        0,
+        "{:?}",
+        retriever.stats()
+    );
+    assert_eq!(retriever.idle_stopped(), 1);
+    for _ in 0..200 {
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "process {pid} is gone"
+    );
+    // The next request starts a fresh environment.
+    let again = send(&server, Method::GET, unknown, &token, &Value::Null).await;
+    assert_eq!(again.status, 404, "{}", again.body);
+    assert_eq!(retriever.stats().environments_started, 2);
+    server.shutdown().await;
+}
+
 /// `/proc/<pid>/environ` of a running process.
 fn process_environment(pid: u32) -> BTreeMap<String, String> {
     let raw = std::fs::read(format!("/proc/{pid}/environ")).expect("environ readable");
