@@ -103,12 +103,11 @@ pub struct DevArgs {
     /// Do not print the JSON access log lines to stdout.
     #[arg(long)]
     no_access_log: bool,
-    /// Oldest accepted event timestamp, in seconds before receipt. Default: the deployed
-    /// storer's (14 days).
+    /// Oldest accepted event timestamp, in seconds before receipt. Default: the stack's
+    /// (`[acceptance_window]` in callflow.toml, 14 days).
     #[arg(long, value_name = "SECONDS")]
     event_max_age: Option<u64>,
-    /// Newest accepted event timestamp, in seconds after receipt. Default: the deployed
-    /// storer's (300).
+    /// Newest accepted event timestamp, in seconds after receipt. Default: the stack's (300).
     #[arg(long, value_name = "SECONDS")]
     event_max_future: Option<u64>,
 }
@@ -159,14 +158,18 @@ impl DevArgs {
             authorizer_ttl,
             throttle,
             access_log,
-            acceptance_window: callflow_core::AcceptanceWindow {
-                max_age: self
-                    .event_max_age
-                    .map_or(defaults.acceptance_window.max_age, Duration::from_secs),
-                max_future: self
-                    .event_max_future
-                    .map_or(defaults.acceptance_window.max_future, Duration::from_secs),
-            },
+            acceptance_window: (self.event_max_age.is_some() || self.event_max_future.is_some())
+                .then(|| {
+                    let default = callflow_core::AcceptanceWindow::default();
+                    callflow_core::AcceptanceWindow {
+                        max_age: self
+                            .event_max_age
+                            .map_or(default.max_age, Duration::from_secs),
+                        max_future: self
+                            .event_max_future
+                            .map_or(default.max_future, Duration::from_secs),
+                    }
+                }),
         })
     }
 }

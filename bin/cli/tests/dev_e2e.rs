@@ -634,3 +634,20 @@ async fn retries_never_duplicate_and_reused_keys_lose_nothing_silently() {
         Err(_) => panic!("the tasks hold no handle any more"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_acceptance_window_flags_reach_the_storer() {
+    let data = tempfile::tempdir().unwrap();
+    let dev = DevProcess::start(data.path(), &["--no-access-log", "--event-max-age", "60"]);
+    let rw = bearer(&token(data.path(), &["events:read", "events:write"]));
+    let now = OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
+    let fresh = json!({"callId": "call-W", "eventType": "call.ended", "timestamp": now});
+    assert_eq!(post(&dev, &rw, &fresh, &[]).await.status, 201);
+    // Two hours old: inside the stack's 14 days, outside the minute this server was given.
+    let old = json!({"callId": "call-W", "eventType": "call.ended", "timestamp": at(0)});
+    let refused = post(&dev, &rw, &old, &[]).await;
+    assert_error(&refused, 422, "timestamp_out_of_window");
+    let message = refused.body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("from 1 minute before"), "{message}");
+    dev.stop();
+}

@@ -320,6 +320,8 @@ pub struct LocalValues {
     pub jwks_url: String,
     /// The data directory's continuation-token key.
     pub token_signing_key: String,
+    /// The storer's acceptance window, when `callflow dev` was told one (else the stack's).
+    pub acceptance_window: Option<callflow_core::AcceptanceWindow>,
 }
 
 /// The embedded store as an S3 endpoint.
@@ -348,13 +350,23 @@ impl LocalValues {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect()
         };
-        let replace = pairs(&[
+        let mut replace = pairs(&[
             ("S3_BUCKET", &bucket),
             ("TOKEN_SIGNING_KEY", &self.token_signing_key),
             ("JWKS_URL", &self.jwks_url),
             ("JWT_ISSUER", DEV_ISSUER),
             ("JWT_AUDIENCE", DEV_AUDIENCE),
         ]);
+        if let Some(window) = self.acceptance_window {
+            replace.insert(
+                "EVENT_MAX_AGE_SECONDS".to_owned(),
+                window.max_age.as_secs().to_string(),
+            );
+            replace.insert(
+                "EVENT_MAX_FUTURE_SECONDS".to_owned(),
+                window.max_future.as_secs().to_string(),
+            );
+        }
         let mut add = BTreeMap::new();
         match (&self.storage, &self.embedded) {
             (StorageChoice::Embedded, Some(store)) => {

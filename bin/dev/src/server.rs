@@ -94,9 +94,11 @@ pub struct DevConfig {
     /// How the handlers run. Default: in-process (the library's default; the `callflow`
     /// command defaults to process mode).
     pub lambda: LambdaMode,
-    /// Event timestamps the storer accepts around receipt. Default: the storer's
-    /// ([`AcceptanceWindow::default`]: 14 days before to 5 minutes after).
-    pub acceptance_window: AcceptanceWindow,
+    /// Event timestamps the storer accepts around receipt, when set: replaces the stack's
+    /// `EVENT_MAX_AGE_SECONDS` / `EVENT_MAX_FUTURE_SECONDS` in process mode. Default: unset, so
+    /// a handler process gets the stack's window and the in-process storer the handler's
+    /// default ([`AcceptanceWindow::default`], the same values; a test ties them).
+    pub acceptance_window: Option<AcceptanceWindow>,
 }
 
 impl Default for DevConfig {
@@ -109,7 +111,7 @@ impl Default for DevConfig {
             throttle: ThrottleLimits::default(),
             access_log: Arc::new(StdoutSink),
             lambda: LambdaMode::InProcess,
-            acceptance_window: AcceptanceWindow::default(),
+            acceptance_window: None,
         }
     }
 }
@@ -189,7 +191,7 @@ impl DevServer {
         let storer: Arc<dyn Integration> = Arc::new(EventStorer::new(
             events.clone(),
             "callflow-dev",
-            config.acceptance_window,
+            config.acceptance_window.unwrap_or_default(),
         ));
         let retriever: Arc<dyn Integration> =
             Arc::new(EventRetriever::new(events, signer, "callflow-dev"));
@@ -209,6 +211,7 @@ impl DevServer {
                 }),
                 jwks_url: format!("http://{local_addr}{JWKS_PATH}"),
                 token_signing_key: String::from_utf8_lossy(&signing_key).into_owned(),
+                acceptance_window: config.acceptance_window,
             };
             let started = Arc::new(ProcessLambdas::start(options, &values.overrides())?);
             authorizer = Arc::new(ProcessAuthorizer(started.authorizer().clone()));
