@@ -2,205 +2,16 @@
 //! directory; a real HTTP client stores, reads and queries events, checks the error answers,
 //! and restarts the server to see that nothing was lost.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+mod support;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request};
-use hyper_util::rt::TokioIo;
+use std::sync::Arc;
+
+use hyper::Method;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-const BIN: &str = env!("CARGO_BIN_EXE_callflow");
-
-/// A running `callflow dev` child process.
-struct DevProcess {
-    child: Child,
-    stage_url: String,
-    stdout: Arc<Mutex<Vec<String>>>,
-}
-
-impl DevProcess {
-    fn start(data_dir: &Path, extra: &[&str]) -> Self {
-        Self::start_with_env(data_dir, extra, &[])
-    }
-
-    fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["dev", "--port", "0", "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("callflow dev starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (url_tx, url_rx) = mpsc::channel();
-        let sink = Arc::clone(&lines);
-        std::thread::spawn(move || {
-            let mut url_tx = Some(url_tx);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("callflow dev listening on ")
-                    && let Some(tx) = url_tx.take()
-                {
-                    let _ = tx.send(url.trim().to_owned());
-                }
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let stage_url = url_rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("callflow dev prints the URL it listens on");
-        assert!(
-            stage_url.starts_with("http://127.0.0.1:") && stage_url.ends_with("/v1"),
-            "{stage_url}"
-        );
-        assert!(
-            !stage_url.contains(":0/"),
-            "the bound port is printed, not 0"
-        );
-        Self {
-            child,
-            stage_url,
-            stdout: lines,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.stage_url)
-    }
-
-    fn stdout(&self) -> Vec<String> {
-        self.stdout.lock().unwrap().clone()
-    }
-
-    /// Stdout once a line satisfying `done` has been printed (at most 5 s).
-    fn stdout_until(&self, done: impl Fn(&[String]) -> bool) -> Vec<String> {
-        for _ in 0..100 {
-            let out = self.stdout();
-            if done(&out) {
-                return out;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        self.stdout()
-    }
-
-    /// Ctrl-C, then waits for a clean exit.
-    fn stop(mut self) {
-        let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        for _ in 0..200 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "callflow dev exited with {status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("callflow dev did not stop within 10 s of SIGINT");
-    }
-}
-
-impl Drop for DevProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `callflow token` for the data dir: the token is the last line of stdout.
-fn token(data_dir: &Path, scopes: &[&str]) -> String {
-    let mut command = Command::new(BIN);
-    command.arg("token").arg("--data-dir").arg(data_dir);
-    for scope in scopes {
-        command.args(["--scope", scope]);
-    }
-    let output = command.output().expect("callflow token runs");
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let token = stdout.lines().last().expect("a token line").to_owned();
-    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
-    token
-}
-
-/// A response as the client saw it.
-struct Reply {
-    status: u16,
-    headers: hyper::HeaderMap,
-    body: Value,
-}
-
-/// One HTTP/1.1 request on a fresh connection.
-async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
-    let rest = url.strip_prefix("http://").expect("http url");
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let stream = tokio::net::TcpStream::connect(authority).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", authority);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = sender
-        .send_request(request.body(Full::new(Bytes::from(body))).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
-async fn post(dev: &DevProcess, auth: &str, body: &Value, extra: &[(&str, &str)]) -> Reply {
-    let mut headers = vec![
-        ("authorization", auth),
-        ("content-type", "application/json"),
-    ];
-    headers.extend_from_slice(extra);
-    send(
-        Method::POST,
-        &dev.url("/events"),
-        &headers,
-        serde_json::to_vec(body).unwrap(),
-    )
-    .await
-}
-
-async fn get(dev: &DevProcess, auth: &str, path: &str) -> Reply {
-    send(
-        Method::GET,
-        &dev.url(path),
-        &[("authorization", auth)],
-        Vec::new(),
-    )
-    .await
-}
+use support::{DevProcess, assert_error, bearer, get, post, send, token};
 
 /// The hour the tests' events happen in: the start of the hour two hours ago, so every event
 /// lies inside the storer's acceptance window (14 days before to 5 minutes after receipt).
@@ -236,12 +47,6 @@ fn event(call_id: &str, sequence: u64, minute: u32) -> Value {
         "attributes": {"queue": "support"},
         "payload": {"n": sequence}
     })
-}
-
-fn assert_error(reply: &Reply, status: u16, code: &str) {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(reply.body["code"], code, "{}", reply.body);
-    assert!(reply.body["requestId"].is_string(), "{}", reply.body);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,203 +4,33 @@
 //! committed `cdktf.out`. The suite stores, reads, pages, retries idempotently, checks every
 //! error status, and reads the functions' START/END/REPORT lines.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+mod support;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request};
-use hyper_util::rt::TokioIo;
+use hyper::Method;
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_callflow");
+use support::{DevProcess, assert_error, get, post, send, workspace};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A running `callflow dev --lambda process` with its stdout and stderr lines.
-struct DevProcess {
-    child: Child,
-    stage_url: String,
-    stdout: Arc<Mutex<Vec<String>>>,
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-fn collect(
-    stream: impl Read + Send + 'static,
-    url: Option<mpsc::Sender<String>>,
-) -> Arc<Mutex<Vec<String>>> {
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&lines);
-    std::thread::spawn(move || {
-        let mut url = url;
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if let Some(found) = line.strip_prefix("callflow dev listening on ")
-                && let Some(tx) = url.take()
-            {
-                let _ = tx.send(found.trim().to_owned());
-            }
-            sink.lock().unwrap().push(line);
-        }
-    });
-    lines
-}
-
-impl DevProcess {
-    fn start(data_dir: &Path) -> Self {
-        // The handler binaries are built by `callflow dev` itself when missing or stale.
-        let mut child = Command::new(BIN)
-            .args([
-                "dev",
-                "--lambda",
-                "process",
-                "--port",
-                "0",
-                "--log-level",
-                "info",
-            ])
-            .arg("--synth-dir")
-            .arg(workspace().join("cdktf.out"))
-            .arg("--data-dir")
-            .arg(data_dir)
-            .current_dir(workspace())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("callflow dev starts");
-        let (tx, rx) = mpsc::channel();
-        let stdout = collect(child.stdout.take().unwrap(), Some(tx));
-        let stderr = collect(child.stderr.take().unwrap(), None);
-        let stage_url = match rx.recv_timeout(Duration::from_secs(300)) {
-            Ok(url) => url,
-            Err(_) => panic!("no URL printed; stderr: {:#?}", stderr.lock().unwrap()),
-        };
-        Self {
-            child,
-            stage_url,
-            stdout,
-            stderr,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.stage_url)
-    }
-
-    fn stderr(&self) -> Vec<String> {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    /// Stderr once `done` holds (at most 5 s).
-    fn stderr_until(&self, done: impl Fn(&[String]) -> bool) -> Vec<String> {
-        for _ in 0..100 {
-            let lines = self.stderr();
-            if done(&lines) {
-                return lines;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        self.stderr()
-    }
-
-    fn stop(mut self) {
-        let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        for _ in 0..200 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "callflow dev exited with {status}");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("callflow dev did not stop within 10 s of SIGINT");
-    }
-}
-
-impl Drop for DevProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn token(data_dir: &Path, scopes: &[&str]) -> String {
-    let mut command = Command::new(BIN);
-    command.arg("token").arg("--data-dir").arg(data_dir);
-    for scope in scopes {
-        command.args(["--scope", scope]);
-    }
-    let output = command.output().expect("callflow token runs");
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    format!("Bearer {}", stdout.lines().last().unwrap())
-}
-
-struct Reply {
-    status: u16,
-    headers: hyper::HeaderMap,
-    body: Value,
-}
-
-async fn send(method: Method, url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Reply {
-    let rest = url.strip_prefix("http://").expect("http url");
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let stream = tokio::net::TcpStream::connect(authority).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", authority);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = sender
-        .send_request(request.body(Full::new(Bytes::from(body))).unwrap())
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
-}
-
-async fn post(dev: &DevProcess, auth: &str, body: &Value, extra: &[(&str, &str)]) -> Reply {
-    let mut headers = vec![
-        ("authorization", auth),
-        ("content-type", "application/json"),
-    ];
-    headers.extend_from_slice(extra);
-    send(
-        Method::POST,
-        &dev.url("/events"),
-        &headers,
-        serde_json::to_vec(body).unwrap(),
+/// `callflow dev --lambda process --log-level info`, configured from the committed cdktf.out.
+fn start(data_dir: &std::path::Path) -> DevProcess {
+    let synth_dir = workspace().join("cdktf.out");
+    let synth_dir = synth_dir.to_str().expect("UTF-8 path");
+    DevProcess::start(
+        data_dir,
+        &[
+            "--lambda",
+            "process",
+            "--log-level",
+            "info",
+            "--synth-dir",
+            synth_dir,
+        ],
     )
-    .await
 }
 
-async fn get(dev: &DevProcess, auth: &str, path: &str) -> Reply {
-    send(
-        Method::GET,
-        &dev.url(path),
-        &[("authorization", auth)],
-        Vec::new(),
-    )
-    .await
+/// `Bearer` and a `callflow token` for the data dir.
+fn token(data_dir: &std::path::Path, scopes: &[&str]) -> String {
+    support::bearer(&support::token(data_dir, scopes))
 }
 
 fn rfc3339(offset_seconds: i64) -> String {
@@ -226,12 +56,6 @@ fn event(call_id: &str, sequence: u64, minutes_ago: i64) -> Value {
     })
 }
 
-fn assert_error(reply: &Reply, status: u16, code: &str) {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(reply.body["code"], code, "{}", reply.body);
-    assert!(reply.body["requestId"].is_string(), "{}", reply.body);
-}
-
 /// Lines of `function` (`[name] ...`) starting with `prefix`.
 fn tagged<'a>(lines: &'a [String], function: &str, prefix: &str) -> Vec<&'a String> {
     let tag = format!("[{function}] {prefix}");
@@ -241,13 +65,13 @@ fn tagged<'a>(lines: &'a [String], function: &str, prefix: &str) -> Vec<&'a Stri
 #[tokio::test(flavor = "multi_thread")]
 async fn the_dev_suite_passes_against_the_real_handler_binaries() {
     let data = tempfile::tempdir().unwrap();
-    let dev = DevProcess::start(data.path());
+    let dev = start(data.path());
     let rw = token(data.path(), &["events:read", "events:write"]);
     let read_only = token(data.path(), &["events:read"]);
     let range = format!("from={}&to={}", rfc3339(-86_400), rfc3339(3_600));
 
     // The banner lists each function with its environment from the stack.
-    let banner = dev.stdout.lock().unwrap().join("\n");
+    let banner = dev.stdout().join("\n");
     for function in [
         "callflow-prod-authorizer",
         "callflow-prod-event-storer",
@@ -421,7 +245,7 @@ async fn the_dev_suite_passes_against_the_real_handler_binaries() {
 
     // Restart: the events are still there.
     dev.stop();
-    let dev = DevProcess::start(data.path());
+    let dev = start(data.path());
     let all = get(&dev, &rw, &format!("/events?{range}&limit=500")).await;
     assert_eq!(all.body["count"], 8, "{}", all.body);
     dev.stop();
