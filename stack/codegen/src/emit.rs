@@ -677,6 +677,15 @@ impl<'a> ModuleEmitter<'a> {
         out.push('\n');
         doc_lines(out, 0, doc);
         out.push_str("#[derive(Clone, Debug)]\n");
+        if fields.is_empty() {
+            // Nothing to read: a unit struct (a field would never be read).
+            let _ = writeln!(out, "pub struct {name};\n");
+            out.push_str(&impl_head(Some("FromExpression"), name));
+            out.push_str(
+                "    fn from_expression(_: Expression) -> Self {\n        Self\n    }\n}\n",
+            );
+            return;
+        }
         let one = format!("pub struct {name}(Expression);");
         if one.len() <= MAX_WIDTH {
             let _ = writeln!(out, "{one}");
@@ -686,9 +695,6 @@ impl<'a> ModuleEmitter<'a> {
         out.push('\n');
         out.push_str(&impl_head(Some("FromExpression"), name));
         out.push_str("    fn from_expression(expression: Expression) -> Self {\n        Self(expression)\n    }\n}\n");
-        if fields.is_empty() {
-            return;
-        }
         out.push('\n');
         out.push_str(&impl_head(None, name));
         let mut methods = Registry::with_reserved(RESERVED_METHODS);

@@ -336,7 +336,13 @@ fn module_of(type_name: &str, prefix: &str, services: &[String]) -> String {
         Some(s) => s.as_str(),
         None => bare.split('_').next().unwrap_or(bare),
     };
-    names::snake(service)
+    let module = names::snake(service);
+    // `main.rs` / `lib.rs` would be taken for a crate root, `mod.rs` for a directory module.
+    if matches!(module.as_str(), "main" | "lib" | "mod") {
+        format!("{module}_")
+    } else {
+        module
+    }
 }
 
 /// The document with only the selected types of one provider (what the bindings came from).

@@ -166,3 +166,24 @@ fn keywords_and_colliding_names_get_deterministic_identifiers() {
         assert!(code.contains(expected), "missing `{expected}` in:\n{code}");
     }
 }
+
+#[test]
+fn module_names_that_cargo_reserves_get_a_suffix() {
+    let text = r#"{"format_version": "1.0", "provider_schemas": {"registry.terraform.io/acme/demo": {
+        "resource_schemas": {
+            "demo_main_route": {"version": 0, "block": {}},
+            "demo_lib_x": {"version": 0, "block": {"attributes": {"id": {"type": "string", "computed": true}}}}
+        }}}}"#;
+    let out = generate(
+        "schema.json",
+        text,
+        &Selection::all(),
+        &Options::new("acme/demo"),
+    )
+    .expect("ok");
+    assert!(out.files.contains_key("main_.rs"), "{:?}", out.files.keys());
+    assert!(out.files.contains_key("lib_.rs"), "{:?}", out.files.keys());
+    assert!(out.files["lib.rs"].contains("pub mod lib_;\npub mod main_;\n"));
+    // A type without attributes has a unit references struct (nothing to read).
+    assert!(out.files["main_.rs"].contains("pub struct MainRouteRefs;\n"));
+}

@@ -29,10 +29,10 @@ impl Resource for Empty {
 
 /// References to the attributes of a declared `demo_empty` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
-pub struct EmptyRefs(Expression);
+pub struct EmptyRefs;
 
 impl FromExpression for EmptyRefs {
-    fn from_expression(expression: Expression) -> Self {
-        Self(expression)
+    fn from_expression(_: Expression) -> Self {
+        Self
     }
 }
