@@ -35,8 +35,22 @@ fn synth_writes_the_cdktf_layout_and_prints_one_line() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    // The count the line reports is the committed document's.
+    let committed: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(repo_root().join("cdktf.out/stacks/callflow/cdk.tf.json"))
+            .expect("committed synth"),
+    )
+    .expect("JSON");
+    let resources: usize = committed["resource"]
+        .as_object()
+        .expect("resources")
+        .values()
+        .map(|of_type| of_type.as_object().map_or(0, serde_json::Map::len))
+        .sum();
     assert!(
-        stdout.starts_with("synthesized 1 stack(s), 57 resources to "),
+        stdout.starts_with(&format!(
+            "synthesized 1 stack(s), {resources} resources to "
+        )),
         "{stdout}"
     );
     assert!(stdout.trim_end().ends_with(" ms"), "{stdout}");
