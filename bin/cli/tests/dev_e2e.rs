@@ -456,3 +456,34 @@ async fn the_acceptance_window_flags_reach_the_storer() {
     assert!(message.contains("from 1 minute before"), "{message}");
     dev.stop();
 }
+
+#[test]
+fn a_header_value_that_is_not_utf8_gets_the_storers_answer_not_a_502() {
+    use std::io::{Read, Write};
+    let data = tempfile::tempdir().unwrap();
+    let dev = DevProcess::start(data.path(), &["--no-access-log"]);
+    let rw = bearer(&token(data.path(), &["events:read", "events:write"]));
+    let authority = dev
+        .stage_url
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_owned();
+    let body =
+        json!({"callId": "call-H", "eventType": "call.ended", "timestamp": at(0)}).to_string();
+    let mut request = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {rw}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\nIdempotency-Key: caf",
+        body.len()
+    )
+    .into_bytes();
+    // An obs-text byte (HTTP allows it; it is not UTF-8).
+    request.extend_from_slice(b"\xe9\r\n\r\n");
+    request.extend_from_slice(body.as_bytes());
+    let mut stream = std::net::TcpStream::connect(&authority).unwrap();
+    stream.write_all(&request).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 422"), "{answer}");
+    assert!(answer.contains("printable ASCII"), "{answer}");
+    dev.stop();
+}

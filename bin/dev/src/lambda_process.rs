@@ -407,7 +407,7 @@ impl Integration for ProcessIntegration {
         &self,
         event: ApiGatewayProxyRequest,
     ) -> Result<ApiGatewayProxyResponse, IntegrationError> {
-        let payload = serde_json::to_vec(&event)
+        let payload = proxy_event_json(event)
             .map_err(|e| IntegrationError::Failed(format!("event not serializable: {e}")))?;
         match self.0.invoke(Bytes::from(payload)).await {
             Ok(body) => serde_json::from_slice(&body).map_err(|e| {
@@ -442,5 +442,44 @@ impl TokenAuthorizer for ProcessAuthorizer {
             }
             Err(error) => Err(AuthorizerFailure::Error(error.to_string())),
         }
+    }
+}
+
+/// The proxy event as JSON for the function. Header values that are not UTF-8 (HTTP allows
+/// obs-text bytes) go as ISO-8859-1 text, one character per byte, as API Gateway passes them;
+/// the event types cannot serialize such a value themselves, and the handler then sees a
+/// non-ASCII value just as it does behind API Gateway.
+fn proxy_event_json(mut event: ApiGatewayProxyRequest) -> Result<Vec<u8>, serde_json::Error> {
+    for headers in [&mut event.headers, &mut event.multi_value_headers] {
+        for value in headers.values_mut() {
+            if std::str::from_utf8(value.as_bytes()).is_err() {
+                let latin1: String = value.as_bytes().iter().map(|&b| char::from(b)).collect();
+                if let Ok(text) = hyper::header::HeaderValue::from_bytes(latin1.as_bytes()) {
+                    *value = text;
+                }
+            }
+        }
+    }
+    serde_json::to_vec(&event)
+}
+
+#[cfg(test)]
+mod proxy_event_tests {
+    use super::*;
+
+    #[test]
+    fn obs_text_header_values_serialize_as_latin1() {
+        let mut event = ApiGatewayProxyRequest::default();
+        let raw = hyper::header::HeaderValue::from_bytes(b"caf\xe9").expect("obs-text value");
+        event.headers.insert("idempotency-key", raw.clone());
+        event.multi_value_headers.insert("idempotency-key", raw);
+        assert!(
+            serde_json::to_vec(&event).is_err(),
+            "the event types refuse it"
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&proxy_event_json(event).expect("serializes")).expect("JSON");
+        assert_eq!(json["headers"]["idempotency-key"], "caf\u{e9}");
+        assert_eq!(json["multiValueHeaders"]["idempotency-key"][0], "caf\u{e9}");
     }
 }
