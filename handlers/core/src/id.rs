@@ -97,30 +97,34 @@ impl<'a> IdempotencySource<'a> {
     }
 
     fn digest(&self) -> Option<[u8; 10]> {
-        let mut h = Sha256::new();
-        // Length-prefixed fields with a domain tag: no two sources share an encoding.
-        let mut field = |b: &[u8]| {
-            h.update((b.len() as u64).to_be_bytes());
-            h.update(b);
-        };
-        match self {
-            IdempotencySource::Key { principal, key } => {
-                field(b"callflow/event-id/v1/idempotency-key");
-                field(principal.as_str().as_bytes());
-                field(key.as_str().as_bytes());
-            }
-            IdempotencySource::CallSequence { call_id, sequence } => {
-                field(b"callflow/event-id/v1/call-sequence");
-                field(call_id.as_str().as_bytes());
-                field(&sequence.to_be_bytes());
-            }
+        let out = match self {
+            IdempotencySource::Key { principal, key } => tagged_sha256(&[
+                b"callflow/event-id/v1/idempotency-key",
+                principal.as_str().as_bytes(),
+                key.as_str().as_bytes(),
+            ]),
+            IdempotencySource::CallSequence { call_id, sequence } => tagged_sha256(&[
+                b"callflow/event-id/v1/call-sequence",
+                call_id.as_str().as_bytes(),
+                &sequence.to_be_bytes(),
+            ]),
             IdempotencySource::None => return None,
-        }
-        let out = h.finalize();
+        };
         let mut bytes = [0u8; 10];
         bytes.copy_from_slice(&out[..10]);
         Some(bytes)
     }
+}
+
+/// SHA-256 over length-prefixed fields, the first a domain tag: no two kinds of input share
+/// an encoding. Event ids and idempotency record keys are derived with it.
+pub(crate) fn tagged_sha256(fields: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for field in fields {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field);
+    }
+    h.finalize().into()
 }
 
 /// Milliseconds since the Unix epoch, or an error outside the UUIDv7 / 4-digit-year range.

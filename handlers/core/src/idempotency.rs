@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::id::{IdempotencyKey, IdempotencySource};
+use crate::id::{IdempotencyKey, IdempotencySource, tagged_sha256};
 use crate::layout;
 use crate::model::{CallEvent, CallId, Principal, StoredEvent};
 
@@ -154,26 +154,24 @@ impl IdempotencyClaim {
     /// The key of this claim's record. Neither the principal nor the key nor the call id
     /// appears in it: keys show up in inventories, access logs and CloudTrail.
     pub fn record_key(&self) -> String {
-        let mut h = Sha256::new();
-        let mut field = |b: &[u8]| {
-            h.update((b.len() as u64).to_be_bytes());
-            h.update(b);
+        let (kind, digest) = match self {
+            Self::Key { principal, key } => (
+                layout::ClaimKind::Key,
+                tagged_sha256(&[
+                    b"callflow/idempotency-record/v1/key",
+                    principal.as_str().as_bytes(),
+                    key.as_str().as_bytes(),
+                ]),
+            ),
+            Self::CallSequence { call_id, sequence } => (
+                layout::ClaimKind::CallSequence,
+                tagged_sha256(&[
+                    b"callflow/idempotency-record/v1/call-sequence",
+                    call_id.as_str().as_bytes(),
+                    &sequence.to_be_bytes(),
+                ]),
+            ),
         };
-        let kind = match self {
-            Self::Key { principal, key } => {
-                field(b"callflow/idempotency-record/v1/key");
-                field(principal.as_str().as_bytes());
-                field(key.as_str().as_bytes());
-                layout::ClaimKind::Key
-            }
-            Self::CallSequence { call_id, sequence } => {
-                field(b"callflow/idempotency-record/v1/call-sequence");
-                field(call_id.as_str().as_bytes());
-                field(&sequence.to_be_bytes());
-                layout::ClaimKind::CallSequence
-            }
-        };
-        let digest: [u8; 32] = h.finalize().into();
         layout::idempotency_record_key(kind, &digest)
     }
 }

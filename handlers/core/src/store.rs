@@ -156,10 +156,7 @@ impl EventStore {
         let existing = self
             .get(&event.event_id)
             .await?
-            .ok_or_else(|| StoreError::Unavailable {
-                operation: "GetObject",
-                detail: format!("{key} answered 412 to a conditional PUT but is not readable"),
-            })?;
+            .ok_or_else(|| vanished_after_412(&key))?;
         self.put_index_entry(&existing).await?;
         Ok(PutOutcome::AlreadyExists(Box::new(existing)))
     }
@@ -188,15 +185,10 @@ impl EventStore {
         if self.put_if_absent(&record_key, body, &[]).await? {
             return self.write_event(event).await;
         }
-        let claimed =
-            self.get_record(&record_key)
-                .await?
-                .ok_or_else(|| StoreError::Unavailable {
-                    operation: "GetObject",
-                    detail: format!(
-                        "{record_key} answered 412 to a conditional PUT but is not readable"
-                    ),
-                })?;
+        let claimed = self
+            .get_json::<IdempotencyRecord>(&record_key)
+            .await?
+            .ok_or_else(|| vanished_after_412(&record_key))?;
         self.settle_claim(&claimed, event).await
     }
 
@@ -209,7 +201,10 @@ impl EventStore {
         event: &StoredEvent,
         claim: &IdempotencyClaim,
     ) -> Result<Option<StoreOutcome>, StoreError> {
-        match self.get_record(&claim.record_key()).await? {
+        match self
+            .get_json::<IdempotencyRecord>(&claim.record_key())
+            .await?
+        {
             None => Ok(None),
             Some(claimed) => self.settle_claim(&claimed, event).await.map(Some),
         }
@@ -248,19 +243,6 @@ impl EventStore {
             }
             PutOutcome::AlreadyExists(existing) => StoreOutcome::Conflict(existing),
         })
-    }
-
-    /// Reads an idempotency record; `None` when there is none.
-    async fn get_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let Some(bytes) = self.get_bytes(key).await? else {
-            return Ok(None);
-        };
-        serde_json::from_slice(&bytes.into_bytes())
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt {
-                key: key.to_owned(),
-                reason: e.to_string(),
-            })
     }
 
     /// A `PutObject` with `If-None-Match: *`: `true` when it created the object, `false`
@@ -316,14 +298,22 @@ impl EventStore {
 
     /// Reads one event by id: one GET. `None` when there is none.
     pub async fn get(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
-        let key = layout::event_key(id);
-        let Some(bytes) = self.get_bytes(&key).await? else {
+        self.get_json(&layout::event_key(id)).await
+    }
+
+    /// One object parsed as JSON: one GET. `None` when there is none; an object that does
+    /// not parse is [`StoreError::Corrupt`].
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let Some(bytes) = self.get_bytes(key).await? else {
             return Ok(None);
         };
         serde_json::from_slice(&bytes.into_bytes())
             .map(Some)
             .map_err(|e| StoreError::Corrupt {
-                key,
+                key: key.to_owned(),
                 reason: e.to_string(),
             })
     }
@@ -595,6 +585,14 @@ impl CandidateLister {
             self.buffer.pop_front();
         }
         Ok(batch)
+    }
+}
+
+/// An object that refused a conditional PUT (412: it exists) but cannot be read: transient.
+fn vanished_after_412(key: &str) -> StoreError {
+    StoreError::Unavailable {
+        operation: "GetObject",
+        detail: format!("{key} answered 412 to a conditional PUT but is not readable"),
     }
 }
 
