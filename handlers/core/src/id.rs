@@ -82,20 +82,6 @@ pub enum IdempotencySource<'a> {
 }
 
 impl<'a> IdempotencySource<'a> {
-    /// Picks the source per the contract: the header, else `callId`+`sequence`, else none.
-    pub fn choose(
-        principal: &'a Principal,
-        key: Option<&'a IdempotencyKey>,
-        call_id: &'a CallId,
-        sequence: Option<u64>,
-    ) -> Self {
-        match (key, sequence) {
-            (Some(key), _) => IdempotencySource::Key { principal, key },
-            (None, Some(sequence)) => IdempotencySource::CallSequence { call_id, sequence },
-            (None, None) => IdempotencySource::None,
-        }
-    }
-
     fn digest(&self) -> Option<[u8; 10]> {
         let out = match self {
             IdempotencySource::Key { principal, key } => tagged_sha256(&[
