@@ -167,6 +167,8 @@ impl EventsKey {
 /// The events bucket and its configuration resources.
 #[derive(Clone, Debug)]
 pub struct EventsBucket {
+    /// The bucket's name (for dashboards and other documents that need it as text).
+    pub name: String,
     /// The bucket.
     pub bucket: Handle<S3Bucket>,
     /// Versioning (enabled).
@@ -345,6 +347,7 @@ impl EventsBucket {
         stack.depends_on(&policy, &[public_access_block.address()]);
         let metrics = stack.resource("events", S3BucketMetric::new(name, REQUEST_METRICS_FILTER));
         Self {
+            name: props.name.clone(),
             bucket,
             versioning,
             lifecycle,

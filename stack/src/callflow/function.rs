@@ -10,7 +10,6 @@ use crate::dsl::{Handle, Stack, Tf, functions};
 use crate::iam::{PolicyDocument, Principal, Statement};
 
 use super::bucket::EventsKey;
-use super::config::CallflowConfig;
 use super::names::Account;
 
 /// Name of the local value holding the directory of the handler zips.
@@ -58,7 +57,8 @@ impl FunctionKind {
         }
     }
 
-    fn memory_mb(self) -> i64 {
+    /// Default memory size in MB of this handler's function.
+    pub fn memory_mb(self) -> i64 {
         match self {
             Self::Authorizer => 128,
             Self::EventStorer => 256,
@@ -66,7 +66,8 @@ impl FunctionKind {
         }
     }
 
-    fn timeout_s(self) -> i64 {
+    /// Default timeout in seconds of this handler's function.
+    pub fn timeout_s(self) -> i64 {
         match self {
             Self::Authorizer => 5,
             Self::EventStorer => 10,
@@ -74,7 +75,8 @@ impl FunctionKind {
         }
     }
 
-    fn description(self) -> &'static str {
+    /// Default description of this handler's function.
+    pub fn description(self) -> &'static str {
         match self {
             Self::Authorizer => {
                 "TOKEN authorizer: verifies JWTs and returns a policy for every route the token's scopes allow"
@@ -86,12 +88,57 @@ impl FunctionKind {
         }
     }
 
-    /// Reserved concurrency: caps each function so one cannot starve the account.
-    fn reserved_concurrency(self) -> i64 {
+    /// Default reserved concurrency: caps each function so one cannot starve the account.
+    pub fn reserved_concurrency(self) -> i64 {
         match self {
             Self::Authorizer => 50,
             Self::EventStorer => 100,
             Self::EventRetriever => 100,
+        }
+    }
+}
+
+/// What a [`HandlerFunction`] is built from: the name and environment are required, the sizing
+/// defaults come from the [`FunctionKind`] and the log retention from [`LOG_RETENTION_DAYS`].
+#[derive(Clone, Debug)]
+pub struct HandlerFunctionProps {
+    /// Which handler the function runs. Required.
+    pub kind: FunctionKind,
+    /// Function, role and log group name (`/aws/lambda/<name>`). Required.
+    pub name: String,
+    /// Environment variables. Required (may be empty).
+    pub environment: Vec<(String, Tf<String>)>,
+    /// Memory in MB. Default: [`FunctionKind::memory_mb`].
+    pub memory_mb: i64,
+    /// Timeout in seconds. Default: [`FunctionKind::timeout_s`].
+    pub timeout_s: i64,
+    /// Reserved concurrency. Default: [`FunctionKind::reserved_concurrency`].
+    pub reserved_concurrency: i64,
+    /// Log retention in days. Default: [`LOG_RETENTION_DAYS`].
+    pub log_retention_days: i64,
+}
+
+impl HandlerFunctionProps {
+    /// The props of `kind` named `name` with `environment` and the documented defaults.
+    ///
+    /// ```
+    /// use callflow_stack::callflow::{FunctionKind, HandlerFunctionProps};
+    /// let props = HandlerFunctionProps::new(FunctionKind::EventStorer, "callflow-dev-event-storer", vec![]);
+    /// assert_eq!(props.memory_mb, 256);
+    /// ```
+    pub fn new(
+        kind: FunctionKind,
+        name: impl Into<String>,
+        environment: Vec<(String, Tf<String>)>,
+    ) -> Self {
+        Self {
+            kind,
+            name: name.into(),
+            environment,
+            memory_mb: kind.memory_mb(),
+            timeout_s: kind.timeout_s(),
+            reserved_concurrency: kind.reserved_concurrency(),
+            log_retention_days: LOG_RETENTION_DAYS,
         }
     }
 }
@@ -101,6 +148,8 @@ impl FunctionKind {
 pub struct HandlerFunction {
     /// Which handler.
     pub kind: FunctionKind,
+    /// The function's name (also its role's and, under `/aws/lambda/`, its log group's).
+    pub name: String,
     /// Execution role.
     pub role: Handle<IamRole>,
     /// `/aws/lambda/<name>`, created before the function so retention applies from the start.
@@ -115,15 +164,21 @@ impl HandlerFunction {
     /// the `artifacts` directory (the reference of the local declared by the stack).
     pub fn new(
         stack: &mut Stack,
-        config: &CallflowConfig,
+        props: HandlerFunctionProps,
         account: &Account,
         key: &EventsKey,
-        kind: FunctionKind,
-        environment: Vec<(String, Tf<String>)>,
         artifacts: &Tf<String>,
     ) -> Self {
+        let HandlerFunctionProps {
+            kind,
+            name,
+            environment,
+            memory_mb,
+            timeout_s,
+            reserved_concurrency,
+            log_retention_days,
+        } = props;
         let id = kind.logical_id();
-        let name = format!("{}-{}", config.prefix(), kind.short_name());
         let trust = PolicyDocument::new(vec![
             Statement::allow("LambdaAssumesRole", &["sts:AssumeRole"], vec![])
                 .with_principal(Principal::service("lambda.amazonaws.com"))
@@ -144,7 +199,7 @@ impl HandlerFunction {
             id,
             CloudwatchLogGroup::new()
                 .set_name(format!("/aws/lambda/{name}"))
-                .set_retention_in_days(LOG_RETENTION_DAYS)
+                .set_retention_in_days(log_retention_days)
                 .set_kms_key_id(key.key.arn()),
         );
         stack.suppress_check(
@@ -185,9 +240,9 @@ impl HandlerFunction {
                 .set_architectures(vec!["arm64"])
                 .set_filename(zip.clone())
                 .set_source_code_hash(functions::filebase64sha256(&zip))
-                .set_memory_size(kind.memory_mb())
-                .set_timeout(kind.timeout_s())
-                .set_reserved_concurrent_executions(kind.reserved_concurrency())
+                .set_memory_size(memory_mb)
+                .set_timeout(timeout_s)
+                .set_reserved_concurrent_executions(reserved_concurrency)
                 .set_kms_key_arn(key.key.arn())
                 .set_environment(
                     LambdaFunctionEnvironment::new()
@@ -208,6 +263,7 @@ impl HandlerFunction {
         stack.suppress_check(&function, "CKV_AWS_272", "code signing needs a signing profile outside this stack; zips are built and hashed by CI");
         Self {
             kind,
+            name,
             role,
             log_group,
             function,

@@ -20,10 +20,11 @@ pub use config::{
     JwtConfig, StateConfig, ThrottlingConfig, UsagePlanConfig,
 };
 pub use domain::CustomDomain;
-pub use function::{FunctionKind, HandlerFunction};
+pub use function::{FunctionKind, HandlerFunction, HandlerFunctionProps};
 pub use names::Account;
 pub use observability::{
     AUTHORIZER_DENIAL_PATTERN, AUTHORIZER_DENIALS_METRIC, METRICS_NAMESPACE, Observability,
+    ObservabilityProps,
 };
 
 use crate::dsl::{App, Backend, Output, RequiredProvider, Stack, Tf, Variable};
@@ -103,6 +104,13 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     });
     let bucket = EventsBucket::from_config(&mut stack, config, &key, idempotency_window_days);
 
+    let function_props = |kind: FunctionKind, environment| {
+        HandlerFunctionProps::new(
+            kind,
+            format!("{}-{}", config.prefix(), kind.short_name()),
+            environment,
+        )
+    };
     let common_env = |extra: &[(&str, Tf<String>)]| {
         let mut env: Vec<(String, Tf<String>)> = vec![
             ("SERVICE_NAME".into(), config.service.clone().into()),
@@ -113,50 +121,53 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     };
     let authorizer = HandlerFunction::new(
         &mut stack,
-        config,
+        function_props(
+            FunctionKind::Authorizer,
+            common_env(&[
+                ("JWT_ISSUER", config.jwt.issuer.clone().into()),
+                ("JWT_AUDIENCE", config.jwt.audience.clone().into()),
+                ("JWKS_URL", config.jwt.jwks_url.clone().into()),
+            ]),
+        ),
         &account,
         &key,
-        FunctionKind::Authorizer,
-        common_env(&[
-            ("JWT_ISSUER", config.jwt.issuer.clone().into()),
-            ("JWT_AUDIENCE", config.jwt.audience.clone().into()),
-            ("JWKS_URL", config.jwt.jwks_url.clone().into()),
-        ]),
         &artifacts,
     );
     let storer = HandlerFunction::new(
         &mut stack,
-        config,
+        function_props(
+            FunctionKind::EventStorer,
+            common_env(&[
+                ("S3_BUCKET", bucket.bucket.bucket()),
+                (
+                    "EVENT_MAX_AGE_SECONDS",
+                    config.acceptance_window.max_age_seconds.to_string().into(),
+                ),
+                (
+                    "EVENT_MAX_FUTURE_SECONDS",
+                    config
+                        .acceptance_window
+                        .max_future_seconds
+                        .to_string()
+                        .into(),
+                ),
+            ]),
+        ),
         &account,
         &key,
-        FunctionKind::EventStorer,
-        common_env(&[
-            ("S3_BUCKET", bucket.bucket.bucket()),
-            (
-                "EVENT_MAX_AGE_SECONDS",
-                config.acceptance_window.max_age_seconds.to_string().into(),
-            ),
-            (
-                "EVENT_MAX_FUTURE_SECONDS",
-                config
-                    .acceptance_window
-                    .max_future_seconds
-                    .to_string()
-                    .into(),
-            ),
-        ]),
         &artifacts,
     );
     let retriever = HandlerFunction::new(
         &mut stack,
-        config,
+        function_props(
+            FunctionKind::EventRetriever,
+            common_env(&[
+                ("S3_BUCKET", bucket.bucket.bucket()),
+                ("TOKEN_SIGNING_KEY", token_signing_key),
+            ]),
+        ),
         &account,
         &key,
-        FunctionKind::EventRetriever,
-        common_env(&[
-            ("S3_BUCKET", bucket.bucket.bucket()),
-            ("TOKEN_SIGNING_KEY", token_signing_key),
-        ]),
         &artifacts,
     );
     bucket.grant_write(&mut stack, &storer.role);
@@ -177,9 +188,13 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
         .domain
         .as_ref()
         .map(|d| CustomDomain::new(&mut stack, d, &api));
+    let observability_props = ObservabilityProps {
+        alarms: config.alarms.clone(),
+        ..ObservabilityProps::new(config.prefix(), config.region.clone())
+    };
     let observability = Observability::new(
         &mut stack,
-        config,
+        &observability_props,
         &account,
         &key,
         &bucket,

@@ -16,7 +16,7 @@ use crate::iam::{PolicyDocument, Principal, Statement};
 
 use super::api::{Api, STAGE_NAME};
 use super::bucket::{EventsBucket, EventsKey, REQUEST_METRICS_FILTER};
-use super::config::CallflowConfig;
+use super::config::AlarmConfig;
 use super::function::HandlerFunction;
 use super::names::Account;
 
@@ -28,6 +28,28 @@ pub const AUTHORIZER_DENIALS_METRIC: &str = "AuthorizerDenials";
 /// authorizer logs one `tracing` JSON line per decision, whose fields sit under `fields`.
 pub const AUTHORIZER_DENIAL_PATTERN: &str =
     r#"{ ($.fields.decision = "deny") || ($.fields.decision = "unauthorized") }"#;
+
+/// What [`Observability`] is built from.
+#[derive(Clone, Debug)]
+pub struct ObservabilityProps {
+    /// Prefix of the topic, alarm, metric filter and dashboard names (`<service>-<env>`). Required.
+    pub name_prefix: String,
+    /// Region the dashboard's widgets read from. Required.
+    pub region: String,
+    /// Alarm thresholds and the optional email subscription. Default: [`AlarmConfig::default`].
+    pub alarms: AlarmConfig,
+}
+
+impl ObservabilityProps {
+    /// The props for a name prefix and region with the default alarm thresholds.
+    pub fn new(name_prefix: impl Into<String>, region: impl Into<String>) -> Self {
+        Self {
+            name_prefix: name_prefix.into(),
+            region: region.into(),
+            alarms: AlarmConfig::default(),
+        }
+    }
+}
 
 /// The observability resources.
 #[derive(Clone, Debug)]
@@ -44,14 +66,15 @@ impl Observability {
     /// Declares topic, alarms, the denials metric filter and the dashboard.
     pub fn new(
         stack: &mut Stack,
-        config: &CallflowConfig,
+        props: &ObservabilityProps,
         account: &Account,
         key: &EventsKey,
         bucket: &EventsBucket,
         api: &Api,
         functions: [&HandlerFunction; 3],
     ) -> Self {
-        let prefix = config.prefix();
+        let prefix = props.name_prefix.clone();
+        let alarms_config = &props.alarms;
         let topic = stack.resource(
             "alarms",
             SnsTopic::new()
@@ -73,7 +96,7 @@ impl Observability {
         ])
         .render(stack, "Observability");
         stack.resource("alarms", SnsTopicPolicy::new(topic.arn(), topic_policy));
-        if let Some(email) = &config.alarms.email {
+        if let Some(email) = &alarms_config.email {
             stack.resource(
                 "alarms_email",
                 SnsTopicSubscription::new(email.clone(), "email", topic.arn()),
@@ -91,16 +114,16 @@ impl Observability {
             );
         };
         for f in functions {
-            let name = format!("{prefix}-{}", f.kind.short_name());
+            let name = f.name.clone();
             for (metric, threshold, what) in [
                 (
                     "Errors",
-                    config.alarms.lambda_errors,
+                    alarms_config.lambda_errors,
                     "returned errors: check its log group for the failing requests",
                 ),
                 (
                     "Throttles",
-                    config.alarms.lambda_throttles,
+                    alarms_config.lambda_throttles,
                     "was throttled: raise reserved concurrency or find the traffic spike",
                 ),
             ] {
@@ -139,7 +162,7 @@ impl Observability {
             .set_namespace("AWS/ApiGateway")
             .set_period(300)
             .set_statistic("Sum")
-            .set_threshold(config.alarms.api_5xx)
+            .set_threshold(alarms_config.api_5xx)
             .set_treat_missing_data("notBreaching")
             .set_dimensions(api_dims()),
         );
@@ -159,7 +182,7 @@ impl Observability {
             .set_namespace("AWS/ApiGateway")
             .set_period(300)
             .set_extended_statistic("p99")
-            .set_threshold(config.alarms.api_p99_latency_ms)
+            .set_threshold(alarms_config.api_p99_latency_ms)
             .set_treat_missing_data("notBreaching")
             .set_dimensions(api_dims()),
         );
@@ -181,16 +204,15 @@ impl Observability {
         );
 
         let body = dashboard_body(
-            config,
+            &props.region,
             &api.name,
-            &config.bucket_name(),
-            functions.map(|f| format!("{prefix}-{}", f.kind.short_name())),
+            &bucket.name,
+            functions.map(|f| f.name.clone()),
         );
         let dashboard = stack.resource(
             "main",
             CloudwatchDashboard::new(body.to_string(), prefix.clone()),
         );
-        let _ = bucket;
         Self {
             topic,
             alarms,
@@ -212,13 +234,8 @@ fn widget(title: &str, x: i64, y: i64, metrics: Vec<Value>, stat: &str, region: 
 }
 
 /// The seed's metric table: API, Lambda, S3 and authorizer rows.
-fn dashboard_body(
-    config: &CallflowConfig,
-    api: &str,
-    bucket: &str,
-    functions: [String; 3],
-) -> Value {
-    let r = config.region.as_str();
+fn dashboard_body(region: &str, api: &str, bucket: &str, functions: [String; 3]) -> Value {
+    let r = region;
     let api_dim = |m: &str| json!(["AWS/ApiGateway", m, "ApiName", api, "Stage", STAGE_NAME]);
     let per_fn = |m: &str| -> Vec<Value> {
         functions
