@@ -1,5 +1,6 @@
 //! The typed route table read from the spec: method, path template, Lambda and scope per operation.
 
+use callflow_deployment::Handler;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -79,20 +80,23 @@ impl LambdaName {
     /// Every handler Lambda, in a fixed order.
     pub const ALL: [LambdaName; 2] = [LambdaName::EventStorer, LambdaName::EventRetriever];
 
+    /// The deployment's handler that serves the operation (which knows its binary and
+    /// environment).
+    pub fn handler(self) -> Handler {
+        match self {
+            Self::EventStorer => Handler::EventStorer,
+            Self::EventRetriever => Handler::EventRetriever,
+        }
+    }
+
     /// The short name used in the spec (`event-storer`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::EventStorer => "event-storer",
-            Self::EventRetriever => "event-retriever",
-        }
+        self.handler().short_name()
     }
 
     /// The crate and binary name of the handler (`callflow-event-storer`).
     pub fn binary_name(self) -> &'static str {
-        match self {
-            Self::EventStorer => "callflow-event-storer",
-            Self::EventRetriever => "callflow-event-retriever",
-        }
+        self.handler().binary_name()
     }
 }
 
@@ -100,11 +104,10 @@ impl FromStr for LambdaName {
     type Err = SpecError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "event-storer" => Ok(Self::EventStorer),
-            "event-retriever" => Ok(Self::EventRetriever),
-            _ => Err(SpecError::UnknownLambda(s.to_owned())),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| SpecError::UnknownLambda(s.to_owned()))
     }
 }
 

@@ -1,7 +1,6 @@
-//! Tests of the embedded spec: structure, references, agreement with docs/contract.md,
-//! and integration filling.
+//! Tests of the embedded spec: structure, references and integration filling.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use callflow_openapi::{
     AUTHORIZER_URI_PLACEHOLDER, HttpMethod, INTEGRATION_URI_PLACEHOLDER, LambdaName, PathTemplate,
@@ -9,8 +8,6 @@ use callflow_openapi::{
     with_integrations,
 };
 use serde_json::{Value, json};
-
-const CONTRACT_MD: &str = include_str!("../../docs/contract.md");
 
 fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
     let mut out = Vec::new();
@@ -20,20 +17,6 @@ fn operations(spec: &Value) -> Vec<(String, String, &Value)> {
         }
     }
     out
-}
-
-/// The backticked snake_case words of the contract paragraph that starts with `marker`.
-fn contract_words_after(marker: &str) -> BTreeSet<String> {
-    let start = CONTRACT_MD.find(marker).expect("marker in contract.md") + marker.len();
-    let rest = &CONTRACT_MD[start..];
-    let end = rest.find("\n\n").unwrap_or(rest.len());
-    rest[..end]
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .filter(|word| word.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        .map(str::to_owned)
-        .collect()
 }
 
 #[test]
@@ -146,37 +129,8 @@ fn every_ref_resolves() {
     assert!(seen > 30, "only {seen} $refs checked");
 }
 
-#[test]
-fn error_codes_equal_the_contract_list() {
-    let spec = spec_json();
-    let in_spec: BTreeSet<String> = spec["components"]["schemas"]["ErrorCode"]["enum"]
-        .as_array()
-        .expect("enum")
-        .iter()
-        .map(|v| v.as_str().expect("string").to_owned())
-        .collect();
-    let in_contract = contract_words_after("Codes:");
-    assert_eq!(in_contract.len(), 16);
-    assert_eq!(in_spec, in_contract);
-}
-
-#[test]
-fn event_types_equal_the_contract_list() {
-    let spec = spec_json();
-    let in_spec: BTreeSet<String> = spec["components"]["schemas"]["KnownEventType"]["enum"]
-        .as_array()
-        .expect("enum")
-        .iter()
-        .map(|v| v.as_str().expect("string").to_owned())
-        .collect();
-    let marker = "- `eventType` string, required: one of `";
-    let start = CONTRACT_MD.find(marker).expect("eventType line") + marker.len();
-    let list = &CONTRACT_MD[start..];
-    let list = &list[..list.find('`').expect("closing backtick")];
-    let in_contract: BTreeSet<String> = list.split_whitespace().map(str::to_owned).collect();
-    assert_eq!(in_contract.len(), 17);
-    assert_eq!(in_spec, in_contract);
-}
+// The spec's ErrorCode and KnownEventType enums are checked against the handlers' lists in
+// handlers/core (error.rs) and openapi/tests/contract.rs: the spec is the one written contract.
 
 #[test]
 fn gateway_response_templates_render_our_error_shape() {

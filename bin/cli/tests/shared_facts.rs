@@ -1,14 +1,13 @@
-//! Facts the stack and the handlers both hold, tied together until they have one home: the key
-//! prefixes the IAM scopes are computed from, the storer's environment and its defaults, and the
-//! idempotency window of the contract that the bucket's lifecycle rule enforces.
+//! Facts the stack and the handlers share, checked where they meet: each function's environment
+//! is exactly what `callflow_deployment` lists for its handler, the IAM scopes are computed from
+//! the key layout's prefixes, the storer's defaults, and the idempotency window of the contract
+//! that the bucket's lifecycle rule enforces.
 
 use std::path::Path;
 
 use callflow_core::{AcceptanceWindow, Config, layout};
-use callflow_stack::callflow::{
-    AcceptanceWindowConfig, AppConfig, IDEMPOTENCY_PREFIX, INDEX_PREFIX, OBJECT_PREFIX,
-    callflow_app,
-};
+use callflow_deployment::{Handler, SetBy};
+use callflow_stack::callflow::{AcceptanceWindowConfig, AppConfig, callflow_app};
 use serde_json::Value;
 
 fn synthesized() -> Value {
@@ -25,14 +24,36 @@ fn synthesized() -> Value {
 }
 
 #[test]
-fn the_stacks_key_prefixes_are_the_handlers() {
-    assert_eq!(OBJECT_PREFIX, layout::EVENTS_PREFIX);
-    assert!(layout::CALL_INDEX_PREFIX.starts_with(INDEX_PREFIX));
-    assert_eq!(IDEMPOTENCY_PREFIX, layout::IDEMPOTENCY_PREFIX);
-    assert!(
-        !layout::IDEMPOTENCY_PREFIX.starts_with(INDEX_PREFIX),
-        "the retriever's read scope must not cover the idempotency records"
-    );
+fn each_function_gets_exactly_the_variables_its_handler_lists() {
+    let doc = synthesized();
+    let functions = doc["resource"]["aws_lambda_function"]
+        .as_object()
+        .expect("functions");
+    for handler in Handler::ALL {
+        let (_, function) = functions
+            .iter()
+            .find(|(_, f)| {
+                f["filename"]
+                    .as_str()
+                    .is_some_and(|z| z.contains(&format!("/{}/", handler.binary_name())))
+            })
+            .unwrap_or_else(|| panic!("a function running {}", handler.binary_name()));
+        let mut set: Vec<&str> = function["environment"]["variables"]
+            .as_object()
+            .expect("variables")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut listed: Vec<&str> = handler
+            .environment()
+            .iter()
+            .filter(|v| v.set_by == SetBy::Stack)
+            .map(|v| v.name)
+            .collect();
+        set.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(set, listed, "{handler:?}: set by the stack vs listed");
+    }
 }
 
 #[test]

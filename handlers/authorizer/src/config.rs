@@ -1,5 +1,6 @@
 //! Cold-start configuration: issuer, audience and where the signing keys come from.
 
+use callflow_deployment::env;
 use std::fmt;
 use std::time::Duration;
 
@@ -296,10 +297,11 @@ impl AuthorizerConfig {
     /// Like [`AuthorizerConfig::from_env`], reading variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let var = |name| lookup(name).filter(|v| !v.trim().is_empty());
-        let issuer = Issuer::new(var("JWT_ISSUER").ok_or(ConfigError::Missing("JWT_ISSUER"))?)?;
+        let issuer =
+            Issuer::new(var(env::JWT_ISSUER).ok_or(ConfigError::Missing(env::JWT_ISSUER))?)?;
         let audience =
-            Audience::new(var("JWT_AUDIENCE").ok_or(ConfigError::Missing("JWT_AUDIENCE"))?)?;
-        let jwks = match (var("JWKS_URL"), var("JWKS_JSON")) {
+            Audience::new(var(env::JWT_AUDIENCE).ok_or(ConfigError::Missing(env::JWT_AUDIENCE))?)?;
+        let jwks = match (var(env::JWKS_URL), var(env::JWKS_JSON)) {
             (Some(url), None) => JwksSource::Url(JwksUrl::parse(url.trim())?),
             (None, Some(json)) => JwksSource::Inline(json),
             _ => return Err(ConfigError::KeySource),

@@ -125,3 +125,32 @@ fn inline_jwks_without_usable_keys_is_refused_at_cold_start() {
         );
     }
 }
+
+/// The authorizer reads only the variables `callflow_deployment` lists for it, and the
+/// stack-set ones alone configure it.
+#[test]
+fn reads_only_the_variables_the_deployment_lists() {
+    use callflow_deployment::{Handler, SetBy, env};
+    use std::cell::RefCell;
+    let listed = Handler::Authorizer.environment();
+    let asked = RefCell::new(Vec::<String>::new());
+    let config = AuthorizerConfig::from_lookup(|name| {
+        asked.borrow_mut().push(name.to_owned());
+        let var = listed
+            .iter()
+            .find(|v| v.name == name && v.set_by == SetBy::Stack)?;
+        Some(match var.name {
+            env::JWT_ISSUER => "https://issuer.example".to_owned(),
+            env::JWT_AUDIENCE => "callflow".to_owned(),
+            env::JWKS_URL => "https://issuer.example/.well-known/jwks.json".to_owned(),
+            _ => "x".to_owned(),
+        })
+    });
+    assert!(config.is_ok(), "{:?}", config.err());
+    for name in asked.into_inner() {
+        assert!(
+            listed.iter().any(|v| v.name == name),
+            "{name} is read but not listed in callflow_deployment"
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! Handler configuration from environment variables, validated once at cold start.
 
+use callflow_deployment::env;
 use std::time::Duration;
 
 use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition, TokenBucket};
@@ -161,25 +162,25 @@ impl StorageRetryPolicy {
             }
         };
         let ms = Duration::from_millis;
-        if let Some(n) = number("S3_MAX_ATTEMPTS", 1) {
+        if let Some(n) = number(env::S3_MAX_ATTEMPTS, 1) {
             policy.max_attempts = u32::try_from(n).unwrap_or(u32::MAX);
         }
-        if let Some(n) = number("S3_INITIAL_BACKOFF_MS", 0) {
+        if let Some(n) = number(env::S3_INITIAL_BACKOFF_MS, 0) {
             policy.initial_backoff = ms(n);
         }
-        if let Some(n) = number("S3_MAX_BACKOFF_MS", 0) {
+        if let Some(n) = number(env::S3_MAX_BACKOFF_MS, 0) {
             policy.max_backoff = ms(n);
         }
-        if let Some(n) = number("S3_CONNECT_TIMEOUT_MS", 1) {
+        if let Some(n) = number(env::S3_CONNECT_TIMEOUT_MS, 1) {
             policy.connect_timeout = ms(n);
         }
-        if let Some(n) = number("S3_ATTEMPT_TIMEOUT_MS", 1) {
+        if let Some(n) = number(env::S3_ATTEMPT_TIMEOUT_MS, 1) {
             policy.attempt_timeout = ms(n);
         }
-        if let Some(n) = number("S3_OPERATION_TIMEOUT_MS", 1) {
+        if let Some(n) = number(env::S3_OPERATION_TIMEOUT_MS, 1) {
             policy.operation_timeout = ms(n);
         }
-        if let Some(n) = number("S3_RETRY_BUDGET", 0) {
+        if let Some(n) = number(env::S3_RETRY_BUDGET, 0) {
             policy.retry_budget = usize::try_from(n).unwrap_or(usize::MAX);
         }
         policy
@@ -204,10 +205,10 @@ fn acceptance_window_from_lookup(
             }
         }
     };
-    if let Some(d) = seconds("EVENT_MAX_AGE_SECONDS") {
+    if let Some(d) = seconds(env::EVENT_MAX_AGE_SECONDS) {
         window.max_age = d;
     }
-    if let Some(d) = seconds("EVENT_MAX_FUTURE_SECONDS") {
+    if let Some(d) = seconds(env::EVENT_MAX_FUTURE_SECONDS) {
         window.max_future = d;
     }
     window
@@ -251,9 +252,9 @@ impl Config {
                 None
             }
         };
-        let bucket = required("S3_BUCKET");
-        let service_name = required("SERVICE_NAME");
-        let log_level = required("LOG_LEVEL");
+        let bucket = required(env::S3_BUCKET);
+        let service_name = required(env::SERVICE_NAME);
+        let log_level = required(env::LOG_LEVEL);
         let bucket = bucket.and_then(|b| {
             BucketName::parse(&b)
                 .map_err(|m| problems.push(format!("S3_BUCKET: {m}")))
@@ -267,7 +268,7 @@ impl Config {
                 })
                 .ok()
         });
-        let signing_key = lookup("TOKEN_SIGNING_KEY").and_then(|k| {
+        let signing_key = lookup(env::TOKEN_SIGNING_KEY).and_then(|k| {
             if k.len() >= MIN_SIGNING_KEY_LEN {
                 Some(k)
             } else {
@@ -278,7 +279,7 @@ impl Config {
                 None
             }
         });
-        let s3_endpoint = lookup("S3_ENDPOINT").filter(|v| !v.is_empty());
+        let s3_endpoint = lookup(env::S3_ENDPOINT).filter(|v| !v.is_empty());
         if let Some(e) = &s3_endpoint
             && !(e.starts_with("http://") || e.starts_with("https://"))
         {
@@ -286,7 +287,7 @@ impl Config {
                 "S3_ENDPOINT: {e:?} must start with http:// or https://"
             ));
         }
-        let s3_force_path_style = match lookup("S3_FORCE_PATH_STYLE").as_deref() {
+        let s3_force_path_style = match lookup(env::S3_FORCE_PATH_STYLE).as_deref() {
             None | Some("") | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
             Some(other) => {
@@ -456,5 +457,44 @@ mod tests {
         vars.push(("EVENT_MAX_AGE_SECONDS", "two weeks"));
         let err = Config::from_lookup(lookup(&vars)).unwrap_err();
         assert!(err.to_string().contains("EVENT_MAX_AGE_SECONDS"), "{err}");
+    }
+
+    /// The storer and the retriever read exactly the variables `callflow_deployment` lists for
+    /// them (the list the stack sets), and the stack-set ones alone configure them.
+    #[test]
+    fn reads_only_the_variables_the_deployment_lists() {
+        use callflow_deployment::{Handler, SetBy};
+        use std::cell::RefCell;
+        let value = |name: &str| match name {
+            env::S3_BUCKET => "callflow-events".to_owned(),
+            env::SERVICE_NAME => "callflow".to_owned(),
+            env::LOG_LEVEL => "info".to_owned(),
+            env::TOKEN_SIGNING_KEY => "k".repeat(32),
+            env::EVENT_MAX_AGE_SECONDS | env::EVENT_MAX_FUTURE_SECONDS => "60".to_owned(),
+            _ => String::new(),
+        };
+        for handler in [Handler::EventStorer, Handler::EventRetriever] {
+            let listed = handler.environment();
+            let asked = RefCell::new(Vec::<String>::new());
+            let config = Config::from_lookup(|name| {
+                asked.borrow_mut().push(name.to_owned());
+                listed
+                    .iter()
+                    .find(|v| v.name == name && v.set_by == SetBy::Stack)
+                    .map(|v| value(v.name))
+            });
+            assert!(config.is_ok(), "{handler:?}: {config:?}");
+            // The shared Config also asks for the other handler's variables; each must be
+            // listed for one of the two.
+            for name in asked.into_inner() {
+                let known = [Handler::EventStorer, Handler::EventRetriever]
+                    .iter()
+                    .any(|h| h.environment().iter().any(|v| v.name == name));
+                assert!(
+                    known,
+                    "{name} is read but not listed in callflow_deployment"
+                );
+            }
+        }
     }
 }

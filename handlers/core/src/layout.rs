@@ -13,13 +13,9 @@ use time::{Date, OffsetDateTime};
 use crate::id::EventId;
 use crate::model::CallId;
 
-/// Prefix of all event objects.
-pub const EVENTS_PREFIX: &str = "events/";
-/// Prefix of the by-call index.
-pub const CALL_INDEX_PREFIX: &str = "metadata/indexes/by-call/";
-
-/// Prefix of the idempotency records (the storer reads and writes it; nothing else does).
-pub const IDEMPOTENCY_PREFIX: &str = "metadata/idempotency/";
+pub use callflow_deployment::key_layout::{
+    CALL_INDEX_PREFIX, EVENTS_PREFIX, IDEMPOTENCY_PREFIX, INDEXES_PREFIX,
+};
 
 /// Which kind of claim an idempotency record is for: one folder each under
 /// [`IDEMPOTENCY_PREFIX`].

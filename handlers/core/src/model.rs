@@ -2,7 +2,7 @@
 //!
 //! Modelled on telephony events such as Twilio call status callbacks, Amazon Connect contact
 //! events and SIP dialog state changes. Values are parsed once at the boundary into these types
-//! (see [`crate::validate`]); the stored JSON is the camelCase shape of docs/contract.md.
+//! (see [`crate::validate`]); the stored JSON is the camelCase `StoredEvent` shape of openapi/openapi.yaml.
 
 use std::collections::BTreeMap;
 

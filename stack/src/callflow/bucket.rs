@@ -20,13 +20,9 @@ use crate::iam::{PolicyDocument, Principal, Statement};
 use super::config::CallflowConfig;
 use super::names::Account;
 
-/// Key prefix of event objects (`events/YYYY/MM/DD/<eventId>.json`).
-pub const OBJECT_PREFIX: &str = "events/";
-/// Key prefix of query index entries.
-pub const INDEX_PREFIX: &str = "metadata/indexes/";
-/// Key prefix of the idempotency records the storer claims keys with (read and written by the
-/// storer only; expired after the contract's idempotency window).
-pub const IDEMPOTENCY_PREFIX: &str = "metadata/idempotency/";
+// The key layout's prefixes, as the handlers write them: IAM scopes and lifecycle filters are
+// computed from these.
+use callflow_deployment::key_layout::{EVENTS_PREFIX, IDEMPOTENCY_PREFIX, INDEXES_PREFIX};
 
 /// The customer managed KMS key that encrypts events, function environments, logs and alarms.
 #[derive(Clone, Debug)]
@@ -388,8 +384,8 @@ impl EventsBucket {
                     "PutEventsAndIndexEntries",
                     &["s3:PutObject"],
                     vec![
-                        arn.suffixed(&format!("/{OBJECT_PREFIX}*")),
-                        arn.suffixed(&format!("/{INDEX_PREFIX}*")),
+                        arn.suffixed(&format!("/{EVENTS_PREFIX}*")),
+                        arn.suffixed(&format!("/{INDEXES_PREFIX}*")),
                     ],
                 ),
                 Statement::allow(
@@ -439,8 +435,8 @@ impl EventsBucket {
                     "GetEventsAndIndexEntries",
                     &["s3:GetObject"],
                     vec![
-                        arn.suffixed(&format!("/{OBJECT_PREFIX}*")),
-                        arn.suffixed(&format!("/{INDEX_PREFIX}*")),
+                        arn.suffixed(&format!("/{EVENTS_PREFIX}*")),
+                        arn.suffixed(&format!("/{INDEXES_PREFIX}*")),
                     ],
                 ),
                 Statement::allow(
@@ -452,8 +448,8 @@ impl EventsBucket {
                     "StringLike",
                     "s3:prefix",
                     vec![
-                        format!("{OBJECT_PREFIX}*").into(),
-                        format!("{INDEX_PREFIX}*").into(),
+                        format!("{EVENTS_PREFIX}*").into(),
+                        format!("{INDEXES_PREFIX}*").into(),
                     ],
                 ),
                 Statement::allow(

@@ -1,5 +1,7 @@
 //! A handler function: its role with least privilege, its log group, and the Lambda itself.
 
+use callflow_deployment::Handler;
+
 use crate::aws::cloudwatch::CloudwatchLogGroup;
 use crate::aws::iam::{IamRole, IamRolePolicy};
 use crate::aws::lambda::{
@@ -39,22 +41,23 @@ impl FunctionKind {
         }
     }
 
+    /// The deployment's handler this function runs (which knows its binary and environment).
+    pub fn handler(self) -> Handler {
+        match self {
+            Self::Authorizer => Handler::Authorizer,
+            Self::EventStorer => Handler::EventStorer,
+            Self::EventRetriever => Handler::EventRetriever,
+        }
+    }
+
     /// Crate and binary name; the zip is `target/lambda/<binary>/bootstrap.zip`.
     pub fn binary_name(self) -> &'static str {
-        match self {
-            Self::Authorizer => "callflow-authorizer",
-            Self::EventStorer => "callflow-event-storer",
-            Self::EventRetriever => "callflow-event-retriever",
-        }
+        self.handler().binary_name()
     }
 
     /// Physical name suffix, e.g. `event-storer`.
     pub fn short_name(self) -> &'static str {
-        match self {
-            Self::Authorizer => "authorizer",
-            Self::EventStorer => "event-storer",
-            Self::EventRetriever => "event-retriever",
-        }
+        self.handler().short_name()
     }
 
     /// Default memory size in MB of this handler's function.

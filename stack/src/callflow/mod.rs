@@ -11,10 +11,7 @@ mod names;
 mod observability;
 
 pub use api::{ACCESS_LOG_FORMAT, Api, STAGE_NAME};
-pub use bucket::{
-    EventsBucket, EventsBucketProps, EventsKey, EventsKeyProps, IDEMPOTENCY_PREFIX, INDEX_PREFIX,
-    OBJECT_PREFIX,
-};
+pub use bucket::{EventsBucket, EventsBucketProps, EventsKey, EventsKeyProps};
 pub use config::{
     AcceptanceWindowConfig, AlarmConfig, AppConfig, CallflowConfig, ConfigError, DomainConfig,
     JwtConfig, StateConfig, ThrottlingConfig, UsagePlanConfig,
@@ -26,6 +23,8 @@ pub use observability::{
     AUTHORIZER_DENIAL_PATTERN, AUTHORIZER_DENIALS_METRIC, METRICS_NAMESPACE, Observability,
     ObservabilityProps,
 };
+
+use callflow_deployment::env;
 
 use crate::dsl::{App, Backend, Output, RequiredProvider, Stack, Tf, Variable};
 
@@ -113,8 +112,8 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     };
     let common_env = |extra: &[(&str, Tf<String>)]| {
         let mut env: Vec<(String, Tf<String>)> = vec![
-            ("SERVICE_NAME".into(), config.service.clone().into()),
-            ("LOG_LEVEL".into(), log_level.clone()),
+            (env::SERVICE_NAME.into(), config.service.clone().into()),
+            (env::LOG_LEVEL.into(), log_level.clone()),
         ];
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
         env
@@ -124,9 +123,9 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
         function_props(
             FunctionKind::Authorizer,
             common_env(&[
-                ("JWT_ISSUER", config.jwt.issuer.clone().into()),
-                ("JWT_AUDIENCE", config.jwt.audience.clone().into()),
-                ("JWKS_URL", config.jwt.jwks_url.clone().into()),
+                (env::JWT_ISSUER, config.jwt.issuer.clone().into()),
+                (env::JWT_AUDIENCE, config.jwt.audience.clone().into()),
+                (env::JWKS_URL, config.jwt.jwks_url.clone().into()),
             ]),
         ),
         &account,
@@ -138,13 +137,13 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
         function_props(
             FunctionKind::EventStorer,
             common_env(&[
-                ("S3_BUCKET", bucket.bucket.bucket()),
+                (env::S3_BUCKET, bucket.bucket.bucket()),
                 (
-                    "EVENT_MAX_AGE_SECONDS",
+                    env::EVENT_MAX_AGE_SECONDS,
                     config.acceptance_window.max_age_seconds.to_string().into(),
                 ),
                 (
-                    "EVENT_MAX_FUTURE_SECONDS",
+                    env::EVENT_MAX_FUTURE_SECONDS,
                     config
                         .acceptance_window
                         .max_future_seconds
@@ -162,8 +161,8 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
         function_props(
             FunctionKind::EventRetriever,
             common_env(&[
-                ("S3_BUCKET", bucket.bucket.bucket()),
-                ("TOKEN_SIGNING_KEY", token_signing_key),
+                (env::S3_BUCKET, bucket.bucket.bucket()),
+                (env::TOKEN_SIGNING_KEY, token_signing_key),
             ]),
         ),
         &account,

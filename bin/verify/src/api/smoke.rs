@@ -211,7 +211,7 @@ async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -
                 }
                 _ => {
                     rows.push(CheckResult::fail(names[0], expected, format!("201 without eventId/event: {}", snippet(&r.body)),
-                        "the storer's response must be {\"eventId\",\"key\",\"receivedAt\",\"event\"} (docs/contract.md)").took(started.elapsed()));
+                        "the storer's response must be {\"eventId\",\"key\",\"receivedAt\",\"event\"} (openapi.yaml StoreResponse)").took(started.elapsed()));
                     not_run(&mut rows, 1);
                     return rows;
                 }
@@ -244,7 +244,7 @@ async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -
         Ok(r) if r.status == StatusCode::OK => match r.json() {
             Some(got) if got == stored => CheckResult::pass(names[1], expected, "200, identical"),
             Some(got) => CheckResult::fail(names[1], expected, format!("200, differs in {}", differing_fields(&stored, &got)),
-                "GET returned a different event than POST stored: check the retriever's serialization against docs/contract.md"),
+                "GET returned a different event than POST stored: check the retriever's serialization against openapi.yaml's StoredEvent"),
             None => CheckResult::fail(names[1], expected, format!("200, not JSON: {}", snippet(&r.body)), "the retriever must answer JSON"),
         },
         Ok(r) => CheckResult::fail(names[1], expected, r.summary(), "the read path failed: check the event-retriever function's logs and its S3 read permissions"),
