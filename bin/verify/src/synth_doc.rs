@@ -1,6 +1,7 @@
 //! Reading a synthesized Terraform JSON document: resources by type, blocks written as objects or
 //! lists, and `${type.name.attr}` references resolved to literals where the document has them.
 
+use callflow_stack::dsl::{Reference, TemplatePart, parse_template, references_in};
 use serde_json::Value;
 
 /// A value declared in the synth: known now, or a Terraform expression only known after apply.
@@ -24,26 +25,31 @@ pub struct ResourceRef {
 }
 
 impl ResourceRef {
-    /// Parses a string that is exactly one reference `${type.name.attr}`; `None` for anything else.
+    /// Parses a string that is exactly one reference `${type.name.attr}`; `None` for anything
+    /// else (text around it, variables, locals, data sources, a bare `${type.name}`). The
+    /// template is read by the DSL's one reference parser (`callflow_dsl::parse_template`).
     pub fn parse(text: &str) -> Option<Self> {
-        let inner = text.strip_prefix("${")?.strip_suffix('}')?;
-        let mut parts = inner.split('.');
-        let (resource_type, name, attr) = (parts.next()?, parts.next()?, parts.next()?);
-        let plain = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        let parts = parse_template(text);
+        let [TemplatePart::Interpolation(expression)] = parts.as_slice() else {
+            return None;
         };
-        if parts.next().is_some() || ![resource_type, name, attr].into_iter().all(plain) {
+        let rendered = expression.as_hcl();
+        let references = references_in(&expression.interpolation());
+        let [
+            Reference::Resource {
+                kind,
+                name,
+                attr: Some(attr),
+            },
+        ] = references.as_slice()
+        else {
             return None;
-        }
-        if resource_type == "var" || resource_type == "local" || resource_type == "data" {
-            return None;
-        }
-        Some(Self {
-            resource_type: resource_type.to_owned(),
-            name: name.to_owned(),
-            attr: attr.to_owned(),
+        };
+        // Exactly the traversal, nothing applied to it (no index, call or further attribute).
+        (rendered == format!("{kind}.{name}.{attr}")).then(|| Self {
+            resource_type: kind.clone(),
+            name: name.clone(),
+            attr: attr.clone(),
         })
     }
 }
@@ -152,6 +158,33 @@ pub fn boolean(value: Option<&Value>) -> Option<bool> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn resource_ref_is_exactly_one_resource_attribute() {
+        assert_eq!(
+            ResourceRef::parse("${aws_s3_bucket.events.arn}"),
+            Some(ResourceRef {
+                resource_type: "aws_s3_bucket".into(),
+                name: "events".into(),
+                attr: "arn".into(),
+            })
+        );
+        for not_one in [
+            "${var.region}",
+            "${local.dir}",
+            "${data.aws_caller_identity.current.account_id}",
+            "${aws_s3_bucket.events}",
+            "${aws_s3_bucket.events.arn}/*",
+            "x${aws_s3_bucket.events.arn}",
+            "$${aws_s3_bucket.events.arn}",
+            "${aws_s3_bucket.events.arn[0]}",
+            "${aws_s3_bucket.events.tags.Name}",
+            "${aws_s3_bucket.events.arn}${aws_kms_key.k.arn}",
+            "aws_s3_bucket.events.arn",
+        ] {
+            assert_eq!(ResourceRef::parse(not_one), None, "{not_one}");
+        }
+    }
 
     #[test]
     fn references_resolve_to_literals_and_stop_at_computed_attributes() {
