@@ -43,16 +43,15 @@
 
 pub mod diff;
 pub mod document;
-pub mod manifest;
 pub mod stateful;
 pub mod summary;
 pub mod terraform;
 
 use std::path::Path;
 
+pub use callflow_dsl::manifest::{Manifest, ManifestError, StackEntry, StackName};
 pub use diff::{AttributeChange, AttributePath, PathStep, ShownValue, changed_attributes};
 pub use document::{Action, Change, DocumentError, PlanDocument, ResourceChange, ResourceMode};
-pub use manifest::{Manifest, ManifestError, StackEntry, StackName};
 pub use stateful::StatefulKind;
 pub use summary::{
     ChangeCounts, DestructiveChange, DestructiveChanges, OutputLine, PlanSummary, ResourceLine,

@@ -15,6 +15,7 @@ mod diff;
 mod error;
 mod expr;
 mod logical_id;
+pub mod manifest;
 mod number;
 mod references;
 mod refs;

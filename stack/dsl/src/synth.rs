@@ -1,5 +1,6 @@
 //! The cdktf output layout: `manifest.json` plus `stacks/<name>/cdk.tf.json`, written and read.
 
+use crate::manifest::{Manifest, ManifestError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,9 @@ pub enum OutputError {
         /// What is wrong.
         message: String,
     },
+    /// The manifest is missing, malformed, or points a stack outside the output directory.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
 }
 
 /// Synthesized stacks by name: each a Terraform JSON document with sorted keys.
@@ -198,25 +202,13 @@ fn write_files<'a>(
 }
 
 fn read_from(dir: &Path) -> Result<Synthesized, OutputError> {
-    let manifest_path = dir.join("manifest.json");
-    let manifest = read_json(&manifest_path)?;
-    let entries = manifest
-        .get("stacks")
-        .and_then(Value::as_object)
-        .ok_or_else(|| OutputError::Format {
-            path: manifest_path.clone(),
-            message: "no `stacks` object: not a cdktf manifest".into(),
-        })?;
+    let manifest = Manifest::load(dir)?;
     let mut stacks = BTreeMap::new();
-    for (name, entry) in entries {
-        let rel = entry
-            .get("synthesizedStackPath")
-            .and_then(Value::as_str)
-            .ok_or_else(|| OutputError::Format {
-                path: manifest_path.clone(),
-                message: format!("stack `{name}` has no `synthesizedStackPath`"),
-            })?;
-        stacks.insert(name.clone(), read_json(&dir.join(rel))?);
+    for entry in manifest.stacks() {
+        stacks.insert(
+            entry.name.as_str().to_owned(),
+            read_json(&dir.join(&entry.synthesized_stack_path))?,
+        );
     }
     Ok(Synthesized { stacks })
 }

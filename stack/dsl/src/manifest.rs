@@ -1,4 +1,5 @@
-//! Reading `cdktf.out/manifest.json` to find a synthesized stack's working directory.
+//! Reading `cdktf.out/manifest.json`: the one reader of the manifest (synth's `diff` and
+//! `callflow plan` both use it), which refuses stack paths that leave the output directory.
 //!
 //! The manifest is the cdktf-compatible index `callflow synth` writes:
 //!
