@@ -1,5 +1,6 @@
 //! Filling the spec's integration and authorizer placeholders for the REST API `body`.
 
+use callflow_dsl::escape_literal;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
@@ -102,25 +103,18 @@ fn fill_operation(
     Ok(())
 }
 
-/// Escapes Terraform template sequences in every key and string of `value`.
+/// Escapes Terraform template sequences in every key and string of `value`, with the DSL's one
+/// escaping rule ([`callflow_dsl::escape_literal`]).
 pub fn escape_terraform(value: &Value) -> Value {
     match value {
-        Value::String(s) => Value::String(escape_str(s)),
+        Value::String(s) => Value::String(escape_literal(s)),
         Value::Array(items) => Value::Array(items.iter().map(escape_terraform).collect()),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (escape_str(k), escape_terraform(v)))
+                .map(|(k, v)| (escape_literal(k), escape_terraform(v)))
                 .collect(),
         ),
         other => other.clone(),
     }
 }
 
-/// Escapes `${` and `%{` so Terraform reads them literally.
-fn escape_str(s: &str) -> String {
-    if s.contains("${") || s.contains("%{") {
-        s.replace("${", "$${").replace("%{", "%%{")
-    } else {
-        s.to_owned()
-    }
-}
