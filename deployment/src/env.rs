@@ -75,6 +75,9 @@ pub const JWT_AUDIENCE: &str = "JWT_AUDIENCE";
 pub const JWKS_URL: &str = "JWKS_URL";
 /// A JSON Web Key Set given inline instead of [`JWKS_URL`].
 pub const JWKS_JSON: &str = "JWKS_JSON";
+/// The token claim naming the calling client: the authorizer returns its value as the
+/// `usageIdentifierKey` that selects the client's usage plan (default `client_id`).
+pub const CLIENT_ID_CLAIM: &str = "CLIENT_ID_CLAIM";
 
 const COMMON: [EnvVar; 2] = [
     stack(SERVICE_NAME, "the service name in every log line"),
@@ -117,6 +120,10 @@ pub const AUTHORIZER: &[EnvVar] = &[
     stack(JWT_AUDIENCE, "the JWT audience (aud) accepted"),
     stack(JWKS_URL, "the issuer's JSON Web Key Set URL"),
     optional(JWKS_JSON, "a JSON Web Key Set inline, instead of JWKS_URL"),
+    stack(
+        CLIENT_ID_CLAIM,
+        "the claim whose value is the usageIdentifierKey (default client_id)",
+    ),
 ];
 
 /// The event storer's variables.

@@ -16,7 +16,7 @@ use crate::keys::{ALLOWED_ALGORITHMS, KeyLookupError, KeyStore};
 use crate::policy::{
     Decision, InvalidMethodArn, MethodArn, decide, policy_allows, policy_document,
 };
-use crate::verify::{Rejection, TokenClaims, VerifiedToken};
+use crate::verify::{Rejection, TokenClaims, VerifiedToken, string_claim};
 
 /// Errors returned to Lambda. API Gateway answers 401 for exactly the message
 /// `Unauthorized`, and 500 for any other error.
@@ -126,16 +126,25 @@ impl Authorizer {
         if data.claims.sub.trim().is_empty() {
             return Err(Rejection::MissingClaim("sub".into()));
         }
+        // The signature checked out, so the payload is base64url JSON.
+        let client_id = token
+            .expose()
+            .split('.')
+            .nth(1)
+            .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
+            .and_then(|payload| string_claim(&payload, &self.config.client_id_claim))
+            .ok_or_else(|| Rejection::MissingClaim(self.config.client_id_claim.clone()))?;
         Ok(VerifiedToken {
             scopes: data.claims.scopes(),
             subject: data.claims.sub,
+            client_id,
         })
     }
 
     /// Answers one TOKEN authorizer event: `Err(Unauthorized)` for a bad token, an
     /// explicit Deny for a valid token without any scope of this API, otherwise an Allow
-    /// listing every route the token's scopes grant. The context carries `sub` and
-    /// `scopes` (space separated). Each decision is logged as one event (no token,
+    /// listing every route the token's scopes grant. The context carries `sub`, `scopes`
+    /// (space separated) and `clientId`; `usageIdentifierKey` is the client claim's value. Each decision is logged as one event (no token,
     /// only its fingerprint).
     pub async fn authorize(
         &self,
@@ -170,6 +179,7 @@ impl Authorizer {
             decision = if matches!(decision, Decision::Allow(_)) { "allow" } else { "deny" },
             covers_request = policy_allows(&policy, method_arn),
             sub = %verified.subject,
+            client = %verified.client_id,
             scopes = %scopes,
             method_arn,
             token = %fingerprint,
@@ -178,7 +188,9 @@ impl Authorizer {
         let mut response = ApiGatewayCustomAuthorizerResponse::default();
         response.principal_id = Some(verified.subject.clone());
         response.policy_document = policy;
-        response.context = json!({ "sub": verified.subject, "scopes": scopes });
+        response.context =
+            json!({ "sub": verified.subject, "scopes": scopes, "clientId": verified.client_id });
+        response.usage_identifier_key = Some(verified.client_id);
         Ok(response)
     }
 }

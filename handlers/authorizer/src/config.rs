@@ -257,6 +257,9 @@ pub enum TrustAnchors {
     Only(Vec<rustls::pki_types::CertificateDer<'static>>),
 }
 
+/// The claim the authorizer reads when `CLIENT_ID_CLAIM` is unset.
+pub const DEFAULT_CLIENT_ID_CLAIM: &str = "client_id";
+
 /// Everything the authorizer needs, built once at cold start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizerConfig {
@@ -273,6 +276,10 @@ pub struct AuthorizerConfig {
     /// What an `https://` JWKS endpoint's certificate must chain to. Default: the
     /// platform's CA bundle. Unused for `http://` and inline keys.
     pub trust: TrustAnchors,
+    /// The claim naming the calling client; its value (a non-empty string) becomes the
+    /// `usageIdentifierKey` that selects the client's usage plan. A token without it is
+    /// refused (401). Default: [`DEFAULT_CLIENT_ID_CLAIM`] (`client_id`).
+    pub client_id_claim: String,
 }
 
 impl AuthorizerConfig {
@@ -285,11 +292,12 @@ impl AuthorizerConfig {
             leeway: Duration::from_secs(30),
             refetch: RefetchPolicy::default(),
             trust: TrustAnchors::default(),
+            client_id_claim: DEFAULT_CLIENT_ID_CLAIM.to_owned(),
         }
     }
 
-    /// Reads `JWT_ISSUER`, `JWT_AUDIENCE` and exactly one of `JWKS_URL` / `JWKS_JSON`
-    /// from the process environment.
+    /// Reads `JWT_ISSUER`, `JWT_AUDIENCE`, exactly one of `JWKS_URL` / `JWKS_JSON` and the
+    /// optional `CLIENT_ID_CLAIM` (default `client_id`) from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -306,6 +314,10 @@ impl AuthorizerConfig {
             (None, Some(json)) => JwksSource::Inline(json),
             _ => return Err(ConfigError::KeySource),
         };
-        Ok(Self::new(issuer, audience, jwks))
+        let mut config = Self::new(issuer, audience, jwks);
+        if let Some(claim) = var(env::CLIENT_ID_CLAIM) {
+            config.client_id_claim = claim.trim().to_owned();
+        }
+        Ok(config)
     }
 }

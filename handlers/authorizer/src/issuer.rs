@@ -120,13 +120,27 @@ impl TokenIssuer {
     }
 
     /// Issues a token for `sub` with `scopes` (space separated in `scope`), valid from
-    /// now for `ttl`: claims `iss`, `aud`, `sub`, `scope`, `iat`, `nbf`, `exp`.
+    /// now for `ttl`: claims `iss`, `aud`, `sub`, `client_id` (= `sub`), `scope`, `iat`,
+    /// `nbf`, `exp`.
     pub fn issue(&self, sub: &str, scopes: &[&str], ttl: Duration) -> String {
+        self.issue_for_client(sub, sub, scopes, ttl)
+    }
+
+    /// Like [`TokenIssuer::issue`], with `client_id` naming the calling client (the
+    /// usage plan's API key value).
+    pub fn issue_for_client(
+        &self,
+        sub: &str,
+        client_id: &str,
+        scopes: &[&str],
+        ttl: Duration,
+    ) -> String {
         let now = unix_now();
         self.sign(&json!({
             "iss": self.issuer,
             "aud": self.audience,
             "sub": sub,
+            "client_id": client_id,
             "scope": scopes.join(" "),
             "iat": now,
             "nbf": now,

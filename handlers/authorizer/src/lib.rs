@@ -18,6 +18,12 @@
 //! any failure fails closed (no keys, no Allow). Inline keys (`JWKS_JSON`) need no
 //! network at all.
 //!
+//! Usage plans: the token's client claim (`CLIENT_ID_CLAIM`, default `client_id`) is
+//! returned as `usageIdentifierKey`, so that API Gateway (API key source `AUTHORIZER`)
+//! meters the request against the usage plan of the API key with that value. A token
+//! without the claim (or with a non-string or empty value) is refused like any invalid
+//! token (401, decision reason `missing_claim`).
+//!
 //! Logs: one JSON line per decision ([`json_log_subscriber`]), whose `fields.decision`
 //! (`allow`, `deny`, `unauthorized`, `error`) the stack's metric filter reads. The token
 //! itself is never logged, only its [`TokenFingerprint`].
@@ -54,8 +60,8 @@ mod verify;
 pub use authorizer::{Authorizer, AuthorizerError};
 pub use bearer::{BearerError, BearerToken, MAX_TOKEN_BYTES, TokenFingerprint};
 pub use config::{
-    Audience, AuthorizerConfig, ConfigError, Issuer, JwksScheme, JwksSource, JwksUrl,
-    RefetchPolicy, TrustAnchors,
+    Audience, AuthorizerConfig, ConfigError, DEFAULT_CLIENT_ID_CLAIM, Issuer, JwksScheme,
+    JwksSource, JwksUrl, RefetchPolicy, TrustAnchors,
 };
 pub use fetch::{FetchError, JwksFetcher, MAX_JWKS_BYTES};
 pub use issuer::{IssuerError, TokenIssuer, unix_now};

@@ -15,6 +15,9 @@ pub struct VerifiedToken {
     pub subject: String,
     /// Every scope the token carries (`scope` string or `scp` list), in token order.
     pub scopes: Vec<String>,
+    /// The client claim's value ([`crate::AuthorizerConfig::client_id_claim`]): the
+    /// `usageIdentifierKey` of the response.
+    pub client_id: String,
 }
 
 impl VerifiedToken {
@@ -145,4 +148,54 @@ impl TokenClaims {
         }
         out
     }
+}
+
+/// The non-empty string value of the top-level claim `name` in a JWT payload (JSON), if
+/// any. Other claims are skipped without being kept (a deeply nested claim elsewhere is
+/// not parsed into a value).
+pub(crate) fn string_claim(payload: &[u8], name: &str) -> Option<String> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+    struct Find<'a>(&'a str);
+
+    impl<'de> Visitor<'de> for Find<'_> {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object of claims")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(key) = map.next_key::<String>()? {
+                if key == self.0 {
+                    found = map
+                        .next_value::<serde_json::Value>()?
+                        .as_str()
+                        .map(str::to_owned);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Find<'_> {
+        type Value = Option<String>;
+
+        fn deserialize<D: serde::Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_map(self)
+        }
+    }
+
+    let mut deserializer = serde_json::Deserializer::from_slice(payload);
+    Find(name)
+        .deserialize(&mut deserializer)
+        .ok()
+        .flatten()
+        .filter(|v| !v.trim().is_empty())
 }

@@ -60,7 +60,7 @@ fn sign_header(header: &Value, claims: &Value, key: &EncodingKey, alg: Algorithm
 
 fn claims(sub: &str) -> Value {
     let now = unix_now();
-    json!({"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "scope": "events:read events:write",
+    json!({"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "client_id": "app-1", "scope": "events:read events:write",
            "iat": now, "nbf": now, "exp": now + 300})
 }
 
@@ -179,7 +179,7 @@ async fn every_attack_token_gets_its_expected_decision() {
     // reject a token that is otherwise fine (the issuer signed it).
     let deeply_nested = {
         let payload = format!(
-            r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":"alice","scope":"events:read","exp":{},"nested":{}{}}}"#,
+            r#"{{"iss":"{ISSUER}","aud":"{AUDIENCE}","sub":"alice","client_id":"app-1","scope":"events:read","exp":{},"nested":{}{}}}"#,
             unix_now() + 300,
             "[".repeat(2800),
             "]".repeat(2800)

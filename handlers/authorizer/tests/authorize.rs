@@ -9,8 +9,8 @@ use aws_lambda_events::iam::IamPolicyEffect;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use callflow_authorizer::{
-    AuthorizerError, Decision, MethodArn, TokenIssuer, decide, policy_allows, policy_document,
-    unix_now,
+    Authorizer, AuthorizerError, DEFAULT_CLIENT_ID_CLAIM, Decision, JwksSource, MethodArn,
+    TokenIssuer, decide, policy_allows, policy_document, unix_now,
 };
 use callflow_openapi::Scope;
 use common::*;
@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 fn claims(scope: &str) -> Value {
     let now = unix_now();
-    json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "scope": scope,
+    json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "alice", "client_id": "app-1", "scope": scope,
            "iat": now, "nbf": now, "exp": now + 300})
 }
 
@@ -160,6 +160,30 @@ async fn each_kind_of_token_gets_its_decision() {
         (
             "missing sub",
             Some(format!("Bearer {}", ec.sign(&without(read.clone(), "sub")))),
+            Expect::Unauthorized("missing_claim"),
+        ),
+        (
+            "missing client_id (the usage identifier claim)",
+            Some(format!(
+                "Bearer {}",
+                ec.sign(&without(read.clone(), "client_id"))
+            )),
+            Expect::Unauthorized("missing_claim"),
+        ),
+        (
+            "empty client_id",
+            Some(format!(
+                "Bearer {}",
+                ec.sign(&with(read.clone(), "client_id", json!("")))
+            )),
+            Expect::Unauthorized("missing_claim"),
+        ),
+        (
+            "non-string client_id",
+            Some(format!(
+                "Bearer {}",
+                ec.sign(&with(read.clone(), "client_id", json!(42)))
+            )),
             Expect::Unauthorized("missing_claim"),
         ),
         (
@@ -347,8 +371,10 @@ async fn policy_covers_every_route_of_the_tokens_scopes() {
         assert_eq!(response.principal_id.as_deref(), Some("alice"));
         assert_eq!(
             response.context,
-            json!({"sub": "alice", "scopes": scopes.join(" ")})
+            json!({"sub": "alice", "scopes": scopes.join(" "), "clientId": "alice"})
         );
+        // `TokenIssuer::issue` names the subject as the client.
+        assert_eq!(response.usage_identifier_key.as_deref(), Some("alice"));
     }
 }
 
@@ -419,4 +445,32 @@ fn decision_is_a_pure_function_of_scopes_and_routes() {
         let policy = policy_document(&decision, &arn);
         assert_eq!(policy.version.as_deref(), Some("2012-10-17"));
     }
+}
+
+#[tokio::test]
+async fn usage_identifier_key_is_the_configured_client_claim() {
+    let ec = ec_issuer();
+    let mut config = config(JwksSource::Inline(jwks_json(&[&ec.jwks().keys[0]])));
+    assert_eq!(config.client_id_claim, DEFAULT_CLIENT_ID_CLAIM);
+    config.client_id_claim = "azp".into();
+    let authorizer = Authorizer::new(config).expect("authorizer");
+    let token = ec.sign(&with(claims("events:read"), "azp", json!("partner-7")));
+    let response = authorizer
+        .authorize(authorizer_event(
+            Some(&format!("Bearer {token}")),
+            METHOD_ARN,
+        ))
+        .await
+        .expect("allowed");
+    assert_eq!(response.usage_identifier_key.as_deref(), Some("partner-7"));
+    assert_eq!(response.context["clientId"], json!("partner-7"));
+    // With `azp` configured, `client_id` alone does not identify the client.
+    let token = ec.sign(&claims("events:read"));
+    let refused = authorizer
+        .authorize(authorizer_event(
+            Some(&format!("Bearer {token}")),
+            METHOD_ARN,
+        ))
+        .await;
+    assert_eq!(refused, Err(AuthorizerError::Unauthorized));
 }

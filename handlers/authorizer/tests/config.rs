@@ -154,3 +154,19 @@ fn reads_only_the_variables_the_deployment_lists() {
         );
     }
 }
+
+#[test]
+fn client_id_claim_defaults_to_client_id_and_is_configurable() {
+    let base = [
+        ("JWT_ISSUER", "https://issuer.test"),
+        ("JWT_AUDIENCE", "callflow"),
+        ("JWKS_JSON", "{}"),
+    ];
+    assert_eq!(from(&base).expect("config").client_id_claim, "client_id");
+    let mut vars = base.to_vec();
+    vars.push(("CLIENT_ID_CLAIM", " azp "));
+    assert_eq!(from(&vars).expect("config").client_id_claim, "azp");
+    vars.pop();
+    vars.push(("CLIENT_ID_CLAIM", ""));
+    assert_eq!(from(&vars).expect("config").client_id_claim, "client_id");
+}
