@@ -11,6 +11,7 @@
 //! ([`reconcile`]) answers `200` with that very event and completes its index entry, after
 //! which the audit is clean. Any other object nobody was acknowledged for is a failure.
 
+use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 use callflow_core::StoredEvent;
@@ -286,17 +287,19 @@ async fn query_call(
         if reply.status != 200 {
             return Err(format!("answered {}: {}", reply.status, reply.body));
         }
-        for item in reply.body["items"].as_array().into_iter().flatten() {
-            ids.push((
-                item["eventId"].as_str().unwrap_or_default().to_owned(),
-                item["attributes"]["idempotencyKey"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            ));
+        let page = callflow_core::wire::QueryResponse::deserialize(&reply.body)
+            .map_err(|e| format!("not a query page ({e}): {}", reply.body))?;
+        for item in page.items {
+            let key = item
+                .event
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get("idempotencyKey").cloned())
+                .unwrap_or_default();
+            ids.push((item.event_id.to_string(), key));
         }
-        match reply.body["nextToken"].as_str() {
-            Some(t) => token = Some(t.to_owned()),
+        match page.next_token {
+            Some(t) => token = Some(t),
             None => return Ok(ids),
         }
     }

@@ -18,6 +18,7 @@ pub mod telemetry;
 pub mod token;
 pub mod validate;
 pub mod window;
+pub mod wire;
 
 pub use config::{BucketName, Config, ConfigError};
 pub use error::{ApiError, ErrorCode, FieldError};

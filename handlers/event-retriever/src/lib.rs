@@ -5,10 +5,7 @@
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use callflow_core::http::{error_response, json_response, request_id};
 use callflow_core::telemetry::request_span;
-use callflow_core::{
-    ApiError, ErrorCode, EventId, EventQuery, EventStore, StoredEvent, TokenSigner,
-};
-use serde::Serialize;
+use callflow_core::{ApiError, ErrorCode, EventId, EventQuery, EventStore, TokenSigner};
 use tracing::Instrument;
 
 /// The `GET /events` and `GET /events/{eventId}` handler, built once per cold start.
@@ -19,18 +16,7 @@ pub struct EventRetriever {
     service_name: String,
 }
 
-/// The `GET /events` response body.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct QueryResponse {
-    /// Matching events in (timestamp, eventId) order.
-    pub items: Vec<StoredEvent>,
-    /// `items.len()`.
-    pub count: usize,
-    /// Pass as `nextToken` (with the same filters) for the next page; absent on the last.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
+pub use callflow_core::wire::QueryResponse;
 
 /// Which route a request is for.
 enum Route<'a> {

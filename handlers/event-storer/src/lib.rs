@@ -21,7 +21,6 @@ use callflow_core::{
     AcceptanceWindow, ApiError, ErrorCode, EventId, EventStore, FieldError, IdempotencyClaim,
     IdempotencySource, StoreOutcome, StoredEvent,
 };
-use serde::Serialize;
 use time::OffsetDateTime;
 use tracing::Instrument;
 
@@ -35,20 +34,7 @@ pub struct EventStorer {
     window: AcceptanceWindow,
 }
 
-/// The 201/200 response body.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StoreResponse<'a> {
-    /// The event's id.
-    pub event_id: EventId,
-    /// Its object key.
-    pub key: String,
-    /// When it was (first) accepted.
-    #[serde(with = "time::serde::rfc3339")]
-    pub received_at: OffsetDateTime,
-    /// The stored event.
-    pub event: &'a StoredEvent,
-}
+pub use callflow_core::wire::StoreResponse;
 
 impl EventStorer {
     /// A handler over `store` accepting timestamps in `window` around receipt;
@@ -155,7 +141,7 @@ impl EventStorer {
             event_id: event.event_id,
             key: callflow_core::layout::event_key(&event.event_id),
             received_at: event.received_at,
-            event: &event,
+            event: std::borrow::Cow::Borrowed(&event),
         };
         Ok(json_response(
             status,

@@ -9,6 +9,8 @@
 //! event (plus at most one more if the API wrongly accepts a read-only token, which is reported).
 //! Removing them, if ever wanted, is a storage-side job keyed on that call id prefix.
 
+use callflow_core::wire::{QueryResponse, StoreResponse};
+use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -198,16 +200,14 @@ async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -
     let (event_id, stored) = match created {
         Ok(r) if r.status == StatusCode::CREATED => {
             let body = r.json().unwrap_or(Value::Null);
-            match (
-                body.get("eventId").and_then(Value::as_str),
-                body.get("event"),
-            ) {
+            let parsed = StoreResponse::deserialize(&body).ok();
+            match (parsed.map(|p| p.event_id.to_string()), body.get("event")) {
                 (Some(id), Some(stored)) => {
                     rows.push(
                         CheckResult::pass(names[0], expected, format!("201 eventId {id}"))
                             .took(started.elapsed()),
                     );
-                    (id.to_owned(), stored.clone())
+                    (id, stored.clone())
                 }
                 _ => {
                     rows.push(CheckResult::fail(names[0], expected, format!("201 without eventId/event: {}", snippet(&r.body)),
@@ -259,9 +259,9 @@ async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -
     let expected = format!("200 with eventId {event_id} among the items");
     rows.push(match client.send(Method::GET, &query, &auth[..1], None).await {
         Ok(r) if r.status == StatusCode::OK => {
-            let body = r.json().unwrap_or(Value::Null);
-            let items = body.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-            let found = items.iter().any(|i| i.get("eventId").and_then(Value::as_str) == Some(event_id.as_str()));
+            let page = r.json().and_then(|b| QueryResponse::deserialize(&b).ok());
+            let items = page.map(|p| p.items).unwrap_or_default();
+            let found = items.iter().any(|i| i.event_id.to_string() == event_id);
             CheckResult::compare(names[2], expected, format!("200 with {} item(s){}", items.len(), if found { ", including it" } else { ", not including it" }), found,
                 "the by-call index does not find the new event: check the storer writes the index entry and the retriever reads it")
         }
