@@ -131,7 +131,13 @@ fn several_environments_make_several_stacks() {
         multi.push_str(&format!(
             "[[stack]]\nstack_name = \"callflow-{env}\"\nenvironment = \"{env}\"\n"
         ));
-        multi.push_str(&body.replace("\n[", "\n[stack."));
+        // Arrays of tables (`[[usage_plan.clients]]`) too.
+        multi.push_str(
+            &body
+                .replace("\n[[", "\n\u{0}")
+                .replace("\n[", "\n[stack.")
+                .replace("\n\u{0}", "\n[[stack."),
+        );
         multi.push('\n');
     }
     if !providers.is_empty() {

@@ -1,6 +1,8 @@
 //! The REST API: body from the OpenAPI contract with integrations filled in, the TOKEN
 //! authorizer's and handlers' invoke permissions, deployment, stage `v1` with access logs and
-//! throttling, usage plan, and the account-wide CloudWatch role of API Gateway.
+//! throttling, the per-client usage plans (keyed by the authorizer's `usageIdentifierKey`:
+//! API key source `AUTHORIZER`, every method requires an API key, one API key per configured
+//! client whose value is the client id), and the account-wide CloudWatch role of API Gateway.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -9,10 +11,10 @@ use std::sync::OnceLock;
 use callflow_openapi::LambdaName;
 
 use crate::aws::api_gateway::{
-    ApiGatewayAccount, ApiGatewayDeployment, ApiGatewayMethodSettings,
+    ApiGatewayAccount, ApiGatewayApiKey, ApiGatewayDeployment, ApiGatewayMethodSettings,
     ApiGatewayMethodSettingsSettings, ApiGatewayRestApi, ApiGatewayRestApiEndpointConfiguration,
     ApiGatewayStage, ApiGatewayStageAccessLogSettings, ApiGatewayUsagePlan,
-    ApiGatewayUsagePlanApiStages, ApiGatewayUsagePlanQuotaSettings,
+    ApiGatewayUsagePlanApiStages, ApiGatewayUsagePlanKey, ApiGatewayUsagePlanQuotaSettings,
     ApiGatewayUsagePlanThrottleSettings,
 };
 use crate::aws::cloudwatch::CloudwatchLogGroup;
@@ -22,7 +24,7 @@ use crate::dsl::{Handle, Lifecycle, Stack, StackError, Tf, functions};
 use crate::iam::{PolicyDocument, Principal, Statement};
 
 use super::bucket::EventsKey;
-use super::config::CallflowConfig;
+use super::config::{CallflowConfig, DEFAULT_USAGE_PLAN};
 use super::function::{HandlerFunction, LOG_RETENTION_DAYS};
 use super::names::Account;
 
@@ -56,6 +58,21 @@ struct Integrations {
     authorizer: String,
 }
 
+/// A client id as part of a logical id: lower case, every character outside `[a-z0-9_]`
+/// replaced by `_`.
+fn logical_part(client_id: &str) -> String {
+    client_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 fn rendered(reference: Tf<String>) -> String {
     match reference.to_tf_json() {
         serde_json::Value::String(s) => s,
@@ -63,13 +80,63 @@ fn rendered(reference: Tf<String>) -> String {
     }
 }
 
+/// The REST API's API key source: the TOKEN authorizer's `usageIdentifierKey`.
+pub const API_KEY_SOURCE: &str = "AUTHORIZER";
+
+/// The OpenAPI security scheme that makes API Gateway require an API key on a method.
+const API_KEY_SCHEME: &str = "api_key";
+
+/// Makes every integrated operation require an API key, taken from the authorizer
+/// (API Gateway's OpenAPI import: an `apiKey` scheme named `api_key` on header `x-api-key`
+/// in an operation's `security` sets `apiKeyRequired`; `x-amazon-apigateway-api-key-source`
+/// sets the REST API's key source). Clients send no API key: the usage identifier comes
+/// from the token.
+fn require_api_key(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    if let Some(root) = doc.as_object_mut() {
+        root.insert(
+            "x-amazon-apigateway-api-key-source".into(),
+            API_KEY_SOURCE.into(),
+        );
+    }
+    if let Some(schemes) = doc
+        .pointer_mut("/components/securitySchemes")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        schemes.insert(
+            API_KEY_SCHEME.into(),
+            json!({"type": "apiKey", "name": "x-api-key", "in": "header"}),
+        );
+    }
+    let security = json!([{ "bearerAuth": [], API_KEY_SCHEME: [] }]);
+    if let Some(paths) = doc
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for item in paths
+            .values_mut()
+            .filter_map(serde_json::Value::as_object_mut)
+        {
+            for operation in item
+                .values_mut()
+                .filter_map(serde_json::Value::as_object_mut)
+            {
+                if operation.contains_key("x-amazon-apigateway-integration") {
+                    operation.insert("security".into(), security.clone());
+                }
+            }
+        }
+    }
+}
+
 fn derive_contract(integrations: &Integrations) -> Result<ApiContract, String> {
-    let doc = callflow_openapi::try_with_integrations(
+    let mut doc = callflow_openapi::try_with_integrations(
         &integrations.handlers,
         &integrations.authorizer,
         None,
     )
     .map_err(|e| format!("the OpenAPI spec cannot become the REST API body: {e}"))?;
+    require_api_key(&mut doc);
     let routes = callflow_openapi::routes()
         .map_err(|e| format!("the OpenAPI route table is invalid: {e}"))?;
     Ok(ApiContract {
@@ -143,6 +210,7 @@ impl Api {
             .set_description("Callflow events API (from openapi/openapi.yaml)")
             .set_fail_on_warnings(true)
             .set_put_rest_api_mode("overwrite")
+            .set_api_key_source(API_KEY_SOURCE)
             .set_endpoint_configuration(ApiGatewayRestApiEndpointConfiguration::new(vec![
                 "REGIONAL",
             ]));
@@ -295,24 +363,55 @@ impl Api {
             "caching is off on purpose: responses are per-principal event data",
         );
 
-        stack.resource(
-            "default",
-            ApiGatewayUsagePlan::new(format!("{}-default", config.prefix()))
-                .set_description("Per-client limits of the events API")
-                .set_api_stages(vec![ApiGatewayUsagePlanApiStages::new(
-                    rest_api.id(),
-                    stage.stage_name(),
-                )])
-                .set_throttle_settings(
-                    ApiGatewayUsagePlanThrottleSettings::new()
-                        .set_burst_limit(config.usage_plan.burst_limit)
-                        .set_rate_limit(config.usage_plan.rate_limit),
-                )
-                .set_quota_settings(ApiGatewayUsagePlanQuotaSettings::new(
-                    config.usage_plan.quota_per_day,
-                    "DAY",
-                )),
-        );
+        let mut plans = BTreeMap::new();
+        for plan in config.usage_plan.plans() {
+            let description = if plan.name == DEFAULT_USAGE_PLAN {
+                "Per-client limits of the events API: the default plan".to_owned()
+            } else {
+                format!("Per-client limits of the events API: tier {}", plan.name)
+            };
+            let handle = stack.resource(
+                &plan.name,
+                ApiGatewayUsagePlan::new(format!("{}-{}", config.prefix(), plan.name))
+                    .set_description(description)
+                    .set_api_stages(vec![ApiGatewayUsagePlanApiStages::new(
+                        rest_api.id(),
+                        stage.stage_name(),
+                    )])
+                    .set_throttle_settings(
+                        ApiGatewayUsagePlanThrottleSettings::new()
+                            .set_burst_limit(plan.burst_limit)
+                            .set_rate_limit(plan.rate_limit),
+                    )
+                    .set_quota_settings(ApiGatewayUsagePlanQuotaSettings::new(
+                        plan.quota_per_day,
+                        "DAY",
+                    )),
+            );
+            plans.insert(plan.name, handle);
+        }
+        // One API key per client, its value the client id the authorizer returns as
+        // `usageIdentifierKey`, associated with the client's plan.
+        for client in &config.usage_plan.clients {
+            let Some(plan) = plans.get(&client.plan) else {
+                continue; // refused by the configuration's checks
+            };
+            let logical = format!("client_{}", logical_part(&client.client_id));
+            let key = stack.resource(
+                &logical,
+                ApiGatewayApiKey::new(format!("{}-{}", config.prefix(), client.client_id))
+                    .set_description(format!(
+                        "Usage identifier of client {} (tokens' client claim)",
+                        client.client_id
+                    ))
+                    .set_enabled(true)
+                    .set_value(client.client_id.clone()),
+            );
+            stack.resource(
+                &logical,
+                ApiGatewayUsagePlanKey::new(key.id(), "API_KEY", plan.id()),
+            );
+        }
 
         Self {
             rest_api,

@@ -77,6 +77,15 @@ pub struct JwtConfig {
     pub audience: String,
     /// JWKS URL the authorizer fetches keys from.
     pub jwks_url: String,
+    /// The claim naming the calling client (the authorizer's `CLIENT_ID_CLAIM`): its value
+    /// is the `usageIdentifierKey`, i.e. the API key value of the client's usage plan. A
+    /// token without it is refused (401). Default: `client_id`.
+    #[serde(default = "default_client_id_claim")]
+    pub client_id_claim: String,
+}
+
+fn default_client_id_claim() -> String {
+    "client_id".into()
 }
 
 /// Stage throttling (API Gateway method settings `*/*`).
@@ -120,16 +129,43 @@ impl Default for AcceptanceWindowConfig {
     }
 }
 
-/// Usage plan limits.
+/// Per-client usage plans: the default plan, optional named tiers, and the clients (one API
+/// key each). API Gateway meters a request against the plan of the API key whose value is
+/// the `usageIdentifierKey` the authorizer returned (the token's client claim).
+///
+/// ```toml
+/// [usage_plan]                  # the default plan
+/// burst_limit = 100
+/// rate_limit = 50.0
+/// quota_per_day = 1000000
+///
+/// [[usage_plan.tiers]]          # another plan, `<prefix>-bulk`
+/// name = "bulk"
+/// burst_limit = 500
+/// rate_limit = 200.0
+/// quota_per_day = 10000000
+///
+/// [[usage_plan.clients]]        # an API key whose value is the client id
+/// client_id = "callflow-console-0001"
+/// plan = "bulk"                 # Default: "default"
+/// ```
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UsagePlanConfig {
-    /// Burst per client. Default: 100.
+    /// Burst per client of the default plan. Default: 100.
     pub burst_limit: i64,
-    /// Rate per client. Default: 50.
+    /// Rate per client of the default plan (requests per second). Default: 50.
     pub rate_limit: f64,
-    /// Requests per client per day. Default: 1,000,000.
+    /// Requests per client per day of the default plan. Default: 1,000,000.
     pub quota_per_day: i64,
+    /// Further plans, each selectable by a client. Default: none.
+    #[serde(default)]
+    pub tiers: Vec<UsagePlanTier>,
+    /// The clients: one API key each, in the plan it names. A token whose client claim
+    /// names no client here is answered 403 by API Gateway (no API key has that value).
+    /// Default: none.
+    #[serde(default)]
+    pub clients: Vec<UsageClient>,
 }
 
 impl Default for UsagePlanConfig {
@@ -138,7 +174,138 @@ impl Default for UsagePlanConfig {
             burst_limit: 100,
             rate_limit: 50.0,
             quota_per_day: 1_000_000,
+            tiers: Vec::new(),
+            clients: Vec::new(),
         }
+    }
+}
+
+/// The name of the default usage plan (its logical id, and the `<prefix>-default` suffix).
+pub const DEFAULT_USAGE_PLAN: &str = "default";
+
+/// A named usage plan besides the default one.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UsagePlanTier {
+    /// The tier's name: 1-32 of `[a-z0-9_]`, a letter first; not `default`.
+    pub name: String,
+    /// Burst per client.
+    pub burst_limit: i64,
+    /// Rate per client (requests per second).
+    pub rate_limit: f64,
+    /// Requests per client per day.
+    pub quota_per_day: i64,
+}
+
+/// A client of the API: an API key whose value is `client_id`, associated with `plan`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UsageClient {
+    /// The client claim's value in this client's tokens, and the API key's value: 20-128
+    /// of `[A-Za-z0-9._-]` (API Gateway requires API key values of at least 20 characters).
+    pub client_id: String,
+    /// The plan: `default` or a tier's name. Default: `default`.
+    #[serde(default = "default_plan_name")]
+    pub plan: String,
+}
+
+fn default_plan_name() -> String {
+    DEFAULT_USAGE_PLAN.into()
+}
+
+/// One usage plan with its limits, as the stack declares it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsagePlanLimits {
+    /// `default` or the tier's name.
+    pub name: String,
+    /// Burst per client.
+    pub burst_limit: i64,
+    /// Rate per client.
+    pub rate_limit: f64,
+    /// Requests per client per day.
+    pub quota_per_day: i64,
+}
+
+impl UsagePlanConfig {
+    /// Every plan, the default one first.
+    pub fn plans(&self) -> Vec<UsagePlanLimits> {
+        let mut plans = vec![UsagePlanLimits {
+            name: DEFAULT_USAGE_PLAN.into(),
+            burst_limit: self.burst_limit,
+            rate_limit: self.rate_limit,
+            quota_per_day: self.quota_per_day,
+        }];
+        plans.extend(self.tiers.iter().map(|t| UsagePlanLimits {
+            name: t.name.clone(),
+            burst_limit: t.burst_limit,
+            rate_limit: t.rate_limit,
+            quota_per_day: t.quota_per_day,
+        }));
+        plans
+    }
+
+    /// Every violated constraint, each quoting the value.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        let plans = self.plans();
+        for plan in &plans {
+            if plan.burst_limit < 1
+                || !(plan.rate_limit.is_finite() && plan.rate_limit > 0.0)
+                || plan.quota_per_day < 1
+            {
+                p.push(format!(
+                    "usage plan `{}`: burst {} / rate {} / quota_per_day {}: all must be positive",
+                    plan.name, plan.burst_limit, plan.rate_limit, plan.quota_per_day
+                ));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for tier in &self.tiers {
+            let ok = tier.name.len() <= 32
+                && tier.name.starts_with(|c: char| c.is_ascii_lowercase())
+                && tier
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && tier.name != DEFAULT_USAGE_PLAN;
+            if !ok {
+                p.push(format!(
+                    "usage_plan.tiers name `{}`: use 1-32 of [a-z0-9_], a letter first, not `default`",
+                    tier.name
+                ));
+            }
+            if !names.insert(tier.name.as_str()) {
+                p.push(format!(
+                    "usage_plan.tiers name `{}` is declared twice",
+                    tier.name
+                ));
+            }
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for client in &self.clients {
+            let id = &client.client_id;
+            let ok = (20..=128).contains(&id.len())
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if !ok {
+                p.push(format!(
+                    "usage_plan.clients client_id `{id}`: use 20-128 of [A-Za-z0-9._-] (an API key value)"
+                ));
+            }
+            if !ids.insert(id.as_str()) {
+                p.push(format!(
+                    "usage_plan.clients client_id `{id}` is declared twice"
+                ));
+            }
+            if !plans.iter().any(|plan| plan.name == client.plan) {
+                p.push(format!(
+                    "usage_plan.clients `{id}`: plan `{}` is neither `default` nor a tier",
+                    client.plan
+                ));
+            }
+        }
+        p
     }
 }
 
@@ -288,6 +455,7 @@ impl CallflowConfig {
                 self.throttling.burst_limit, self.throttling.rate_limit
             ));
         }
+        p.extend(self.usage_plan.problems());
         if let Some(d) = &self.domain {
             if !d.name.contains('.') || d.name.ends_with('.') {
                 p.push(format!(

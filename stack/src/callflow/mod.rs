@@ -10,11 +10,12 @@ mod function;
 mod names;
 mod observability;
 
-pub use api::{ACCESS_LOG_FORMAT, Api, STAGE_NAME};
+pub use api::{ACCESS_LOG_FORMAT, API_KEY_SOURCE, Api, STAGE_NAME};
 pub use bucket::{EventsBucket, EventsBucketProps, EventsKey, EventsKeyProps};
 pub use config::{
-    AcceptanceWindowConfig, AlarmConfig, AppConfig, CallflowConfig, ConfigError, DomainConfig,
-    JwtConfig, StateConfig, ThrottlingConfig, UsagePlanConfig,
+    AcceptanceWindowConfig, AlarmConfig, AppConfig, CallflowConfig, ConfigError,
+    DEFAULT_USAGE_PLAN, DomainConfig, JwtConfig, StateConfig, ThrottlingConfig, UsageClient,
+    UsagePlanConfig, UsagePlanLimits, UsagePlanTier,
 };
 pub use domain::CustomDomain;
 pub use function::{FunctionKind, HandlerFunction, HandlerFunctionProps};
@@ -126,6 +127,10 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
                 (env::JWT_ISSUER, config.jwt.issuer.clone().into()),
                 (env::JWT_AUDIENCE, config.jwt.audience.clone().into()),
                 (env::JWKS_URL, config.jwt.jwks_url.clone().into()),
+                (
+                    env::CLIENT_ID_CLAIM,
+                    config.jwt.client_id_claim.clone().into(),
+                ),
             ]),
         ),
         &account,
