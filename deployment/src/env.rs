@@ -79,7 +79,7 @@ pub const JWKS_JSON: &str = "JWKS_JSON";
 /// `usageIdentifierKey` that selects the client's usage plan (default `client_id`).
 pub const CLIENT_ID_CLAIM: &str = "CLIENT_ID_CLAIM";
 
-const COMMON: [EnvVar; 2] = [
+const COMMON: &[EnvVar] = &[
     stack(SERVICE_NAME, "the service name in every log line"),
     stack(
         LOG_LEVEL,
@@ -87,7 +87,7 @@ const COMMON: [EnvVar; 2] = [
     ),
 ];
 
-const STORAGE: [EnvVar; 10] = [
+const STORAGE: &[EnvVar] = &[
     stack(S3_BUCKET, "the events bucket"),
     optional(
         S3_ENDPOINT,
@@ -112,60 +112,43 @@ const STORAGE: [EnvVar; 10] = [
     ),
 ];
 
-/// The authorizer's variables.
-pub const AUTHORIZER: &[EnvVar] = &[
-    COMMON[0],
-    COMMON[1],
-    stack(JWT_ISSUER, "the JWT issuer (iss) accepted"),
-    stack(JWT_AUDIENCE, "the JWT audience (aud) accepted"),
-    stack(JWKS_URL, "the issuer's JSON Web Key Set URL"),
-    optional(JWKS_JSON, "a JSON Web Key Set inline, instead of JWKS_URL"),
-    stack(
-        CLIENT_ID_CLAIM,
-        "the claim whose value is the usageIdentifierKey (default client_id)",
-    ),
+/// The authorizer's variables, in groups.
+pub const AUTHORIZER: &[&[EnvVar]] = &[
+    COMMON,
+    &[
+        stack(JWT_ISSUER, "the JWT issuer (iss) accepted"),
+        stack(JWT_AUDIENCE, "the JWT audience (aud) accepted"),
+        stack(JWKS_URL, "the issuer's JSON Web Key Set URL"),
+        optional(JWKS_JSON, "a JSON Web Key Set inline, instead of JWKS_URL"),
+        stack(
+            CLIENT_ID_CLAIM,
+            "the claim whose value is the usageIdentifierKey (default client_id)",
+        ),
+    ],
 ];
 
-/// The event storer's variables.
-pub const EVENT_STORER: &[EnvVar] = &[
-    COMMON[0],
-    COMMON[1],
-    STORAGE[0],
-    STORAGE[1],
-    STORAGE[2],
-    STORAGE[3],
-    STORAGE[4],
-    STORAGE[5],
-    STORAGE[6],
-    STORAGE[7],
-    STORAGE[8],
-    STORAGE[9],
-    stack(
-        EVENT_MAX_AGE_SECONDS,
-        "acceptance window: seconds before receipt (default 14 days)",
-    ),
-    stack(
-        EVENT_MAX_FUTURE_SECONDS,
-        "acceptance window: seconds after receipt (default 5 minutes)",
-    ),
+/// The event storer's variables, in groups.
+pub const EVENT_STORER: &[&[EnvVar]] = &[
+    COMMON,
+    STORAGE,
+    &[
+        stack(
+            EVENT_MAX_AGE_SECONDS,
+            "acceptance window: seconds before receipt (default 14 days)",
+        ),
+        stack(
+            EVENT_MAX_FUTURE_SECONDS,
+            "acceptance window: seconds after receipt (default 5 minutes)",
+        ),
+    ],
 ];
 
-/// The event retriever's variables.
-pub const EVENT_RETRIEVER: &[EnvVar] = &[
-    COMMON[0],
-    COMMON[1],
-    STORAGE[0],
-    STORAGE[1],
-    STORAGE[2],
-    STORAGE[3],
-    STORAGE[4],
-    STORAGE[5],
-    STORAGE[6],
-    STORAGE[7],
-    STORAGE[8],
-    STORAGE[9],
-    stack(
+/// The event retriever's variables, in groups.
+pub const EVENT_RETRIEVER: &[&[EnvVar]] = &[
+    COMMON,
+    STORAGE,
+    &[stack(
         TOKEN_SIGNING_KEY,
         "HMAC key (32+ bytes) of continuation tokens",
-    ),
+    )],
 ];

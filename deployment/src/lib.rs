@@ -60,12 +60,13 @@ impl Handler {
     }
 
     /// Every environment variable the handler reads, and who sets it.
-    pub fn environment(self) -> &'static [EnvVar] {
-        match self {
+    pub fn environment(self) -> Vec<EnvVar> {
+        let groups = match self {
             Self::Authorizer => env::AUTHORIZER,
             Self::EventStorer => env::EVENT_STORER,
             Self::EventRetriever => env::EVENT_RETRIEVER,
-        }
+        };
+        groups.iter().flat_map(|g| g.iter().copied()).collect()
     }
 }
 
