@@ -117,4 +117,3 @@ pub fn escape_terraform(value: &Value) -> Value {
         other => other.clone(),
     }
 }
-
