@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use callflow_core::BucketName;
-use callflow_dev::stack_functions::find_synth_dir;
+use callflow_dev::stack_functions::{find_synth_dir, stack_document};
 use callflow_dev::{
     AccessLogSink, AuthorizerTtl, BinaryDir, DEFAULT_DATA_DIR, DEFAULT_PORT, DEFAULT_SUBJECT,
-    DevConfig, DevServer, DiscardSink, LambdaMode, ProcessOptions, StdoutSink, StorageChoice,
-    ThrottleLimits,
+    DevConfig, DevServer, DiscardSink, LambdaMode, PlanLimits, ProcessOptions, StdoutSink,
+    StorageChoice, ThrottleLimits, UsagePlans,
 };
 use callflow_openapi::Scope;
 use time::OffsetDateTime;
@@ -97,6 +97,16 @@ pub struct DevArgs {
     /// Stage throttling rate in requests per second. Default: the deployed stage's (100).
     #[arg(long)]
     throttle_rate: Option<f64>,
+    /// Default usage plan's burst per client (the plan of every client the synthesized
+    /// stack lists in no other plan). Default: the synthesized stack's plan `default`.
+    #[arg(long, value_name = "N")]
+    usage_burst: Option<i64>,
+    /// Default usage plan's rate per client, requests per second. Default: the stack's.
+    #[arg(long, value_name = "PER_SECOND")]
+    usage_rate: Option<f64>,
+    /// Default usage plan's requests per client per UTC day. Default: the stack's.
+    #[arg(long, value_name = "N")]
+    usage_quota: Option<i64>,
     /// Handler log filter (JSON lines on stderr), e.g. `info` or `callflow_core=debug`.
     #[arg(long, default_value = "warn")]
     log_level: String,
@@ -150,7 +160,9 @@ impl DevArgs {
             LambdaArg::InProcess => LambdaMode::InProcess,
             LambdaArg::Process => LambdaMode::Process(self.process_options()?),
         };
+        let usage_plans = self.usage_plans()?;
         Ok(DevConfig {
+            usage_plans: Some(usage_plans),
             lambda,
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)),
             data_dir: self.data_dir.clone(),
@@ -175,6 +187,38 @@ impl DevArgs {
 }
 
 impl DevArgs {
+    /// The usage plans of the synthesized stack (`--synth-dir`, else the nearest
+    /// `cdktf.out` if any; without one the defaults of `callflow.toml`), with the default
+    /// plan's limits replaced by `--usage-burst` / `--usage-rate` / `--usage-quota`.
+    fn usage_plans(&self) -> anyhow::Result<UsagePlans> {
+        let synth_dir = match &self.synth_dir {
+            Some(dir) => Some(dir.clone()),
+            None => find_synth_dir(&std::env::current_dir()?).ok(),
+        };
+        let plans = match synth_dir {
+            Some(dir) => {
+                let (_, path, document) = stack_document(&dir, self.stack.as_deref())?;
+                UsagePlans::from_document(&document)
+                    .with_context(|| format!("usage plans of {}", path.display()))?
+                    .unwrap_or_default()
+            }
+            None => UsagePlans::default(),
+        };
+        if self.usage_burst.is_none() && self.usage_rate.is_none() && self.usage_quota.is_none() {
+            return Ok(plans);
+        }
+        let current = plans.default_plan();
+        let default = PlanLimits::new(
+            self.usage_burst
+                .unwrap_or(i64::from(current.throttle.burst())),
+            self.usage_rate
+                .unwrap_or(current.throttle.rate_per_second()),
+            self.usage_quota
+                .unwrap_or(i64::try_from(current.quota_per_day).unwrap_or(i64::MAX)),
+        )?;
+        Ok(plans.with_default(default))
+    }
+
     /// Process mode's options; the handler binaries built first when missing or stale
     /// (unless `--no-build`).
     fn process_options(&self) -> anyhow::Result<ProcessOptions> {
@@ -308,6 +352,15 @@ fn print_banner(server: &DevServer, config: &DevConfig) {
         config.throttle.burst(),
         config.throttle.rate_per_second()
     );
+    if let Some(plans) = &config.usage_plans {
+        let plan = plans.default_plan();
+        println!(
+            "  usage plan: per client (the token's client claim): default plan burst {} / {} req/s, {} a day; clients the stack lists get their plan",
+            plan.throttle.burst(),
+            plan.throttle.rate_per_second(),
+            plan.quota_per_day
+        );
+    }
     match (server.lambdas(), &config.lambda) {
         (Some(lambdas), LambdaMode::Process(options)) => {
             println!(

@@ -162,5 +162,6 @@ pub fn authorizer_result(response: ApiGatewayCustomAuthorizerResponse) -> Option
         principal_id,
         policy: response.policy_document,
         context,
+        usage_identifier_key: response.usage_identifier_key.filter(|k| !k.is_empty()),
     })
 }

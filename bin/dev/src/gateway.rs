@@ -3,7 +3,8 @@
 //!
 //! Order of checks, as on API Gateway: route (404) → payload size (413) → throttle (429) →
 //! identity source present (401, authorizer not called) → authorizer or cache (401/403/500)
-//! → required parameters (400) → integration.
+//! → usage plan of the authorizer's `usageIdentifierKey` (403 without one, 429) → required
+//! parameters (400) → integration.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -36,6 +37,7 @@ use crate::integration::{Integration, IntegrationError};
 use crate::policy_cache::{AuthorizerResult, AuthorizerTtl, PolicyCache};
 use crate::request_id::RequestId;
 use crate::throttle::{ThrottleLimits, TokenBucket};
+use crate::usage_plan::{UsageMeter, UsagePlans, UsageVerdict};
 use crate::validation::RequiredParams;
 
 /// API Gateway's payload limit for REST APIs: 10 MB.
@@ -150,9 +152,19 @@ pub struct GatewayBuilder {
     clock: Arc<dyn Clock>,
     sink: Arc<dyn AccessLogSink>,
     integration_timeout: Duration,
+    usage_plans: Option<UsagePlans>,
 }
 
 impl GatewayBuilder {
+    /// Per-client usage plans (API key source `AUTHORIZER`, every method requires an API
+    /// key): each request is metered by the plan of the authorizer's `usageIdentifierKey`,
+    /// and a request whose authorizer returned none is answered 403. Default: none (no
+    /// per-client metering, as an API whose methods require no API key).
+    pub fn usage_plans(mut self, plans: Option<UsagePlans>) -> Self {
+        self.usage_plans = plans;
+        self
+    }
+
     /// How long the stage waits for an integration before answering 504
     /// `Endpoint request timed out`. Default: the spec's `timeoutInMillis` (29 s).
     pub fn integration_timeout(mut self, timeout: Duration) -> Self {
@@ -207,6 +219,9 @@ impl GatewayBuilder {
             log_format: AccessLogFormat::deployed()?,
             cache: PolicyCache::new(self.ttl, Arc::clone(&self.clock)),
             bucket: TokenBucket::new(self.throttle, Arc::clone(&self.clock)),
+            usage: self
+                .usage_plans
+                .map(|plans| UsageMeter::new(plans, Arc::clone(&self.clock))),
             authorizer: self.authorizer,
             integrations: self.integrations,
             stage_arn: self.stage_arn,
@@ -250,6 +265,7 @@ pub struct Gateway {
     log_format: AccessLogFormat,
     cache: PolicyCache,
     bucket: TokenBucket,
+    usage: Option<UsageMeter>,
     authorizer: Arc<dyn TokenAuthorizer>,
     integrations: HashMap<LambdaName, Arc<dyn Integration>>,
     stage_arn: StageArn,
@@ -274,6 +290,7 @@ struct Trace {
     authorizer_status: Option<u16>,
     authorizer_latency_ms: Option<u128>,
     principal_id: Option<String>,
+    api_key: Option<String>,
     integration_latency_ms: Option<u128>,
     error_message: Option<String>,
 }
@@ -301,6 +318,7 @@ impl Gateway {
             clock: Arc::new(SystemClock),
             sink: Arc::new(DiscardSink),
             integration_timeout: spec_integration_timeout(),
+            usage_plans: None,
         }
     }
 
@@ -312,6 +330,11 @@ impl Gateway {
     /// The authorizer result cache.
     pub fn policy_cache(&self) -> &PolicyCache {
         &self.cache
+    }
+
+    /// The per-client usage meter, when usage plans apply.
+    pub fn usage_meter(&self) -> Option<&UsageMeter> {
+        self.usage.as_ref()
     }
 
     /// Serves one request and writes its access log line.
@@ -416,6 +439,21 @@ impl Gateway {
                     GatewayResponseType::AccessDenied,
                     "User is not authorized to access this resource",
                 );
+            }
+        }
+        if let Some(meter) = &self.usage {
+            let Some(key) = auth.usage_identifier_key.as_deref() else {
+                return reject(GatewayResponseType::Forbidden, "Forbidden");
+            };
+            trace.api_key = Some(key.to_owned());
+            match meter.check(key) {
+                UsageVerdict::Allowed => {}
+                UsageVerdict::Throttled => {
+                    return reject(GatewayResponseType::Throttled, "Too Many Requests");
+                }
+                UsageVerdict::QuotaExceeded => {
+                    return reject(GatewayResponseType::QuotaExceeded, "Limit Exceeded");
+                }
             }
         }
         let query = parse_query(request.query.as_deref());
@@ -656,6 +694,7 @@ impl Gateway {
             trace.authorizer_latency_ms.map(|ms| ms.to_string()),
         );
         set("authorizer.principalId", trace.principal_id.clone());
+        set("identity.apiKey", trace.api_key.clone());
         set(
             "identity.userAgent",
             request
@@ -778,6 +817,7 @@ fn error_type(rendered: &RenderedResponse) -> String {
         401 => "UnauthorizedException",
         403 => "AccessDeniedException",
         404 => "NotFoundException",
+        429 if rendered.message == "Limit Exceeded" => "LimitExceededException",
         429 => "TooManyRequestsException",
         413 => "RequestTooLargeException",
         400 => "BadRequestException",

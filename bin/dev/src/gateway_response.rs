@@ -19,8 +19,12 @@ pub enum GatewayResponseType {
     BadRequestParameters,
     /// The body exceeds the API Gateway payload limit (413).
     RequestTooLarge,
-    /// The stage's token bucket is empty (429).
+    /// The stage's or the client's usage plan token bucket is empty (429).
     Throttled,
+    /// The client's usage plan quota is used up (429, `Limit Exceeded`).
+    QuotaExceeded,
+    /// An API key is required and the authorizer returned no usage identifier (403).
+    Forbidden,
     /// The authorizer failed with something other than `Unauthorized` (500).
     AuthorizerFailure,
     /// The integration crashed or answered something that is not a proxy response (502).
@@ -43,6 +47,8 @@ impl GatewayResponseType {
             Self::BadRequestParameters => "BAD_REQUEST_PARAMETERS",
             Self::RequestTooLarge => "REQUEST_TOO_LARGE",
             Self::Throttled => "THROTTLED",
+            Self::QuotaExceeded => "QUOTA_EXCEEDED",
+            Self::Forbidden => "INVALID_API_KEY",
             Self::AuthorizerFailure => "AUTHORIZER_FAILURE",
             Self::IntegrationFailure => "INTEGRATION_FAILURE",
             Self::IntegrationTimeout => "INTEGRATION_TIMEOUT",
@@ -57,7 +63,8 @@ impl GatewayResponseType {
             Self::AccessDenied | Self::MissingAuthenticationToken => 403,
             Self::BadRequestParameters => 400,
             Self::RequestTooLarge => 413,
-            Self::Throttled => 429,
+            Self::Throttled | Self::QuotaExceeded => 429,
+            Self::Forbidden => 403,
             Self::AuthorizerFailure | Self::LambdaRejected => 500,
             Self::IntegrationFailure => 502,
             Self::IntegrationTimeout => 504,

@@ -3,7 +3,8 @@
 //! - [`Gateway`]: a local REST API stage that behaves like the deployed one — routes from the
 //!   OpenAPI spec, the TOKEN authorizer called first with its per-token policy cache
 //!   ([`PolicyCache`], TTL 300 s by default), IAM wildcard matching of the method ARN,
-//!   required-parameter validation, stage throttling ([`TokenBucket`], 429), gateway
+//!   required-parameter validation, stage throttling ([`TokenBucket`], 429), per-client
+//!   usage plans keyed by the authorizer's `usageIdentifierKey` ([`UsageMeter`]), gateway
 //!   responses in the spec's JSON error shape, and the deployed JSON access log keys. The
 //!   handlers are the Lambda crates' own functions, called in-process with real
 //!   `ApiGatewayProxyRequest` events, or, in process mode ([`LambdaMode::Process`]), the
@@ -31,6 +32,7 @@ pub mod server;
 pub mod stack_functions;
 pub mod storage;
 pub mod throttle;
+pub mod usage_plan;
 pub mod validation;
 
 pub use access_log::{AccessLogFormat, AccessLogSink, DiscardSink, MemorySink, StdoutSink};
@@ -49,3 +51,4 @@ pub use policy_cache::{AuthorizerResult, AuthorizerTtl, PolicyCache};
 pub use server::{DEFAULT_DATA_DIR, DEFAULT_PORT, DevConfig, DevError, DevServer, JWKS_PATH};
 pub use storage::{DEV_BUCKET, Storage, StorageChoice};
 pub use throttle::{ThrottleLimits, TokenBucket};
+pub use usage_plan::{InvalidUsagePlan, PlanLimits, UsageMeter, UsagePlans, UsageVerdict};

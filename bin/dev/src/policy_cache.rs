@@ -72,6 +72,9 @@ pub struct AuthorizerResult {
     pub policy: ApiGatewayCustomAuthorizerPolicy,
     /// `context`: flat string/number/boolean values (`sub`, `scopes`).
     pub context: serde_json::Map<String, Value>,
+    /// `usageIdentifierKey`: the API key value whose usage plan meters the request
+    /// (cached with the policy, for the same TTL).
+    pub usage_identifier_key: Option<String>,
 }
 
 struct Entry {

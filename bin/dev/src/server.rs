@@ -35,6 +35,7 @@ use crate::local_auth::{LocalAuthError, LocalIdentity, continuation_key};
 use crate::policy_cache::AuthorizerTtl;
 use crate::storage::{Storage, StorageChoice, StorageError};
 use crate::throttle::ThrottleLimits;
+use crate::usage_plan::UsagePlans;
 
 /// The port `callflow dev` listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 3000;
@@ -89,6 +90,10 @@ pub struct DevConfig {
     pub authorizer_ttl: AuthorizerTtl,
     /// Stage throttling. Default: the deployed stage's (burst 200, 100/s).
     pub throttle: ThrottleLimits,
+    /// Per-client usage plans, keyed by the authorizer's `usageIdentifierKey`; `None`
+    /// meters no client. Default: [`UsagePlans::default`] (the default plan of
+    /// `callflow.toml`'s defaults; `callflow dev` reads the synthesized stack's plans).
+    pub usage_plans: Option<UsagePlans>,
     /// Access log destination. Default: stdout.
     pub access_log: Arc<dyn AccessLogSink>,
     /// How the handlers run. Default: in-process (the library's default; the `callflow`
@@ -109,6 +114,7 @@ impl Default for DevConfig {
             storage: StorageChoice::Embedded,
             authorizer_ttl: spec_authorizer_ttl(),
             throttle: ThrottleLimits::default(),
+            usage_plans: Some(UsagePlans::default()),
             access_log: Arc::new(StdoutSink),
             lambda: LambdaMode::InProcess,
             acceptance_window: None,
@@ -229,6 +235,7 @@ impl DevServer {
         let gateway = builder
             .authorizer_ttl(config.authorizer_ttl)
             .throttle(config.throttle)
+            .usage_plans(config.usage_plans)
             .access_log(config.access_log)
             .build()?;
         let gateway = Arc::new(gateway);

@@ -186,6 +186,18 @@ impl StackFunctions {
     /// Reads stack `stack` (or the only one) of the synth output `synth_dir` through its
     /// `manifest.json` (`stacks.<name>.synthesizedStackPath`).
     pub fn load(synth_dir: &Path, stack: Option<&str>) -> Result<Self, StackError> {
+        let (name, path, document) = stack_document(synth_dir, stack)?;
+        Self::from_document(name, path, &document)
+    }
+}
+
+/// Reads stack `stack` (or the only one) of the synth output `synth_dir` through its
+/// `manifest.json`: `(stack name, path of cdk.tf.json, its contents)`.
+pub fn stack_document(
+    synth_dir: &Path,
+    stack: Option<&str>,
+) -> Result<(String, PathBuf, Value), StackError> {
+    {
         let manifest = read_json(&synth_dir.join("manifest.json"))?;
         let stacks = manifest
             .get("stacks")
@@ -210,9 +222,11 @@ impl StackFunctions {
             .unwrap_or_default();
         let path = synth_dir.join(relative);
         let document = read_json(&path)?;
-        Self::from_document(name, path, &document)
+        Ok((name, path, document))
     }
+}
 
+impl StackFunctions {
     /// Reads the functions of a stack document (`cdk.tf.json` contents).
     pub fn from_document(
         stack: String,

@@ -370,6 +370,7 @@ fn result_with(statements: Vec<(IamPolicyEffect, &str)>) -> AuthorizerResult {
         principal_id: "p".into(),
         policy: document,
         context: Default::default(),
+        usage_identifier_key: None,
     }
 }
 

@@ -39,7 +39,8 @@ pub const ACCESS_LOG_FORMAT: &str = concat!(
     r#""protocol":"$context.protocol","responseLength":"$context.responseLength","#,
     r#""responseLatency":"$context.responseLatency","integrationLatency":"$context.integrationLatency","#,
     r#""authorizerStatus":"$context.authorizer.status","authorizerLatency":"$context.authorizer.latency","#,
-    r#""principalId":"$context.authorizer.principalId","userAgent":"$context.identity.userAgent","#,
+    r#""principalId":"$context.authorizer.principalId","apiKey":"$context.identity.apiKey","#,
+    r#""userAgent":"$context.identity.userAgent","#,
     r#""errorMessage":"$context.error.message"}"#
 );
 
