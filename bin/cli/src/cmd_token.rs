@@ -27,6 +27,10 @@ pub struct TokenArgs {
     /// The token's subject (`sub`), stored as the events' `principal`.
     #[arg(long, default_value = DEFAULT_SUBJECT)]
     sub: String,
+    /// The token's `client_id`: the usage identifier whose usage plan meters it. Default:
+    /// the subject.
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
 }
 
 fn parse_scope(text: &str) -> Result<Scope, String> {
@@ -74,7 +78,14 @@ pub fn run(args: &TokenArgs) -> anyhow::Result<ExitCode> {
     if args.sub.trim().is_empty() {
         anyhow::bail!("--sub must not be empty");
     }
-    println!("{}", identity.issue(&args.sub, &scopes, args.ttl));
+    let client_id = args.client_id.as_deref().unwrap_or(&args.sub);
+    if client_id.trim().is_empty() {
+        anyhow::bail!("--client-id must not be empty");
+    }
+    println!(
+        "{}",
+        identity.issue_for_client(&args.sub, client_id, &scopes, args.ttl)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -40,6 +40,7 @@ fn mode(event: &Value) -> String {
 fn allow_everything() -> Value {
     json!({
         "principalId": "double",
+        "usageIdentifierKey": "double-client",
         "policyDocument": {
             "Version": "2012-10-17",
             "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": "*"}]

@@ -95,6 +95,19 @@ impl LocalIdentity {
         self.issuer.issue(subject, &scopes, ttl)
     }
 
+    /// A token for `subject` of client `client_id` (the usage identifier) with `scopes`.
+    pub fn issue_for_client(
+        &self,
+        subject: &str,
+        client_id: &str,
+        scopes: &[Scope],
+        ttl: Duration,
+    ) -> String {
+        let scopes: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+        self.issuer
+            .issue_for_client(subject, client_id, &scopes, ttl)
+    }
+
     /// The signing issuer itself (tests sign unusual claims with it).
     pub fn token_issuer(&self) -> &TokenIssuer {
         &self.issuer
