@@ -79,6 +79,9 @@ async fn verify_passes_on_the_seeded_stack_and_reports_drift_with_exit_1() {
     drift::set_throttling(&clients, "callflow-prod-api", "v1", 5000, 10000.0)
         .await
         .unwrap();
+    drift::set_usage_plan_burst(&clients, "callflow-prod-default", 7)
+        .await
+        .unwrap();
 
     let junit = dir.path().join("verify.xml");
     let out = verify(
@@ -128,6 +131,11 @@ async fn verify_passes_on_the_seeded_stack_and_reports_drift_with_exit_1() {
                 "burst 5000 rate 10000"
             ),
             expect(
+                "apigateway callflow-prod-api usage plan callflow-prod-default: throttle",
+                "burst 100 rate 50",
+                "burst 7 rate 50"
+            ),
+            expect(
                 "cloudwatch alarm callflow-prod-event-storer-errors",
                 "AWS/Lambda/Errors GreaterThanOrEqualToThreshold 1",
                 "(alarm missing)"
@@ -135,7 +143,7 @@ async fn verify_passes_on_the_seeded_stack_and_reports_drift_with_exit_1() {
         ]
     );
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert_eq!(xml.matches("<failure ").count(), 4, "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), 5, "{xml}");
     assert!(xml.contains("expected Enabled, got Suspended"), "{xml}");
 }
 

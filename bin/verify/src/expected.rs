@@ -212,6 +212,28 @@ pub struct ExpectedRestApi {
     pub stages: Vec<ExpectedStage>,
     /// Authorizers from the OpenAPI body's `securitySchemes`.
     pub authorizers: Vec<ExpectedAuthorizer>,
+    /// The API key source (`api_key_source`, else the body's
+    /// `x-amazon-apigateway-api-key-source`), when declared.
+    pub api_key_source: Option<String>,
+    /// The usage plans (`aws_api_gateway_usage_plan`) associated with this API's stages.
+    pub usage_plans: Vec<ExpectedUsagePlan>,
+}
+
+/// A usage plan found by its name: its throttle, quota and the stages of this API it covers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpectedUsagePlan {
+    /// The plan's name.
+    pub name: String,
+    /// Throttle burst per client, when declared.
+    pub burst_limit: Option<i64>,
+    /// Throttle rate per client, when declared.
+    pub rate_limit: Option<f64>,
+    /// Quota limit, when declared.
+    pub quota_limit: Option<i64>,
+    /// Quota period (`DAY`, `WEEK`, `MONTH`), when declared.
+    pub quota_period: Option<String>,
+    /// Names of this API's stages the plan is associated with.
+    pub stages: Vec<String>,
 }
 
 /// A stage (`aws_api_gateway_stage`) and its `aws_api_gateway_method_settings`.
@@ -668,10 +690,52 @@ fn read_rest_api(
         Some(body @ Value::Object(_)) => read_authorizers(body),
         _ => Vec::new(),
     };
+    let body_key_source = match api.get("body") {
+        Some(Value::String(body)) => serde_json::from_str::<Value>(body).ok().and_then(|b| {
+            b.get("x-amazon-apigateway-api-key-source")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        }),
+        _ => None,
+    };
+    let api_key_source = known(synth, api.get("api_key_source")).or(body_key_source);
+    let mut usage_plans = Vec::new();
+    for (plan_id, plan) in synth.resources("aws_api_gateway_usage_plan") {
+        let stages: Vec<String> = blocks(plan.get("api_stages"))
+            .into_iter()
+            .filter(|s| refers_to(s.get("api_id"), "aws_api_gateway_rest_api", name))
+            .filter_map(|s| {
+                known(synth, s.get("stage")).or_else(|| {
+                    // `${aws_api_gateway_stage.<id>.stage_name}`: that stage's name.
+                    s.get("stage")
+                        .and_then(Value::as_str)
+                        .and_then(ResourceRef::parse)
+                        .filter(|r| r.resource_type == "aws_api_gateway_stage")
+                        .and_then(|r| synth.resource(&r.resource_type, &r.name))
+                        .and_then(|stage| known(synth, stage.get("stage_name")))
+                })
+            })
+            .collect();
+        if stages.is_empty() {
+            continue;
+        }
+        let throttle = block(plan.get("throttle_settings"));
+        let quota = block(plan.get("quota_settings"));
+        usage_plans.push(ExpectedUsagePlan {
+            name: required(synth, "aws_api_gateway_usage_plan", plan_id, plan, "name")?,
+            burst_limit: throttle.and_then(|t| int(t.get("burst_limit"))),
+            rate_limit: throttle.and_then(|t| number(t.get("rate_limit"))),
+            quota_limit: quota.and_then(|q| int(q.get("limit"))),
+            quota_period: quota.and_then(|q| known(synth, q.get("period"))),
+            stages,
+        });
+    }
     Ok(ExpectedRestApi {
         name: api_name,
         stages,
         authorizers,
+        api_key_source,
+        usage_plans,
     })
 }
 

@@ -1,5 +1,6 @@
 //! API Gateway: the REST API by name, its stages (tracing, access logging, method settings),
-//! its authorizers, and the custom domain with its base path mapping.
+//! its authorizers, its API key source and usage plans (throttle, quota, stage association),
+//! and the custom domain with its base path mapping.
 
 use aws_sdk_apigateway::types::MethodSetting;
 
@@ -7,7 +8,8 @@ use super::reapply;
 use crate::aws::{AwsClients, sdk_error};
 use crate::check::CheckResult;
 use crate::expected::{
-    ExpectedDomain, ExpectedMethodSettings, ExpectedRestApi, ExpectedStage, LogDestination,
+    ExpectedDomain, ExpectedMethodSettings, ExpectedRestApi, ExpectedStage, ExpectedUsagePlan,
+    LogDestination,
 };
 use crate::probe::Probe;
 
@@ -74,8 +76,160 @@ pub(super) fn rest_api_probe(clients: &AwsClients, api: &ExpectedRestApi) -> Pro
         if !expected.authorizers.is_empty() {
             rows.extend(authorizer_checks(&apigateway, &expected, &id).await);
         }
+        if let Some(source) = &expected.api_key_source {
+            let live = apigateway.get_rest_api().rest_api_id(&id).send().await;
+            let check = format!("apigateway {name}: API key source");
+            rows.push(match live {
+                Ok(api) => CheckResult::equal(
+                    check,
+                    source,
+                    api.api_key_source().map_or("HEADER", |s| s.as_str()),
+                    reapply(&format!("api_key_source of REST API {name}")),
+                ),
+                Err(e) => CheckResult::fail(check, source, sdk_error(&e), "check credentials"),
+            });
+        }
+        if !expected.usage_plans.is_empty() {
+            rows.extend(usage_plan_checks(&apigateway, name, &id, &expected.usage_plans).await);
+        }
         rows
     })
+}
+
+/// Every usage plan of the account (paging through `GetUsagePlans`).
+async fn all_usage_plans(
+    apigateway: &aws_sdk_apigateway::Client,
+) -> Result<Vec<aws_sdk_apigateway::types::UsagePlan>, String> {
+    let mut plans = Vec::new();
+    let mut position: Option<String> = None;
+    loop {
+        let page = apigateway
+            .get_usage_plans()
+            .limit(500)
+            .set_position(position.clone())
+            .send()
+            .await
+            .map_err(|e| sdk_error(&e))?;
+        plans.extend(page.items().iter().cloned());
+        match page.position() {
+            Some(next) if Some(next) != position.as_deref() => position = Some(next.to_owned()),
+            _ => return Ok(plans),
+        }
+    }
+}
+
+/// Each expected plan: exists by name, its throttle and quota, and its association with
+/// each of this API's stages.
+async fn usage_plan_checks(
+    apigateway: &aws_sdk_apigateway::Client,
+    api: &str,
+    id: &str,
+    expected: &[ExpectedUsagePlan],
+) -> Vec<CheckResult> {
+    let live = match all_usage_plans(apigateway).await {
+        Ok(plans) => plans,
+        Err(e) => {
+            return vec![CheckResult::fail(
+                format!("apigateway {api}: usage plans"),
+                "the usage plans can be listed",
+                e,
+                "check credentials and apigateway:GET on /usageplans",
+            )];
+        }
+    };
+    let mut rows = Vec::new();
+    for plan in expected {
+        let row = |what: &str| format!("apigateway {api} usage plan {}: {what}", plan.name);
+        let fix = |what: &str| reapply(&format!("{what} of usage plan {}", plan.name));
+        let Some(found) = live.iter().find(|p| p.name() == Some(plan.name.as_str())) else {
+            rows.push(CheckResult::fail(
+                row("exists"),
+                "a usage plan with this name",
+                "(none)",
+                fix("aws_api_gateway_usage_plan"),
+            ));
+            continue;
+        };
+        rows.push(CheckResult::pass(
+            row("exists"),
+            "a usage plan with this name",
+            format!("id {}", found.id().unwrap_or("?")),
+        ));
+        if plan.burst_limit.is_some() || plan.rate_limit.is_some() {
+            let want = format!(
+                "burst {} rate {}",
+                plan.burst_limit.map_or("-".into(), |b| b.to_string()),
+                plan.rate_limit.map_or("-".into(), |r| r.to_string())
+            );
+            let throttle = found.throttle();
+            let got = format!(
+                "burst {} rate {}",
+                match (plan.burst_limit, throttle) {
+                    (None, _) => "-".into(),
+                    (Some(_), Some(t)) => t.burst_limit().to_string(),
+                    (Some(_), None) => "(none)".into(),
+                },
+                match (plan.rate_limit, throttle) {
+                    (None, _) => "-".into(),
+                    (Some(_), Some(t)) => t.rate_limit().to_string(),
+                    (Some(_), None) => "(none)".into(),
+                },
+            );
+            rows.push(CheckResult::equal(
+                row("throttle"),
+                want,
+                got,
+                fix("throttle_settings"),
+            ));
+        }
+        if plan.quota_limit.is_some() || plan.quota_period.is_some() {
+            let want = format!(
+                "{} per {}",
+                plan.quota_limit.map_or("-".into(), |l| l.to_string()),
+                plan.quota_period.as_deref().unwrap_or("-")
+            );
+            let got = match found.quota() {
+                Some(q) => format!(
+                    "{} per {}",
+                    if plan.quota_limit.is_some() {
+                        q.limit().to_string()
+                    } else {
+                        "-".into()
+                    },
+                    if plan.quota_period.is_some() {
+                        q.period().map_or("(none)", |p| p.as_str()).to_owned()
+                    } else {
+                        "-".into()
+                    }
+                ),
+                None => "(no quota)".to_owned(),
+            };
+            rows.push(CheckResult::equal(
+                row("quota"),
+                want,
+                got,
+                fix("quota_settings"),
+            ));
+        }
+        for stage in &plan.stages {
+            let associated = found
+                .api_stages()
+                .iter()
+                .any(|s| s.api_id() == Some(id) && s.stage() == Some(stage.as_str()));
+            rows.push(CheckResult::compare(
+                row(&format!("stage {stage}")),
+                format!("associated with {api}/{stage}"),
+                if associated {
+                    format!("associated with {api}/{stage}")
+                } else {
+                    "not associated".to_owned()
+                },
+                associated,
+                fix("api_stages"),
+            ));
+        }
+    }
+    rows
 }
 
 async fn stage_checks(

@@ -90,3 +90,40 @@ pub async fn set_throttling(
         .map_err(failed("update throttling"))?;
     Ok(())
 }
+
+/// Changes the throttle burst limit of the usage plan named `plan`.
+pub async fn set_usage_plan_burst(
+    clients: &AwsClients,
+    plan: &str,
+    burst: i32,
+) -> Result<(), SeedError> {
+    let plans = clients
+        .apigateway
+        .get_usage_plans()
+        .limit(500)
+        .send()
+        .await
+        .map_err(|e| SeedError::new("list usage plans", e.to_string()))?;
+    let id = plans
+        .items()
+        .iter()
+        .find(|p| p.name() == Some(plan))
+        .and_then(|p| p.id())
+        .ok_or_else(|| SeedError::new("find usage plan", format!("{plan} not found")))?
+        .to_owned();
+    clients
+        .apigateway
+        .update_usage_plan()
+        .usage_plan_id(id)
+        .patch_operations(
+            PatchOperation::builder()
+                .op(Op::Replace)
+                .path("/throttle/burstLimit")
+                .value(burst.to_string())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| SeedError::new("update usage plan", e.to_string()))?;
+    Ok(())
+}

@@ -324,6 +324,40 @@ pub async fn seed_stack(endpoint: &str, doc: &Value) -> Result<Value, SeedError>
             }
             update.send().await.map_err(sdk("update stage"))?;
         }
+        if let Some(source) = &want.api_key_source {
+            ag.update_rest_api()
+                .rest_api_id(&id)
+                .patch_operations(patch("/apiKeySource", source))
+                .send()
+                .await
+                .map_err(sdk("set API key source"))?;
+        }
+        for plan in &want.usage_plans {
+            use aws_sdk_apigateway::types::{
+                ApiStage, QuotaPeriodType, QuotaSettings, ThrottleSettings,
+            };
+            let mut create = ag.create_usage_plan().name(&plan.name);
+            for stage in &plan.stages {
+                create = create.api_stages(ApiStage::builder().api_id(&id).stage(stage).build());
+            }
+            if plan.burst_limit.is_some() || plan.rate_limit.is_some() {
+                create = create.throttle(
+                    ThrottleSettings::builder()
+                        .set_burst_limit(plan.burst_limit.map(|b| b as i32))
+                        .set_rate_limit(plan.rate_limit)
+                        .build(),
+                );
+            }
+            if let Some(limit) = plan.quota_limit {
+                create = create.quota(
+                    QuotaSettings::builder()
+                        .limit(limit as i32)
+                        .set_period(plan.quota_period.as_deref().map(QuotaPeriodType::from))
+                        .build(),
+                );
+            }
+            create.send().await.map_err(sdk("create usage plan"))?;
+        }
         let _ = logical;
     }
 
