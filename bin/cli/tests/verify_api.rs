@@ -38,7 +38,8 @@ async fn broken_server() -> SocketAddr {
                     let (status, body) = if req.method() == hyper::Method::POST {
                         (
                             201,
-                            r#"{"eventId":"0190a0a0-0000-7000-8000-000000000001","key":"k","receivedAt":"2026-01-01T00:00:00Z","event":{"callId":"x","eventId":"0190a0a0-0000-7000-8000-000000000001"}}"#,
+                            // A complete StoreResponse: the smoke POST reads it as the typed body.
+                            r#"{"eventId":"0190a0a0-0000-7000-8000-000000000001","key":"k","receivedAt":"2026-01-01T00:00:00Z","event":{"callId":"x","eventType":"call.initiated","timestamp":"2026-01-01T00:00:00Z","eventId":"0190a0a0-0000-7000-8000-000000000001","receivedAt":"2026-01-01T00:00:00Z","principal":"p"}}"#,
                         )
                     } else {
                         (
