@@ -193,3 +193,41 @@ fn construct_props_start_from_documented_defaults_and_override_them() {
         "svc-events-dev"
     );
 }
+
+#[test]
+fn usage_plan_clients_and_tiers_are_checked_all_at_once() {
+    let text = r#"
+environment = "prod"
+region = "us-east-1"
+[jwt]
+issuer = "https://issuer.example/"
+audience = "api"
+jwks_url = "https://issuer.example/jwks.json"
+[usage_plan]
+burst_limit = 10
+rate_limit = 5.0
+quota_per_day = 0
+[[usage_plan.tiers]]
+name = "default"
+burst_limit = 1
+rate_limit = 1.0
+quota_per_day = 1
+[[usage_plan.clients]]
+client_id = "short"
+[[usage_plan.clients]]
+client_id = "a-client-with-a-long-enough-id"
+plan = "gold"
+"#;
+    let Err(ConfigError::Invalid(problems)) = AppConfig::from_toml(text) else {
+        panic!("invalid usage plans are refused");
+    };
+    let joined = problems.join("\n");
+    for expected in [
+        "usage plan `default`: burst 10 / rate 5 / quota_per_day 0",
+        "usage_plan.tiers name `default`",
+        "client_id `short`: use 20-128",
+        "plan `gold` is neither `default` nor a tier",
+    ] {
+        assert!(joined.contains(expected), "{expected:?} in:\n{joined}");
+    }
+}
