@@ -20,7 +20,7 @@ use crate::model::StoredEvent;
 ///   "timestamp":"2024-07-01T00:00:00Z","eventId":"0190a4f2-5c00-7000-8000-000000000000",
 ///   "receivedAt":"2024-07-01T00:00:00Z","principal":"svc"}}"#;
 /// let body: StoreResponse = serde_json::from_str(text).expect("a store response");
-/// assert_eq!(body.event.call_id.as_str(), "c-1");
+/// assert_eq!(body.event.event.call_id.as_str(), "c-1");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
