@@ -49,8 +49,10 @@ trap cleanup EXIT
   --throttle-burst 100000 --throttle-rate 100000 >"$WORK/dev.out" 2>"$WORK/dev.err" &
 DEV_PID=$!
 
+# Up to 10 minutes: in process mode `callflow dev` first rebuilds handler binaries older than
+# their sources, and prints its URL only when they are ready.
 URL=""
-for _ in $(seq 1 300); do
+for _ in $(seq 1 6000); do
   URL="$(sed -n 's/^callflow dev listening on //p' "$WORK/dev.out" | head -n1)"
   [[ -n "$URL" ]] && break
   if ! kill -0 "$DEV_PID" 2>/dev/null; then
