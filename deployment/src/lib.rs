@@ -1,11 +1,12 @@
 //! The facts the Callflow stack and the Callflow handlers share about a deployment, written
 //! once: which handler binaries exist, which environment variables each reads (the stack sets
-//! exactly these; each handler's `Config::from_lookup` reads only these), and the prefixes of
+//! exactly these; each handler's `Config::from_lookup` reads only these), the prefixes of
 //! the S3 key layout (the handlers write under them; the stack's IAM scopes and lifecycle rules
-//! are computed from them).
+//! are computed from them), and the API Gateway stage's name and access-log format ([`stage`]:
+//! the stack deploys them, `callflow dev` serves the same).
 //!
 //! The crate has no dependencies, so the stack can use it without linking the handlers' AWS
-//! SDK, and the handlers without the stack.
+//! SDK, and the handlers and `callflow dev` without the stack.
 //!
 //! ```
 //! use callflow_deployment::{Handler, env};
@@ -16,6 +17,7 @@
 
 pub mod env;
 pub mod key_layout;
+pub mod stage;
 
 pub use env::{EnvVar, SetBy};
 

@@ -1,5 +1,5 @@
 //! The stage's JSON access log: one line per request with the keys of the deployed stage's
-//! format ([`callflow_stack::callflow::ACCESS_LOG_FORMAT`]), its `$context` variables filled in.
+//! format ([`callflow_deployment::stage::ACCESS_LOG_FORMAT`]), its `$context` variables filled in.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -40,7 +40,7 @@ impl AccessLogFormat {
 
     /// The format of the deployed stage.
     pub fn deployed() -> Result<Self, InvalidLogFormat> {
-        Self::parse(callflow_stack::callflow::ACCESS_LOG_FORMAT)
+        Self::parse(callflow_deployment::stage::ACCESS_LOG_FORMAT)
     }
 
     /// The output keys, in order.

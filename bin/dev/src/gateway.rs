@@ -311,7 +311,7 @@ impl Gateway {
                 region: "us-east-1".into(),
                 account: "123456789012".into(),
                 api_id: "callflowdev".into(),
-                stage: callflow_stack::callflow::STAGE_NAME.into(),
+                stage: callflow_deployment::stage::STAGE_NAME.into(),
             },
             ttl: spec_authorizer_ttl(),
             throttle: ThrottleLimits::default(),

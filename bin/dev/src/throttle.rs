@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use callflow_stack::callflow::ThrottlingConfig;
+use callflow_config::ThrottlingConfig;
 
 use crate::clock::Clock;
 

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use callflow_stack::callflow::{DEFAULT_USAGE_PLAN, UsagePlanConfig};
+use callflow_config::{DEFAULT_USAGE_PLAN, UsagePlanConfig};
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
 

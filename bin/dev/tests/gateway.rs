@@ -515,7 +515,7 @@ async fn access_log_lines_have_exactly_the_deployed_format_keys() {
     assert_eq!(lines.len(), 2);
 
     let deployed: Value =
-        serde_json::from_str(callflow_stack::callflow::ACCESS_LOG_FORMAT).unwrap();
+        serde_json::from_str(callflow_deployment::stage::ACCESS_LOG_FORMAT).unwrap();
     let expected_keys: Vec<&String> = deployed.as_object().unwrap().keys().collect();
     let format = AccessLogFormat::deployed().unwrap();
     assert_eq!(format.keys().collect::<Vec<_>>(), expected_keys);

@@ -156,7 +156,7 @@ fn plans_are_read_from_the_synthesized_stack() {
     let plans = UsagePlans::from_document(&document)
         .expect("valid plans")
         .expect("a default plan");
-    let config = callflow_stack::callflow::AppConfig::from_toml(
+    let config = callflow_config::AppConfig::from_toml(
         &std::fs::read_to_string(root.join("../callflow.toml")).unwrap(),
     )
     .unwrap();

@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use callflow_config::{CallflowConfig, DEFAULT_USAGE_PLAN};
+use callflow_deployment::stage::{ACCESS_LOG_FORMAT, STAGE_NAME};
 use callflow_openapi::LambdaName;
 
 use crate::aws::api_gateway::{
@@ -24,25 +26,8 @@ use crate::dsl::{Handle, Lifecycle, Stack, StackError, Tf, functions};
 use crate::iam::{PolicyDocument, Principal, Statement};
 
 use super::bucket::EventsKey;
-use super::config::{CallflowConfig, DEFAULT_USAGE_PLAN};
 use super::function::{HandlerFunction, LOG_RETENTION_DAYS};
 use super::names::Account;
-
-/// The stage name: the version segment of every URL.
-pub const STAGE_NAME: &str = "v1";
-
-/// The JSON access log line of the stage (one field per key; `callflow dev` logs the same keys).
-pub const ACCESS_LOG_FORMAT: &str = concat!(
-    r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","#,
-    r#""requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","#,
-    r#""resourcePath":"$context.resourcePath","path":"$context.path","status":"$context.status","#,
-    r#""protocol":"$context.protocol","responseLength":"$context.responseLength","#,
-    r#""responseLatency":"$context.responseLatency","integrationLatency":"$context.integrationLatency","#,
-    r#""authorizerStatus":"$context.authorizer.status","authorizerLatency":"$context.authorizer.latency","#,
-    r#""principalId":"$context.authorizer.principalId","apiKey":"$context.identity.apiKey","#,
-    r#""userAgent":"$context.identity.userAgent","#,
-    r#""errorMessage":"$context.error.message"}"#
-);
 
 /// What the stack takes from the OpenAPI contract: the REST API body with every integration
 /// and the authorizer pointing at the handler functions, and the route table.

@@ -1,5 +1,7 @@
 //! The customer managed key and the events bucket, with grants for the handler roles.
 
+use callflow_config::CallflowConfig;
+
 use crate::aws::iam::{IamRole, IamRolePolicy};
 use crate::aws::kms::{KmsAlias, KmsKey};
 use crate::aws::s3::{
@@ -17,7 +19,6 @@ use crate::aws::s3::{
 use crate::dsl::{Handle, Lifecycle, Stack, Tf};
 use crate::iam::{PolicyDocument, Principal, Statement};
 
-use super::config::CallflowConfig;
 use super::names::Account;
 
 // The key layout's prefixes, as the handlers write them: IAM scopes and lifecycle filters are

@@ -1,6 +1,8 @@
 //! The optional custom domain: ACM certificate validated through Route 53, a regional API
 //! Gateway domain with TLS 1.2, the base path mapping and the alias record.
 
+use callflow_config::DomainConfig;
+
 use crate::aws::acm::{AcmCertificate, AcmCertificateValidation};
 use crate::aws::api_gateway::{
     ApiGatewayBasePathMapping, ApiGatewayDomainName, ApiGatewayDomainNameEndpointConfiguration,
@@ -9,7 +11,6 @@ use crate::aws::route53::{Route53Record, Route53RecordAlias};
 use crate::dsl::{Handle, Lifecycle, Stack, Tf, functions};
 
 use super::api::Api;
-use super::config::DomainConfig;
 
 /// The custom domain resources.
 #[derive(Clone, Debug)]

@@ -4,19 +4,22 @@
 
 mod api;
 mod bucket;
-mod config;
 mod domain;
 mod function;
 mod names;
 mod observability;
 
-pub use api::{ACCESS_LOG_FORMAT, API_KEY_SOURCE, Api, STAGE_NAME};
+pub use api::{API_KEY_SOURCE, Api};
 pub use bucket::{EventsBucket, EventsBucketProps, EventsKey, EventsKeyProps};
-pub use config::{
+// The typed `callflow.toml`: crate `callflow-config`, which `callflow dev` reads too.
+pub use callflow_config::{
     AcceptanceWindowConfig, AlarmConfig, AppConfig, CallflowConfig, ConfigError,
     DEFAULT_USAGE_PLAN, DomainConfig, JwtConfig, StateConfig, ThrottlingConfig, UsageClient,
     UsagePlanConfig, UsagePlanLimits, UsagePlanTier,
 };
+// The stage's name and access-log format: crate `callflow-deployment`, which `callflow dev`
+// serves the same from.
+pub use callflow_deployment::stage::{ACCESS_LOG_FORMAT, STAGE_NAME};
 pub use domain::CustomDomain;
 pub use function::{FunctionKind, HandlerFunction, HandlerFunctionProps};
 pub use names::Account;

@@ -4,6 +4,8 @@
 //! AWS/Lambda metrics by their published names, S3 request metrics under the `EntireBucket`
 //! filter, and `AuthorizerDenials` counted from the authorizer's JSON decision log lines.
 
+use callflow_config::AlarmConfig;
+use callflow_deployment::stage::STAGE_NAME;
 use serde_json::{Value, json};
 
 use crate::aws::cloudwatch::{
@@ -14,9 +16,8 @@ use crate::aws::sns::{SnsTopic, SnsTopicPolicy, SnsTopicSubscription};
 use crate::dsl::{Handle, Stack, Tf, functions};
 use crate::iam::{PolicyDocument, Principal, Statement};
 
-use super::api::{Api, STAGE_NAME};
+use super::api::Api;
 use super::bucket::{EventsBucket, EventsKey, REQUEST_METRICS_FILTER};
-use super::config::AlarmConfig;
 use super::function::HandlerFunction;
 use super::names::Account;
 

@@ -1,8 +1,28 @@
-//! The typed per-environment configuration of the Callflow stack, read from TOML.
+//! The typed per-environment configuration of the Callflow stack, read from `callflow.toml`.
 //!
 //! Structural choices (names, the custom domain, limits, alarm routing) are synth-time config,
 //! because they change which resources exist. Values an operator tunes without re-synthesizing
 //! are Terraform variables instead (`log_level`), documented in the README.
+//!
+//! The crate depends on neither the DSL nor the generated provider bindings, so `callflow dev`
+//! reads the same defaults (stage throttling, the default usage plan) the stack synthesizes
+//! without linking the stack. `callflow-stack` re-exports every type under
+//! `callflow_stack::callflow`.
+//!
+//! ```
+//! use callflow_config::{AppConfig, DEFAULT_USAGE_PLAN};
+//! let config = AppConfig::from_toml(
+//!     "environment = \"dev\"\nregion = \"eu-west-1\"\n\
+//!      [jwt]\nissuer = \"https://issuer/\"\naudience = \"callflow\"\n\
+//!      jwks_url = \"https://issuer/jwks.json\"\n",
+//! )?;
+//! let stack = &config.stacks[0];
+//! assert_eq!(stack.prefix(), "callflow-dev");
+//! assert_eq!(stack.throttling.burst_limit, 200);
+//! assert_eq!(stack.usage_plan.plans()[0].name, DEFAULT_USAGE_PLAN);
+//! # Ok::<(), callflow_config::ConfigError>(())
+//! ```
+#![deny(missing_docs)]
 
 use serde::Deserialize;
 
@@ -21,7 +41,8 @@ pub enum ConfigError {
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CallflowConfig {
-    /// Stack name: the directory under `cdktf.out/stacks/`. Default: `callflow`.
+    /// Stack name: the directory under `cdktf.out/stacks/`, a Terraform identifier (see
+    /// [`is_stack_name`]). Default: `callflow`.
     #[serde(default = "default_stack_name")]
     pub stack_name: String,
     /// Service name, the prefix of every physical name. Default: `callflow`.
@@ -349,6 +370,17 @@ pub struct StateConfig {
     pub region: String,
 }
 
+/// Whether `name` can name a stack: a Terraform identifier of at most 64 characters (a letter
+/// or `_` first, then letters, digits, `_` or `-`), the rule of the DSL's `LogicalId::parse`
+/// (`callflow-stack`'s tests check that both agree).
+pub fn is_stack_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') && name.len() <= 64
+}
+
 fn default_stack_name() -> String {
     "callflow".into()
 }
@@ -427,9 +459,9 @@ impl CallflowConfig {
                 self.environment
             ));
         }
-        if crate::dsl::LogicalId::parse(&self.stack_name).is_err() {
+        if !is_stack_name(&self.stack_name) {
             p.push(format!(
-                "stack_name `{}`: use a letter first, then letters, digits, `_` or `-`",
+                "stack_name `{}`: use a letter or `_` first, then letters, digits, `_` or `-` (at most 64)",
                 self.stack_name
             ));
         }
