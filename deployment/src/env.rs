@@ -65,6 +65,9 @@ pub const S3_ATTEMPT_TIMEOUT_MS: &str = "S3_ATTEMPT_TIMEOUT_MS";
 pub const S3_OPERATION_TIMEOUT_MS: &str = "S3_OPERATION_TIMEOUT_MS";
 /// Retry tokens shared by the S3 client's requests.
 pub const S3_RETRY_BUDGET: &str = "S3_RETRY_BUDGET";
+/// The HMAC key of the by-type index's party digests (phone numbers never appear in clear in
+/// key names); fixed for the life of the data.
+pub const INDEX_HASH_KEY: &str = "INDEX_HASH_KEY";
 /// The HMAC key of pagination continuation tokens.
 pub const TOKEN_SIGNING_KEY: &str = "TOKEN_SIGNING_KEY";
 /// The JWT issuer the authorizer accepts.
@@ -89,6 +92,10 @@ const COMMON: &[EnvVar] = &[
 
 const STORAGE: &[EnvVar] = &[
     stack(S3_BUCKET, "the events bucket"),
+    stack(
+        INDEX_HASH_KEY,
+        "HMAC key (32+ bytes) of the index's phone-number digests",
+    ),
     optional(
         S3_ENDPOINT,
         "an S3-compatible endpoint (http(s)://host:port); AWS when absent",

@@ -320,6 +320,8 @@ pub struct LocalValues {
     pub jwks_url: String,
     /// The data directory's continuation-token key.
     pub token_signing_key: String,
+    /// The data directory's by-type index key.
+    pub index_hash_key: String,
     /// The storer's acceptance window, when `callflow dev` was told one (else the stack's).
     pub acceptance_window: Option<callflow_core::AcceptanceWindow>,
 }
@@ -353,6 +355,7 @@ impl LocalValues {
         let mut replace = pairs(&[
             ("S3_BUCKET", &bucket),
             ("TOKEN_SIGNING_KEY", &self.token_signing_key),
+            ("INDEX_HASH_KEY", &self.index_hash_key),
             ("JWKS_URL", &self.jwks_url),
             ("JWT_ISSUER", DEV_ISSUER),
             ("JWT_AUDIENCE", DEV_AUDIENCE),

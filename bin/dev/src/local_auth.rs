@@ -138,6 +138,21 @@ pub fn continuation_key(data_dir: &Path) -> Result<Vec<u8>, LocalAuthError> {
     })
 }
 
+/// The data directory's by-type index key (`INDEX_HASH_KEY` of the handlers): 32 random bytes
+/// as 64 hex digits, created on first use and kept, since entries written under one key are not
+/// found under another.
+pub fn index_key(data_dir: &Path) -> Result<Vec<u8>, LocalAuthError> {
+    let path = data_dir.join("auth").join("index-key");
+    read_or_create(&path, || {
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        key.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .into_bytes()
+    })
+}
+
 /// Reads `path`, or writes `create()` there first. Creation is atomic (temp file + hard link,
 /// which fails when another process won the race; then its file is read).
 fn read_or_create(

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use callflow_core::{AcceptanceWindow, TokenSigner};
+use callflow_core::{AcceptanceWindow, IndexKey, TokenSigner};
 use callflow_event_retriever::EventRetriever;
 use callflow_event_storer::EventStorer;
 use callflow_openapi::LambdaName;
@@ -31,7 +31,7 @@ use crate::lambda_process::{
     EmbeddedEndpoint, LambdaMode, LocalValues, ProcessAuthorizer, ProcessError, ProcessIntegration,
     ProcessLambdas,
 };
-use crate::local_auth::{LocalAuthError, LocalIdentity, continuation_key};
+use crate::local_auth::{LocalAuthError, LocalIdentity, continuation_key, index_key};
 use crate::policy_cache::AuthorizerTtl;
 use crate::storage::{Storage, StorageChoice, StorageError};
 use crate::throttle::ThrottleLimits;
@@ -192,7 +192,13 @@ impl DevServer {
         })?;
         let signing_key = continuation_key(&config.data_dir)?;
         let signer = TokenSigner::new(signing_key.clone());
-        let storage = Storage::open(&config.storage, &config.data_dir).await?;
+        let index_key_text = index_key(&config.data_dir)?;
+        let index_key =
+            IndexKey::new(index_key_text.clone()).map_err(|e| LocalAuthError::InvalidKey {
+                path: config.data_dir.join("auth").join("index-key"),
+                message: e.to_string(),
+            })?;
+        let storage = Storage::open(&config.storage, &config.data_dir, &index_key).await?;
         let events = storage.event_store();
         let storer: Arc<dyn Integration> = Arc::new(EventStorer::new(
             events.clone(),
@@ -217,6 +223,7 @@ impl DevServer {
                 }),
                 jwks_url: format!("http://{local_addr}{JWKS_PATH}"),
                 token_signing_key: String::from_utf8_lossy(&signing_key).into_owned(),
+                index_hash_key: String::from_utf8_lossy(&index_key_text).into_owned(),
                 acceptance_window: config.acceptance_window,
             };
             let started = Arc::new(ProcessLambdas::start(options, &values.overrides())?);

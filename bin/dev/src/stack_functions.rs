@@ -139,10 +139,11 @@ pub struct LocalOverrides {
 }
 
 /// Variables whose values are never printed.
-const SECRET_NAMES: [&str; 3] = [
+const SECRET_NAMES: [&str; 4] = [
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "TOKEN_SIGNING_KEY",
+    "INDEX_HASH_KEY",
 ];
 
 /// The functions, variables and region of one synthesized stack.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_s3::config::{Region, SharedHttpClient};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-use callflow_core::{BucketName, EventStore};
+use callflow_core::{BucketName, EventStore, IndexKey};
 use callflow_s3store::{RunningStore, StoreConfig};
 
 /// The bucket of the embedded store.
@@ -71,8 +71,13 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Opens the chosen store (starting the embedded one under `<data_dir>/s3`).
-    pub async fn open(choice: &StorageChoice, data_dir: &Path) -> Result<Self, StorageError> {
+    /// Opens the chosen store (starting the embedded one under `<data_dir>/s3`); `index_key`
+    /// keys the by-type index's party digests.
+    pub async fn open(
+        choice: &StorageChoice,
+        data_dir: &Path,
+        index_key: &IndexKey,
+    ) -> Result<Self, StorageError> {
         match choice {
             StorageChoice::Embedded => {
                 // The request log is a test facility; a long-running server keeps none, so its
@@ -96,7 +101,7 @@ impl Storage {
                     data_dir.join("s3").display()
                 );
                 Ok(Self {
-                    events: EventStore::new(client, bucket),
+                    events: EventStore::new(client, bucket, index_key.clone()),
                     embedded: Some(store),
                     description,
                 })
@@ -124,7 +129,7 @@ impl Storage {
                     tracing::warn!(error = %e, bucket = bucket.as_str(), "could not create the bucket");
                 }
                 Ok(Self {
-                    events: EventStore::new(client, bucket.clone()),
+                    events: EventStore::new(client, bucket.clone(), index_key.clone()),
                     embedded: None,
                     description: format!("S3 endpoint {url} (bucket {})", bucket.as_str()),
                 })
@@ -135,7 +140,7 @@ impl Storage {
                     .await;
                 let client = aws_sdk_s3::Client::new(&shared);
                 Ok(Self {
-                    events: EventStore::new(client, bucket.clone()),
+                    events: EventStore::new(client, bucket.clone(), index_key.clone()),
                     embedded: None,
                     description: format!("Amazon S3 (bucket {})", bucket.as_str()),
                 })

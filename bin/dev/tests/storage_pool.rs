@@ -12,9 +12,13 @@ use time::OffsetDateTime;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_burst_leaves_at_most_the_pool_bound_of_connections_open() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let storage = Storage::open(&StorageChoice::Embedded, dir.path())
-        .await
-        .expect("embedded store");
+    let storage = Storage::open(
+        &StorageChoice::Embedded,
+        dir.path(),
+        &callflow_core::IndexKey::new(vec![1u8; 32]).expect("index key"),
+    )
+    .await
+    .expect("embedded store");
     let open = || storage.embedded().map_or(0, RunningStore::open_connections);
     let events = storage.event_store();
     // Slow GETs keep the whole burst in flight at once, each on its own connection.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition, TokenBucket};
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 
+use crate::index::IndexKey;
 use crate::store::EventStore;
 use crate::token::TokenSigner;
 use crate::window::AcceptanceWindow;
@@ -57,6 +58,8 @@ pub struct Config {
     pub s3_endpoint: Option<String>,
     /// `S3_FORCE_PATH_STYLE`: `true`/`false` (default false), for S3-compatible stores.
     pub s3_force_path_style: bool,
+    /// `INDEX_HASH_KEY`: at least 32 bytes, keys the by-type index's party digests.
+    pub index_key: IndexKey,
     /// `TOKEN_SIGNING_KEY`: at least 32 bytes, signs continuation tokens. Optional here
     /// (the storer does not need it); the retriever calls [`Config::require_token_signer`].
     pub token_signer: Option<TokenSigner>,
@@ -255,6 +258,7 @@ impl Config {
         let bucket = required(env::S3_BUCKET);
         let service_name = required(env::SERVICE_NAME);
         let log_level = required(env::LOG_LEVEL);
+        let index_key = required(env::INDEX_HASH_KEY);
         let bucket = bucket.and_then(|b| {
             BucketName::parse(&b)
                 .map_err(|m| problems.push(format!("S3_BUCKET: {m}")))
@@ -279,6 +283,11 @@ impl Config {
                 None
             }
         });
+        let index_key = index_key.and_then(|k| {
+            IndexKey::new(k.into_bytes())
+                .map_err(|e| problems.push(format!("{}: {e}", env::INDEX_HASH_KEY)))
+                .ok()
+        });
         let s3_endpoint = lookup(env::S3_ENDPOINT).filter(|v| !v.is_empty());
         if let Some(e) = &s3_endpoint
             && !(e.starts_with("http://") || e.starts_with("https://"))
@@ -299,10 +308,13 @@ impl Config {
         };
         let storage_retry = StorageRetryPolicy::from_lookup(&lookup, &mut problems);
         let acceptance_window = acceptance_window_from_lookup(&lookup, &mut problems);
-        match (bucket, service_name, log_level) {
-            (Some(bucket), Some(service_name), Some(log_level)) if problems.is_empty() => {
+        match (bucket, service_name, log_level, index_key) {
+            (Some(bucket), Some(service_name), Some(log_level), Some(index_key))
+                if problems.is_empty() =>
+            {
                 Ok(Config {
                     bucket,
+                    index_key,
                     service_name,
                     log_level,
                     s3_endpoint,
@@ -328,8 +340,12 @@ impl Config {
         let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .load()
             .await;
-        EventStore::new(s3_client(&shared, self), self.bucket.clone())
-            .with_retry_policy(&self.storage_retry)
+        EventStore::new(
+            s3_client(&shared, self),
+            self.bucket.clone(),
+            self.index_key.clone(),
+        )
+        .with_retry_policy(&self.storage_retry)
     }
 }
 
@@ -357,6 +373,8 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
+    const INDEX_KEY: &str = "index-key-of-the-tests-32-bytes!";
+
     #[test]
     fn a_complete_environment() {
         let c = Config::from_lookup(lookup(&[
@@ -364,6 +382,7 @@ mod tests {
             ("SERVICE_NAME", "callflow"),
             ("LOG_LEVEL", "info"),
             ("TOKEN_SIGNING_KEY", &"k".repeat(32)),
+            ("INDEX_HASH_KEY", &"i".repeat(32)),
             ("S3_ENDPOINT", "http://127.0.0.1:9000"),
             ("S3_FORCE_PATH_STYLE", "true"),
         ]))
@@ -372,6 +391,10 @@ mod tests {
         assert!(c.s3_force_path_style);
         assert!(c.require_token_signer().is_ok());
         assert!(!format!("{c:?}").contains("kkkk"), "the key is not logged");
+        assert!(
+            !format!("{c:?}").contains("iiii"),
+            "the index key is not logged"
+        );
     }
 
     #[test]
@@ -380,6 +403,7 @@ mod tests {
             ("S3_BUCKET", "Bad_Bucket"),
             ("LOG_LEVEL", "info,[[["),
             ("TOKEN_SIGNING_KEY", "short"),
+            ("INDEX_HASH_KEY", "short"),
             ("S3_ENDPOINT", "localhost:9000"),
             ("S3_FORCE_PATH_STYLE", "yes"),
         ]))
@@ -390,12 +414,13 @@ mod tests {
             "SERVICE_NAME",
             "LOG_LEVEL",
             "TOKEN_SIGNING_KEY",
+            "INDEX_HASH_KEY: must be at least 32 bytes",
             "S3_ENDPOINT",
             "S3_FORCE_PATH_STYLE",
         ] {
             assert!(text.contains(var), "{var} missing from {text}");
         }
-        assert_eq!(err.problems.len(), 6);
+        assert_eq!(err.problems.len(), 7);
     }
 
     #[test]
@@ -404,6 +429,7 @@ mod tests {
             ("S3_BUCKET", "events"),
             ("SERVICE_NAME", "callflow"),
             ("LOG_LEVEL", "info"),
+            ("INDEX_HASH_KEY", INDEX_KEY),
         ];
         let c = Config::from_lookup(lookup(&base)).unwrap();
         assert_eq!(c.storage_retry, StorageRetryPolicy::default());
@@ -430,6 +456,7 @@ mod tests {
             ("S3_BUCKET", "events"),
             ("SERVICE_NAME", "callflow"),
             ("LOG_LEVEL", "info"),
+            ("INDEX_HASH_KEY", INDEX_KEY),
         ]))
         .unwrap();
         assert!(!c.s3_force_path_style);
@@ -443,6 +470,7 @@ mod tests {
             ("S3_BUCKET", "events"),
             ("SERVICE_NAME", "callflow"),
             ("LOG_LEVEL", "info"),
+            ("INDEX_HASH_KEY", INDEX_KEY),
         ];
         let c = Config::from_lookup(lookup(&base)).unwrap();
         assert_eq!(c.acceptance_window, AcceptanceWindow::default());
@@ -469,7 +497,7 @@ mod tests {
             env::S3_BUCKET => "callflow-events".to_owned(),
             env::SERVICE_NAME => "callflow".to_owned(),
             env::LOG_LEVEL => "info".to_owned(),
-            env::TOKEN_SIGNING_KEY => "k".repeat(32),
+            env::TOKEN_SIGNING_KEY | env::INDEX_HASH_KEY => "k".repeat(32),
             env::EVENT_MAX_AGE_SECONDS | env::EVENT_MAX_FUTURE_SECONDS => "60".to_owned(),
             _ => String::new(),
         };

@@ -166,6 +166,14 @@ impl EventId {
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
+    /// The largest id of a millisecond: every id of `millis` sorts at or before it. `None`
+    /// past the 48-bit range.
+    pub fn last_of_millisecond(millis: u64) -> Option<Self> {
+        (millis < 1 << 48).then(|| {
+            Self(uuid::Builder::from_unix_timestamp_millis(millis, &[0xff; 10]).into_uuid())
+        })
+    }
+
     /// The UUID.
     pub fn as_uuid(&self) -> &Uuid {
         &self.0

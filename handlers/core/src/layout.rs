@@ -4,6 +4,9 @@
 //!   get by id is one GET and a date range lists only its days. UUIDv7 strings sort by time.
 //! - `metadata/indexes/by-call/<escaped callId>/<eventId>`: an empty object per event, so a
 //!   query by call lists only that call's entries.
+//! - `metadata/indexes/by-type/YYYY/MM/DD/<eventType>/<eventId>.<direction>.<from>.<to>`: an
+//!   empty object per event naming what the filters ask about (see [`crate::index`]), so a
+//!   filtered query lists keys and reads only matching events.
 //! - `metadata/idempotency/{key|call-sequence}/<sha256 hex>`: one record per claimed
 //!   idempotency key or call sequence number (see [`crate::idempotency`]), expired by the
 //!   bucket's lifecycle rule after the idempotency window.
@@ -11,10 +14,11 @@
 use time::{Date, OffsetDateTime};
 
 use crate::id::EventId;
-use crate::model::CallId;
+use crate::index::EntryName;
+use crate::model::{CallId, EventType};
 
 pub use callflow_deployment::key_layout::{
-    CALL_INDEX_PREFIX, EVENTS_PREFIX, IDEMPOTENCY_PREFIX, INDEXES_PREFIX,
+    CALL_INDEX_PREFIX, EVENTS_PREFIX, IDEMPOTENCY_PREFIX, INDEXES_PREFIX, TYPE_INDEX_PREFIX,
 };
 
 /// Which kind of claim an idempotency record is for: one folder each under
@@ -53,11 +57,35 @@ pub fn event_key(id: &EventId) -> String {
 
 /// The listing prefix of one UTC day, `events/YYYY/MM/DD/`.
 pub fn day_prefix(day: Date) -> String {
+    format!("{EVENTS_PREFIX}{}/", day_path(day))
+}
+
+/// `YYYY/MM/DD`.
+fn day_path(day: Date) -> String {
     format!(
-        "{EVENTS_PREFIX}{:04}/{:02}/{:02}/",
+        "{:04}/{:02}/{:02}",
         day.year(),
         u8::from(day.month()),
         day.day()
+    )
+}
+
+/// The by-type index folder of one UTC day, `metadata/indexes/by-type/YYYY/MM/DD/`: its
+/// type folders are listed with the delimiter `/`.
+pub fn type_index_day_prefix(day: Date) -> String {
+    format!("{TYPE_INDEX_PREFIX}{}/", day_path(day))
+}
+
+/// The listing prefix of one type's by-type entries of one day.
+pub fn type_index_prefix(day: Date, event_type: &EventType) -> String {
+    format!("{}{event_type}/", type_index_day_prefix(day))
+}
+
+/// The by-type index entry key of an event.
+pub fn type_index_key(event_type: &EventType, entry: &EntryName) -> String {
+    format!(
+        "{}{entry}",
+        type_index_prefix(entry.event_id.time().date(), event_type)
     )
 }
 
@@ -136,6 +164,27 @@ mod tests {
             event_id_from_index_key(&call_index_prefix(&call), &ik),
             Some(id)
         );
+    }
+
+    #[test]
+    fn type_index_keys_sort_by_id_under_their_day_and_type() {
+        let t = datetime!(2025-03-04 23:59:59.999 UTC);
+        let id = EventId::derive(t, IdempotencySource::None).unwrap();
+        let kind = EventType::parse("call.ended").unwrap();
+        let entry = EntryName {
+            event_id: id,
+            direction: None,
+            from: None,
+            to: None,
+        };
+        let key = type_index_key(&kind, &entry);
+        assert_eq!(
+            key,
+            format!("metadata/indexes/by-type/2025/03/04/call.ended/{id}.-.-.-")
+        );
+        let prefix = type_index_prefix(utc_day(t), &kind);
+        assert!(key.starts_with(&prefix));
+        assert!(key > start_after_millis(&prefix, id.unix_millis()));
     }
 
     #[test]

@@ -189,6 +189,15 @@ impl Direction {
             _ => None,
         }
     }
+
+    /// The wire form, `inbound | outbound | internal`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+            Direction::Internal => "internal",
+        }
+    }
 }
 
 /// A validated call-flow event as a client submits it (the body of `POST /events`).

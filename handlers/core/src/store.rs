@@ -11,8 +11,9 @@ use futures::{StreamExt, TryStreamExt};
 use crate::config::{BucketName, StorageRetryPolicy};
 use crate::id::EventId;
 use crate::idempotency::{Fingerprint, IdempotencyClaim, IdempotencyRecord};
+use crate::index::{self, EntryFilter, EntryName, IndexKey};
 use crate::layout;
-use crate::model::StoredEvent;
+use crate::model::{EventType, StoredEvent};
 use crate::query::EventFilter;
 use crate::token::Position;
 
@@ -21,6 +22,9 @@ pub const DEFAULT_READ_CONCURRENCY: usize = 16;
 /// Default number of objects a query page may read before it returns (possibly short) with a
 /// token, so a sparse filter over a large range cannot run past the Lambda timeout.
 pub const DEFAULT_SCAN_BUDGET: usize = 2_000;
+/// Default number of ListObjectsV2 requests one query page may make before it returns
+/// (possibly short) with a token: 200 pages list up to 200,000 index keys.
+pub const DEFAULT_LIST_BUDGET: usize = 200;
 
 /// The most keys S3 returns in one ListObjectsV2 page.
 const MAX_LIST_KEYS: usize = 1_000;
@@ -86,6 +90,43 @@ pub struct QueryPage {
     pub next: Option<Position>,
     /// How many event objects this page read (for tests and logs).
     pub objects_read: usize,
+    /// How many ListObjectsV2 requests this page made (for tests and logs).
+    pub list_requests: usize,
+}
+
+/// Which listing a query takes its candidates from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryPlan {
+    /// `events/` day prefixes: every event of the range is read (a bare time range).
+    Days,
+    /// One call's by-call index (a `callId` filter).
+    CallIndex,
+    /// The by-type index: only entries whose names admit the filter are read.
+    TypeIndex,
+}
+
+impl QueryPlan {
+    /// The plan [`EventStore::query`] takes for `filter`.
+    pub fn for_filter(filter: &EventFilter) -> Self {
+        if filter.call_id.is_some() {
+            QueryPlan::CallIndex
+        } else if index::serves(filter) {
+            QueryPlan::TypeIndex
+        } else {
+            QueryPlan::Days
+        }
+    }
+}
+
+/// Progress of [`EventStore::backfill`]: the last event indexed and the counts so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackfillProgress {
+    /// The last event whose entries are written; a resumed backfill starts after it.
+    pub last: Option<EventId>,
+    /// Events indexed so far.
+    pub events: usize,
+    /// Keys under `events/` that are not event objects, skipped.
+    pub skipped: usize,
 }
 
 /// The store: an S3 client and a bucket, built once per cold start.
@@ -93,22 +134,27 @@ pub struct QueryPage {
 pub struct EventStore {
     client: Client,
     bucket: BucketName,
+    index_key: IndexKey,
     read_concurrency: usize,
     scan_budget: usize,
+    list_budget: usize,
 }
 
 impl EventStore {
-    /// A store over `client` and `bucket` with default read concurrency and scan budget.
+    /// A store over `client` and `bucket` with default read concurrency and budgets;
+    /// `index_key` computes the party digests of the by-type index.
     ///
     /// The client's retries and timeouts are replaced by [`StorageRetryPolicy::default`], so
     /// every store retries the same documented way whoever built the client; use
     /// [`EventStore::with_retry_policy`] for another policy.
-    pub fn new(client: Client, bucket: BucketName) -> Self {
+    pub fn new(client: Client, bucket: BucketName, index_key: IndexKey) -> Self {
         Self {
             client,
             bucket,
+            index_key,
             read_concurrency: DEFAULT_READ_CONCURRENCY,
             scan_budget: DEFAULT_SCAN_BUDGET,
+            list_budget: DEFAULT_LIST_BUDGET,
         }
         .with_retry_policy(&StorageRetryPolicy::default())
     }
@@ -132,12 +178,18 @@ impl EventStore {
         self
     }
 
+    /// Sets how many ListObjectsV2 requests one query page may make (at least 1).
+    pub fn with_list_budget(mut self, n: usize) -> Self {
+        self.list_budget = n.max(1);
+        self
+    }
+
     /// The bucket.
     pub fn bucket(&self) -> &BucketName {
         &self.bucket
     }
 
-    /// Writes a new event with `If-None-Match: *`, then its index entry (at most 2 PUTs).
+    /// Writes a new event with `If-None-Match: *`, then its two index entries (at most 3 PUTs).
     /// When the id exists already, reads the stored event back instead of overwriting it.
     pub async fn put_new(&self, event: &StoredEvent) -> Result<PutOutcome, StoreError> {
         let key = layout::event_key(&event.event_id);
@@ -280,15 +332,24 @@ impl EventStore {
         }
     }
 
-    /// Writes the (empty) by-call index entry of an event; idempotent.
+    /// Writes the (empty) index entries of an event, by call and by type, both at once;
+    /// idempotent (the same event always has the same two keys).
     pub async fn put_index_entry(&self, event: &StoredEvent) -> Result<(), StoreError> {
+        let by_call = layout::call_index_key(&event.event.call_id, &event.event_id);
+        let by_type = layout::type_index_key(
+            &event.event.event_type,
+            &EntryName::of(event, &self.index_key),
+        );
+        futures::future::try_join(self.put_empty(by_call), self.put_empty(by_type)).await?;
+        Ok(())
+    }
+
+    /// An empty object at `key` (an index entry).
+    async fn put_empty(&self, key: String) -> Result<(), StoreError> {
         self.client
             .put_object()
             .bucket(self.bucket.as_str())
-            .key(layout::call_index_key(
-                &event.event.call_id,
-                &event.event_id,
-            ))
+            .key(key)
             .body(ByteStream::from_static(b""))
             .send()
             .await
@@ -350,12 +411,28 @@ impl EventStore {
 
     /// One page of events matching `filter` after `after`, at most `limit` items.
     ///
-    /// Candidates come from the by-call index when the filter names a call, else from the day
-    /// prefixes of the range; both list in id (millisecond) order starting at the later of the
-    /// range start and the cursor. Objects are read in batches that end on a millisecond
-    /// boundary, so every event at or before the returned cursor has been considered.
+    /// Candidates come from the listing [`QueryPlan::for_filter`] picks; every listing is in
+    /// id (millisecond) order starting at the later of the range start and the cursor.
+    /// Objects are read in batches that end on a millisecond boundary, so every event at or
+    /// before the returned cursor has been considered. A page is short only at the end of the
+    /// range, or when it spent its budget of reads or LIST requests first (then it carries a
+    /// token).
     pub async fn query(
         &self,
+        filter: &EventFilter,
+        after: Option<Position>,
+        limit: usize,
+    ) -> Result<QueryPage, StoreError> {
+        self.query_with(QueryPlan::for_filter(filter), filter, after, limit)
+            .await
+    }
+
+    /// [`EventStore::query`] from a given listing; [`QueryPlan::Days`] answers any filter
+    /// (it reads every event of the range), the index plans only their own filters. For
+    /// comparisons and for ranges stored before the by-type index existed.
+    pub async fn query_with(
+        &self,
+        plan: QueryPlan,
         filter: &EventFilter,
         after: Option<Position>,
         limit: usize,
@@ -364,12 +441,15 @@ impl EventStore {
         let start = after.map_or(filter.from, |p| p.timestamp.max(filter.from));
         let start_ms = crate::id::unix_millis(start).unwrap_or(0);
         let end_ms = crate::id::unix_millis(filter.to).unwrap_or(u64::MAX);
-        let mut lister = match &filter.call_id {
-            Some(call) => {
-                CandidateLister::call_index(layout::call_index_prefix(call), start_ms, end_ms)
-            }
-            None => CandidateLister::days(start, filter.to, start_ms, end_ms),
+        let source = match (plan, &filter.call_id) {
+            (QueryPlan::CallIndex, Some(call)) => Source::Call(layout::call_index_prefix(call)),
+            (QueryPlan::TypeIndex, _) => Source::Types {
+                event_type: filter.event_type.clone(),
+                admit: EntryFilter::of(filter, &self.index_key),
+            },
+            _ => Source::Days,
         };
+        let mut lister = CandidateLister::new(source, start, filter.to, start_ms, end_ms);
         let batch_size = (limit + 1).clamp(8, 256);
         let mut matches: Vec<StoredEvent> = Vec::new();
         let mut considered: Option<Position> = None;
@@ -378,13 +458,21 @@ impl EventStore {
         // re-reads the cursor's millisecond always makes progress.
         let mut objects_new = 0;
         let mut exhausted = false;
+        let mut stopped_at: Option<Position> = None;
         loop {
-            let batch = lister.next_batch(self, batch_size).await?;
-            if batch.is_empty() {
-                exhausted = true;
-                break;
-            }
-            let events: Vec<Option<StoredEvent>> = futures::stream::iter(batch)
+            let batch = lister.next_batch(self, batch_size, after).await?;
+            let ids = match batch {
+                Batch::Ids(ids) => ids,
+                Batch::Exhausted => {
+                    exhausted = true;
+                    break;
+                }
+                Batch::BudgetSpent { ids, through } => {
+                    stopped_at = Some(through);
+                    ids
+                }
+            };
+            let events: Vec<Option<StoredEvent>> = futures::stream::iter(ids)
                 .map(|id| async move { self.get(&id).await })
                 .buffered(self.read_concurrency)
                 .try_collect()
@@ -401,7 +489,7 @@ impl EventStore {
                     matches.push(event);
                 }
             }
-            if matches.len() > limit || objects_new >= self.scan_budget {
+            if stopped_at.is_some() || matches.len() > limit || objects_new >= self.scan_budget {
                 break;
             }
         }
@@ -412,13 +500,128 @@ impl EventStore {
         } else if exhausted {
             None
         } else {
-            considered.or(after)
+            considered.max(stopped_at).or(after)
         };
         Ok(QueryPage {
             items: matches,
             next,
             objects_read,
+            list_requests: lister.lists,
         })
+    }
+
+    /// Writes the index entries of every event stored in `from..to` (by event id time),
+    /// starting after `resume_after` when given: idempotent (entries are rewritten with the
+    /// same keys) and resumable (pass the last [`BackfillProgress::last`] back in).
+    /// `progress` is called after each listed page of up to 1,000 events.
+    pub async fn backfill(
+        &self,
+        from: time::OffsetDateTime,
+        to: time::OffsetDateTime,
+        resume_after: Option<EventId>,
+        mut progress: impl FnMut(&BackfillProgress),
+    ) -> Result<BackfillProgress, StoreError> {
+        let start = resume_after.map_or(from, |id| id.time().max(from));
+        let start_ms = crate::id::unix_millis(start).unwrap_or(0);
+        let end_ms = crate::id::unix_millis(to).unwrap_or(u64::MAX);
+        let mut state = BackfillProgress {
+            last: resume_after,
+            events: 0,
+            skipped: 0,
+        };
+        let mut day = layout::utc_day(start);
+        let last_day = layout::utc_day(to - time::Duration::nanoseconds(1));
+        while day <= last_day {
+            let prefix = layout::day_prefix(day);
+            let mut start_after = Some(match resume_after {
+                Some(id) if layout::utc_day(id.time()) == day => layout::event_key(&id),
+                _ => layout::start_after_millis(&prefix, start_ms),
+            });
+            let mut continuation: Option<String> = None;
+            loop {
+                let (keys, next) = self
+                    .list_page(
+                        &prefix,
+                        start_after.take().as_deref(),
+                        continuation.as_deref(),
+                        MAX_LIST_KEYS,
+                    )
+                    .await?;
+                let mut ids = Vec::with_capacity(keys.len());
+                let mut past_end = false;
+                for key in &keys {
+                    match layout::event_id_from_event_key(key) {
+                        // Keys sort by time: nothing after this one is in range.
+                        Some(id) if id.unix_millis() >= end_ms => {
+                            past_end = true;
+                            break;
+                        }
+                        Some(id) => ids.push(id),
+                        None => state.skipped += 1,
+                    }
+                }
+                let indexed: Vec<Option<EventId>> = futures::stream::iter(ids)
+                    .map(|id| async move {
+                        match self.get(&id).await? {
+                            Some(event) => {
+                                self.put_index_entry(&event).await?;
+                                Ok::<_, StoreError>(Some(id))
+                            }
+                            None => Ok(None),
+                        }
+                    })
+                    .buffered(self.read_concurrency)
+                    .try_collect()
+                    .await?;
+                for id in indexed.into_iter().flatten() {
+                    state.events += 1;
+                    state.last = Some(id);
+                }
+                progress(&state);
+                continuation = next;
+                if past_end || continuation.is_none() {
+                    break;
+                }
+            }
+            match day.next_day() {
+                Some(d) => day = d,
+                None => break,
+            }
+        }
+        Ok(state)
+    }
+
+    /// The common prefixes under `prefix` with delimiter `/`: one LIST per 1,000 of them.
+    async fn list_folders(&self, prefix: &str) -> Result<(Vec<String>, usize), StoreError> {
+        let mut folders = Vec::new();
+        let mut continuation: Option<String> = None;
+        let mut lists = 0;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(self.bucket.as_str())
+                .prefix(prefix)
+                .delimiter("/")
+                .set_continuation_token(continuation.take())
+                .send()
+                .await
+                .map_err(|e| classify("ListObjectsV2", &e))?;
+            lists += 1;
+            folders.extend(
+                out.common_prefixes()
+                    .iter()
+                    .filter_map(|p| p.prefix().map(str::to_owned)),
+            );
+            match out.is_truncated() {
+                Some(true) => continuation = out.next_continuation_token().map(str::to_owned),
+                _ => break,
+            }
+            if continuation.is_none() {
+                break;
+            }
+        }
+        Ok((folders, lists))
     }
 
     /// One ListObjectsV2 page of at most `max_keys` keys: a query asks for about the page it
@@ -455,137 +658,334 @@ impl EventStore {
     }
 }
 
-/// Lists candidate event ids in id order, from one call's index or a range of day prefixes.
-struct CandidateLister {
-    /// Prefixes still to list, in order; the first has `start_after` applied.
-    prefixes: VecDeque<(String, ListKind)>,
-    start_ms: u64,
-    end_ms: u64,
+/// Where a query's candidate ids come from.
+enum Source {
+    /// Every event of each day of the range.
+    Days,
+    /// One call's by-call index (this prefix).
+    Call(String),
+    /// The by-type index of each day of the range: one type's folder, or every type folder
+    /// of the day merged by id; entries whose names `admit` refuses are not read.
+    Types {
+        event_type: Option<EventType>,
+        admit: EntryFilter,
+    },
+}
+
+/// One listed prefix, read a LIST page at a time.
+struct PrefixStream {
+    prefix: String,
     continuation: Option<String>,
     started: bool,
     buffer: VecDeque<EventId>,
     done: bool,
+    /// The millisecond of the last key listed (admitted or not).
+    last_listed_ms: Option<u64>,
+    /// The first millisecond this stream can hold (its day's, or the query's start).
+    floor_ms: u64,
 }
 
-#[derive(Clone, Copy)]
-enum ListKind {
-    Day,
-    CallIndex,
+impl PrefixStream {
+    fn new(prefix: String, floor_ms: u64) -> Self {
+        Self {
+            prefix,
+            continuation: None,
+            started: false,
+            buffer: VecDeque::new(),
+            done: false,
+            last_listed_ms: None,
+            floor_ms,
+        }
+    }
+
+    /// Every key of a millisecond at or before this one has been listed and buffered or
+    /// refused (`None`: not even the floor's predecessor is known to be complete).
+    fn complete_through(&self) -> Option<u64> {
+        if self.done {
+            return Some(u64::MAX);
+        }
+        match self.buffer.front() {
+            Some(head) => head.unix_millis().checked_sub(1),
+            None => self.last_listed_ms.unwrap_or(self.floor_ms).checked_sub(1),
+        }
+    }
+}
+
+/// What [`CandidateLister::next_batch`] produced.
+enum Batch {
+    /// Ids to read (never empty).
+    Ids(Vec<EventId>),
+    /// The listing is over.
+    Exhausted,
+    /// The page's LIST budget is spent: read `ids` (maybe none); every key up to `through`
+    /// has been considered and none after it.
+    BudgetSpent {
+        ids: Vec<EventId>,
+        through: Position,
+    },
+}
+
+/// Lists candidate event ids in id order from a [`Source`], a LIST page at a time.
+struct CandidateLister {
+    source: Source,
+    /// Days still to list, in order (empty for [`Source::Call`] once started).
+    days: VecDeque<time::Date>,
+    /// The current day's streams (one, or one per type folder), merged by id.
+    streams: Vec<PrefixStream>,
+    start_ms: u64,
+    end_ms: u64,
+    /// LIST requests made.
+    lists: usize,
+    done: bool,
+}
+
+enum Head {
+    /// The stream with the smallest next id.
+    Stream(usize),
+    Exhausted,
+    BudgetSpent,
 }
 
 impl CandidateLister {
-    fn call_index(prefix: String, start_ms: u64, end_ms: u64) -> Self {
-        Self::new(
-            VecDeque::from([(prefix, ListKind::CallIndex)]),
-            start_ms,
-            end_ms,
-        )
-    }
-
-    fn days(
+    fn new(
+        source: Source,
         start: time::OffsetDateTime,
         end: time::OffsetDateTime,
         start_ms: u64,
         end_ms: u64,
     ) -> Self {
-        let mut prefixes = VecDeque::new();
-        let mut day = layout::utc_day(start);
-        // `end` is exclusive: a range ending at midnight does not need that day.
-        let last = layout::utc_day(end - time::Duration::nanoseconds(1));
-        while day <= last {
-            prefixes.push_back((layout::day_prefix(day), ListKind::Day));
-            match day.next_day() {
-                Some(d) => day = d,
-                None => break,
+        let mut days = VecDeque::new();
+        let mut streams = Vec::new();
+        match &source {
+            Source::Call(prefix) => streams.push(PrefixStream::new(prefix.clone(), start_ms)),
+            Source::Days | Source::Types { .. } => {
+                let mut day = layout::utc_day(start);
+                // `end` is exclusive: a range ending at midnight does not need that day.
+                let last = layout::utc_day(end - time::Duration::nanoseconds(1));
+                while day <= last {
+                    days.push_back(day);
+                    match day.next_day() {
+                        Some(d) => day = d,
+                        None => break,
+                    }
+                }
             }
         }
-        Self::new(prefixes, start_ms, end_ms)
-    }
-
-    fn new(prefixes: VecDeque<(String, ListKind)>, start_ms: u64, end_ms: u64) -> Self {
         Self {
-            prefixes,
+            source,
+            days,
+            streams,
             start_ms,
             end_ms,
-            continuation: None,
-            started: false,
-            buffer: VecDeque::new(),
+            lists: 0,
             done: false,
         }
     }
 
-    /// Ensures the buffer holds at least one id unless the listing is over, listing pages of
-    /// up to `page_size` keys.
-    async fn fill(&mut self, store: &EventStore, page_size: usize) -> Result<(), StoreError> {
-        while self.buffer.is_empty() && !self.done {
-            let Some((prefix, kind)) = self.prefixes.front().cloned() else {
-                self.done = true;
-                break;
+    /// LIST page size: as many keys as the batch needs when every key is read; a whole page
+    /// when names are filtered (refused keys cost nothing but the listing).
+    fn page_size(&self, batch: usize) -> usize {
+        match self.source {
+            Source::Types { .. } => MAX_LIST_KEYS,
+            Source::Days | Source::Call(_) => batch,
+        }
+    }
+
+    /// Opens the next day's streams: false when there is none.
+    async fn open_next_day(&mut self, store: &EventStore) -> Result<bool, StoreError> {
+        let Some(day) = self.days.pop_front() else {
+            return Ok(false);
+        };
+        let day_ms = crate::id::unix_millis(day.midnight().assume_utc()).unwrap_or(0);
+        let floor = day_ms.max(self.start_ms);
+        self.streams = match &self.source {
+            Source::Days => vec![PrefixStream::new(layout::day_prefix(day), floor)],
+            Source::Call(_) => Vec::new(),
+            Source::Types {
+                event_type: Some(t),
+                ..
+            } => vec![PrefixStream::new(layout::type_index_prefix(day, t), floor)],
+            Source::Types {
+                event_type: None, ..
+            } => {
+                let (folders, lists) = store
+                    .list_folders(&layout::type_index_day_prefix(day))
+                    .await?;
+                self.lists += lists;
+                folders
+                    .into_iter()
+                    .map(|f| PrefixStream::new(f, floor))
+                    .collect()
+            }
+        };
+        Ok(true)
+    }
+
+    /// Lists one more page of stream `i`.
+    async fn fill(
+        &mut self,
+        store: &EventStore,
+        i: usize,
+        page_size: usize,
+    ) -> Result<(), StoreError> {
+        let start_ms = self.start_ms;
+        let end_ms = self.end_ms;
+        let stream = &mut self.streams[i];
+        let start_after = (!stream.started && stream.continuation.is_none())
+            .then(|| layout::start_after_millis(&stream.prefix, start_ms));
+        let (keys, next) = store
+            .list_page(
+                &stream.prefix,
+                start_after.as_deref(),
+                stream.continuation.as_deref(),
+                page_size,
+            )
+            .await?;
+        self.lists += 1;
+        stream.started = true;
+        for key in keys {
+            let Some(name) = key.strip_prefix(&stream.prefix) else {
+                continue;
             };
-            let start_after = (!self.started && self.continuation.is_none())
-                .then(|| layout::start_after_millis(&prefix, self.start_ms));
-            let (keys, next) = store
-                .list_page(
-                    &prefix,
-                    start_after.as_deref(),
-                    self.continuation.as_deref(),
-                    page_size,
-                )
-                .await?;
-            self.started = true;
-            for key in keys {
-                let id = match kind {
-                    ListKind::Day => layout::event_id_from_event_key(&key),
-                    ListKind::CallIndex => layout::event_id_from_index_key(&prefix, &key),
-                };
-                let Some(id) = id else {
-                    tracing::warn!(%key, "skipping a key that is not an event id");
-                    continue;
-                };
-                if id.unix_millis() > self.end_ms {
-                    // Keys sort by time: nothing later in any prefix can be in range.
-                    self.done = true;
-                    break;
+            let parsed = match &self.source {
+                Source::Days => layout::event_id_from_event_key(&key).map(|id| (id, true)),
+                Source::Call(_) => EventId::parse(name).ok().map(|id| (id, true)),
+                Source::Types { admit, .. } => {
+                    index::EntryName::parse(name).map(|e| (e.event_id, admit.admits(&e)))
                 }
-                if id.unix_millis() >= self.start_ms {
-                    self.buffer.push_back(id);
-                }
-            }
-            if self.done {
+            };
+            let Some((id, admitted)) = parsed else {
+                tracing::warn!(%key, "skipping a key that is not an event id");
+                continue;
+            };
+            if id.unix_millis() > end_ms {
+                // Keys sort by time: nothing later in this prefix can be in range.
+                stream.done = true;
                 break;
             }
-            self.continuation = next;
-            if self.continuation.is_none() {
-                self.prefixes.pop_front();
+            stream.last_listed_ms = Some(id.unix_millis());
+            if admitted && id.unix_millis() >= start_ms {
+                stream.buffer.push_back(id);
             }
+        }
+        stream.continuation = next;
+        if stream.continuation.is_none() {
+            stream.done = true;
         }
         Ok(())
     }
 
-    /// Up to about `n` ids, extended so the batch ends on a millisecond boundary.
+    /// The stream whose next id is smallest, listing what must be listed to know it.
+    async fn head(
+        &mut self,
+        store: &EventStore,
+        page_size: usize,
+        budget: usize,
+    ) -> Result<Head, StoreError> {
+        loop {
+            if self.done {
+                return Ok(Head::Exhausted);
+            }
+            let mut i = 0;
+            while i < self.streams.len() {
+                let stream = &self.streams[i];
+                if stream.buffer.is_empty() && !stream.done {
+                    if self.lists >= budget {
+                        return Ok(Head::BudgetSpent);
+                    }
+                    self.fill(store, i, page_size).await?;
+                    // Refilled or done: look at the same stream again.
+                    continue;
+                }
+                i += 1;
+            }
+            let best = self
+                .streams
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.buffer.front().map(|id| (*id, i)))
+                .min();
+            if let Some((_, i)) = best {
+                return Ok(Head::Stream(i));
+            }
+            if matches!(self.source, Source::Call(_)) || !self.open_next_day(store).await? {
+                self.done = true;
+            }
+        }
+    }
+
+    /// Up to about `n` ids, extended so the batch ends on a millisecond boundary. When the
+    /// LIST budget runs out first, the batch ends before the first millisecond not yet
+    /// completely listed, and says how far it got (always past `after`, so pages progress).
     async fn next_batch(
         &mut self,
         store: &EventStore,
         n: usize,
-    ) -> Result<Vec<EventId>, StoreError> {
+        after: Option<Position>,
+    ) -> Result<Batch, StoreError> {
+        let page_size = self.page_size(n);
         let mut batch: Vec<EventId> = Vec::with_capacity(n);
+        let mut budget = store.list_budget;
         loop {
-            self.fill(store, n).await?;
-            let Some(&next) = self.buffer.front() else {
-                break;
-            };
-            let full = batch.len() >= n;
-            if full
-                && batch
-                    .last()
-                    .is_some_and(|l| l.unix_millis() != next.unix_millis())
-            {
-                break;
+            match self.head(store, page_size, budget).await? {
+                Head::Exhausted => break,
+                Head::Stream(i) => {
+                    let Some(&next) = self.streams[i].buffer.front() else {
+                        break;
+                    };
+                    let full = batch.len() >= n;
+                    if full
+                        && batch
+                            .last()
+                            .is_some_and(|l| l.unix_millis() != next.unix_millis())
+                    {
+                        break;
+                    }
+                    batch.push(next);
+                    self.streams[i].buffer.pop_front();
+                }
+                Head::BudgetSpent => {
+                    if let Some(through) = self.budget_cursor(after) {
+                        let last_ms = through.event_id.unix_millis();
+                        batch.retain(|id| id.unix_millis() <= last_ms);
+                        return Ok(Batch::BudgetSpent {
+                            ids: batch,
+                            through,
+                        });
+                    }
+                    // No millisecond past the cursor is complete yet: allow one more page per
+                    // stream, so the page ends as soon as one is.
+                    budget = self.lists + self.streams.len().max(1);
+                }
             }
-            batch.push(next);
-            self.buffer.pop_front();
         }
-        Ok(batch)
+        Ok(if batch.is_empty() {
+            Batch::Exhausted
+        } else {
+            Batch::Ids(batch)
+        })
+    }
+
+    /// The last position of the latest millisecond every stream of the current day has listed
+    /// completely, if that is past `after`.
+    fn budget_cursor(&self, after: Option<Position>) -> Option<Position> {
+        let through_ms = self
+            .streams
+            .iter()
+            .map(PrefixStream::complete_through)
+            .min()
+            .flatten()?;
+        if through_ms == u64::MAX || through_ms < self.start_ms {
+            return None;
+        }
+        let last = Position {
+            timestamp: time::OffsetDateTime::from_unix_timestamp_nanos(
+                i128::from(through_ms) * 1_000_000 + 999_999,
+            )
+            .ok()?,
+            event_id: EventId::last_of_millisecond(through_ms)?,
+        };
+        after.is_none_or(|a| last > a).then_some(last)
     }
 }
 

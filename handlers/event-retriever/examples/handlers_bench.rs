@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use aws_lambda_events::encodings::Body;
-use callflow_core::{AcceptanceWindow, BucketName, EventStore, TokenSigner};
+use callflow_core::{AcceptanceWindow, BucketName, EventStore, IndexKey, TokenSigner};
 use callflow_event_retriever::EventRetriever;
 use callflow_event_storer::EventStorer;
 use callflow_s3store::{RunningStore, StoreConfig};
@@ -78,7 +78,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let store = RunningStore::start(StoreConfig::new(dir.path().join("data"))).await?;
     store.ensure_bucket("events").await?;
-    let events = EventStore::new(store.sdk_client(), BucketName::parse("events")?);
+    let events = EventStore::new(
+        store.sdk_client(),
+        BucketName::parse("events")?,
+        IndexKey::new(vec![9; 32])?,
+    );
     let storer = EventStorer::new(events.clone(), "bench", AcceptanceWindow::any());
     let retriever = EventRetriever::new(events, TokenSigner::new(vec![7; 32]), "bench");
 

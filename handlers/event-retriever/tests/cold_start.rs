@@ -14,6 +14,7 @@ fn bad_configuration_fails_at_cold_start_with_every_problem() {
         "S3_BUCKET",
         "SERVICE_NAME: is required",
         "LOG_LEVEL: is required",
+        "INDEX_HASH_KEY: is required",
         "TOKEN_SIGNING_KEY: must be at least 32 bytes",
     ] {
         assert!(
@@ -30,6 +31,7 @@ fn the_retriever_needs_a_token_signing_key() {
         .env("S3_BUCKET", "events")
         .env("SERVICE_NAME", "callflow")
         .env("LOG_LEVEL", "info")
+        .env("INDEX_HASH_KEY", "index-key-of-the-tests-32-bytes!")
         .output()
         .expect("the binary runs");
     assert!(!out.status.success());

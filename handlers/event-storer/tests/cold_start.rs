@@ -14,6 +14,7 @@ fn bad_configuration_fails_at_cold_start_with_every_problem() {
         "S3_BUCKET",
         "SERVICE_NAME: is required",
         "LOG_LEVEL: is required",
+        "INDEX_HASH_KEY: is required",
         "TOKEN_SIGNING_KEY: must be at least 32 bytes",
     ] {
         assert!(

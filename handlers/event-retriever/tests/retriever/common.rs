@@ -11,6 +11,11 @@ use callflow_s3store::{RunningStore, StoreConfig};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+/// The index key of the tests.
+pub fn index_key() -> callflow_core::IndexKey {
+    callflow_core::IndexKey::new(b"index-key-of-the-tests-32-bytes!".to_vec()).expect("index key")
+}
+
 pub const BUCKET: &str = "callflow-events";
 
 pub struct Fixture {
@@ -27,6 +32,12 @@ impl Fixture {
     }
 
     pub async fn with_scan_budget(budget: usize) -> Fixture {
+        Self::with_budgets(budget, callflow_core::store::DEFAULT_LIST_BUDGET).await
+    }
+
+    /// A fixture whose store reads at most `budget` objects and makes at most `list_budget`
+    /// LIST requests per page.
+    pub async fn with_budgets(budget: usize, list_budget: usize) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = RunningStore::start(StoreConfig {
             data_dir: dir.path().join("data"),
@@ -36,9 +47,10 @@ impl Fixture {
         .expect("store starts");
         store.ensure_bucket(BUCKET).await.expect("bucket");
         let bucket = BucketName::parse(BUCKET).expect("bucket name");
-        let events = EventStore::new(store.sdk_client(), bucket)
+        let events = EventStore::new(store.sdk_client(), bucket, index_key())
             .with_read_concurrency(8)
-            .with_scan_budget(budget);
+            .with_scan_budget(budget)
+            .with_list_budget(list_budget);
         // The query tests use fixed dates of 2025.
         let storer = EventStorer::new(events.clone(), "callflow-test", AcceptanceWindow::any());
         let retriever = EventRetriever::new(events.clone(), signer(), "callflow-test");

@@ -317,3 +317,75 @@ async fn a_first_page_lists_about_a_page_of_keys_however_long_the_call() {
     );
     assert!(log.count(Operation::GetObject) <= 8, "one batch of GETs");
 }
+
+/// A filter without a call is answered from the by-type index: the query lists that index and
+/// reads only the events that match, however many others the day holds.
+#[tokio::test]
+async fn filtered_queries_read_only_their_matches() {
+    let f = Fixture::start().await;
+    let mut rare = Vec::new();
+    for i in 0..60 {
+        let (kind, from) = match i % 20 {
+            0 => ("call.failed", "+14155550111"),
+            _ if i % 2 == 0 => ("call.ringing", "+14155550100"),
+            _ => ("call.ended", "+14155550100"),
+        };
+        let mut e = event(
+            &format!("CA-{}", i % 7),
+            kind,
+            &format!("2025-06-01T10:00:{:02}.{:03}Z", i / 2, i * 7 % 1000),
+        );
+        e["from"] = from.into();
+        e["direction"] = if i % 3 == 0 { "outbound" } else { "inbound" }.into();
+        let id = f.post(e).await["eventId"].clone();
+        if kind == "call.failed" {
+            rare.push(id.as_str().unwrap_or_default().to_owned());
+        }
+    }
+    let range = [
+        ("from", "2025-06-01T00:00:00Z"),
+        ("to", "2025-06-02T00:00:00Z"),
+    ];
+    let log = f.store.request_log();
+    for (filter, expected_count) in [
+        (("eventType", "call.failed"), 3),
+        (("fromNumber", "+14155550111"), 3),
+        (("direction", "outbound"), 20),
+    ] {
+        log.clear();
+        let body = body_json(
+            &f.query(&[range[0], range[1], filter, ("limit", "500")])
+                .await,
+        );
+        assert_eq!(body["count"], expected_count, "{filter:?}");
+        assert_eq!(
+            log.count(Operation::GetObject),
+            expected_count,
+            "{filter:?}: one GET per match, none for the other events"
+        );
+        let listed: Vec<String> = log
+            .snapshot()
+            .into_iter()
+            .filter(|r| r.operation == Operation::ListObjectsV2)
+            .filter_map(|r| r.target)
+            .collect();
+        assert!(
+            listed
+                .iter()
+                .all(|p| p.starts_with("metadata/indexes/by-type/2025/06/01/")),
+            "{filter:?}: {listed:?}"
+        );
+        if filter.0 == "eventType" {
+            assert_eq!(
+                listed,
+                vec!["metadata/indexes/by-type/2025/06/01/call.failed/"],
+                "one type is one listing"
+            );
+        }
+    }
+    let body = body_json(
+        &f.query(&[range[0], range[1], ("eventType", "call.failed")])
+            .await,
+    );
+    assert_eq!(ids(&body), rare, "in time order");
+}

@@ -8,6 +8,11 @@ use callflow_s3store::{RunningStore, StoreConfig};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+/// The index key of the tests.
+pub fn index_key() -> callflow_core::IndexKey {
+    callflow_core::IndexKey::new(b"index-key-of-the-tests-32-bytes!".to_vec()).expect("index key")
+}
+
 pub const BUCKET: &str = "callflow-events";
 
 pub struct Fixture {
@@ -36,7 +41,7 @@ impl Fixture {
         store.ensure_bucket(BUCKET).await.expect("bucket");
         let client = store.sdk_client();
         let bucket = BucketName::parse(BUCKET).expect("bucket name");
-        let events = EventStore::new(client.clone(), bucket);
+        let events = EventStore::new(client.clone(), bucket, index_key());
         let storer = EventStorer::new(events.clone(), "callflow-test", window);
         Fixture {
             store,
@@ -53,6 +58,18 @@ impl Fixture {
     }
 
     /// Every key in the bucket under `prefix`, sorted.
+    /// How many by-call and by-type index entries the bucket holds.
+    pub async fn index_entries(&self) -> (usize, usize) {
+        (
+            self.keys(callflow_core::layout::CALL_INDEX_PREFIX)
+                .await
+                .len(),
+            self.keys(callflow_core::layout::TYPE_INDEX_PREFIX)
+                .await
+                .len(),
+        )
+    }
+
     pub async fn keys(&self, prefix: &str) -> Vec<String> {
         let out = self
             .client

@@ -5,7 +5,7 @@ use callflow_s3store::Operation;
 use crate::common::{BUCKET, Fixture, body_json, event, header, post};
 
 #[tokio::test]
-async fn a_new_event_is_stored_with_its_index_entry_in_two_puts() {
+async fn a_new_event_is_stored_with_its_two_index_entries_in_three_puts() {
     let f = Fixture::start().await;
     let log = f.store.request_log();
     log.clear();
@@ -28,13 +28,26 @@ async fn a_new_event_is_stored_with_its_index_entry_in_two_puts() {
         "the id carries the event time: {id}"
     );
 
-    // Exactly the event object and one index entry, written by two PUTs and nothing else.
+    // Exactly the event object and its two index entries, written by three PUTs and nothing
+    // else; the by-type entry names the parties by keyed digests only.
     let ops: Vec<_> = log.snapshot().iter().map(|r| r.operation).collect();
-    assert_eq!(ops, vec![Operation::PutObject, Operation::PutObject]);
+    assert_eq!(ops, vec![Operation::PutObject; 3]);
     assert_eq!(f.keys("events/").await, vec![key.clone()]);
+    let digest = |a: &str| {
+        crate::common::index_key()
+            .digest(&callflow_core::PartyAddress::parse(a).expect("address"))
+            .to_string()
+    };
     assert_eq!(
         f.keys("metadata/indexes/").await,
-        vec![format!("metadata/indexes/by-call/CA-1/{id}")]
+        vec![
+            format!("metadata/indexes/by-call/CA-1/{id}"),
+            format!(
+                "metadata/indexes/by-type/2025/06/01/call.answered/{id}.inbound.{}.{}",
+                digest("+14155550100"),
+                digest("sip:support@example.com")
+            ),
+        ]
     );
 
     let obj = f
