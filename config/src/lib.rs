@@ -119,6 +119,20 @@ pub struct ThrottlingConfig {
     pub rate_limit: f64,
 }
 
+impl ThrottlingConfig {
+    /// Every violated constraint, each quoting the value.
+    pub fn problems(&self) -> Vec<String> {
+        if self.burst_limit < 1 || self.rate_limit <= 0.0 {
+            vec![format!(
+                "throttling burst {} / rate {}: both must be positive",
+                self.burst_limit, self.rate_limit
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 impl Default for ThrottlingConfig {
     fn default() -> Self {
         Self {
@@ -481,12 +495,7 @@ impl CallflowConfig {
                 self.jwt.jwks_url
             ));
         }
-        if self.throttling.burst_limit < 1 || self.throttling.rate_limit <= 0.0 {
-            p.push(format!(
-                "throttling burst {} / rate {}: both must be positive",
-                self.throttling.burst_limit, self.throttling.rate_limit
-            ));
-        }
+        p.extend(self.throttling.problems());
         p.extend(self.usage_plan.problems());
         if let Some(d) = &self.domain {
             if !d.name.contains('.') || d.name.ends_with('.') {

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use callflow_config::{CallflowConfig, DEFAULT_USAGE_PLAN};
+use callflow_config::{DEFAULT_USAGE_PLAN, ThrottlingConfig, UsagePlanConfig};
 use callflow_deployment::stage::{ACCESS_LOG_FORMAT, STAGE_NAME};
 use callflow_openapi::LambdaName;
 
@@ -145,6 +145,57 @@ fn api_contract(integrations: &Integrations) -> Result<Cow<'static, ApiContract>
     }
 }
 
+/// What an [`Api`] is built from (AWS CDK-style props). What is not here is fixed: the routes,
+/// payloads and authorizer come from the OpenAPI contract, the stage is [`STAGE_NAME`] with
+/// X-Ray tracing and a JSON access log ([`ACCESS_LOG_FORMAT`]) kept as long as the functions'
+/// logs (30 days), caching is off, and the API key source is [`API_KEY_SOURCE`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiProps {
+    /// Prefix of the physical names (`<service>-<environment>`): the REST API `<prefix>-api`
+    /// (also the `ApiName` metric dimension), its access log group
+    /// `/aws/apigateway/<prefix>-api/access`, API Gateway's CloudWatch role
+    /// `<prefix>-apigw-cloudwatch`, each usage plan `<prefix>-<plan>` and each client's API
+    /// key `<prefix>-<client id>`. Required.
+    pub name_prefix: String,
+    /// Stage-wide throttling: the burst and rate of the method settings `*/*`, which cap the
+    /// whole stage before any usage plan applies. Both must be positive. Default:
+    /// [`ThrottlingConfig::default`] (burst 200, 100 requests per second). See
+    /// <https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html>.
+    pub throttling: ThrottlingConfig,
+    /// Per-client usage plans (the default plan and any tiers) and the clients' API keys, each
+    /// in the plan it names; limits must be positive, tier names and client ids valid and
+    /// unique ([`UsagePlanConfig::problems`]). Default: [`UsagePlanConfig::default`] (the
+    /// default plan only: burst 100, 50 per second, 1,000,000 a day; no clients, so API Gateway
+    /// refuses every token with 403 until clients are listed). See
+    /// <https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html>.
+    pub usage_plan: UsagePlanConfig,
+}
+
+impl ApiProps {
+    /// The props for `name_prefix` (`<service>-<environment>`) with the documented defaults.
+    ///
+    /// ```
+    /// use callflow_stack::callflow::ApiProps;
+    /// let props = ApiProps::new("callflow-dev");
+    /// assert_eq!(props.throttling.burst_limit, 200);
+    /// assert!(props.usage_plan.clients.is_empty());
+    /// ```
+    pub fn new(name_prefix: impl Into<String>) -> Self {
+        Self {
+            name_prefix: name_prefix.into(),
+            throttling: ThrottlingConfig::default(),
+            usage_plan: UsagePlanConfig::default(),
+        }
+    }
+
+    /// Every violated constraint of the props, each quoting the value.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = self.throttling.problems();
+        problems.extend(self.usage_plan.problems());
+        problems
+    }
+}
+
 /// The API and its stage.
 #[derive(Clone, Debug)]
 pub struct Api {
@@ -161,16 +212,25 @@ pub struct Api {
 impl Api {
     /// Declares the API from the OpenAPI contract; every route's integration points at the
     /// handler the spec names, and each handler may be invoked only for its own routes.
+    /// Props that violate their constraints ([`ApiProps::problems`]) are recorded on the stack,
+    /// all of them, and fail its synthesis.
     pub fn new(
         stack: &mut Stack,
-        config: &CallflowConfig,
+        props: &ApiProps,
         account: &Account,
         key: &EventsKey,
         authorizer: &HandlerFunction,
         storer: &HandlerFunction,
         retriever: &HandlerFunction,
     ) -> Self {
-        let name = format!("{}-api", config.prefix());
+        for message in props.problems() {
+            stack.record_error(StackError::Invalid {
+                construct: "Api".into(),
+                message,
+            });
+        }
+        let prefix = props.name_prefix.as_str();
+        let name = format!("{prefix}-api");
         let handler_for = |lambda: LambdaName| match lambda {
             LambdaName::EventStorer => storer,
             LambdaName::EventRetriever => retriever,
@@ -277,7 +337,7 @@ impl Api {
         let cloudwatch_role = stack.resource(
             "api_gateway_cloudwatch",
             IamRole::new(trust)
-                .set_name(format!("{}-apigw-cloudwatch", config.prefix()))
+                .set_name(format!("{prefix}-apigw-cloudwatch"))
                 .set_description("Lets API Gateway write execution and access logs"),
         );
         let write_logs = PolicyDocument::new(vec![Statement::allow(
@@ -336,8 +396,8 @@ impl Api {
                     .set_metrics_enabled(true)
                     .set_logging_level("INFO")
                     .set_data_trace_enabled(false)
-                    .set_throttling_burst_limit(config.throttling.burst_limit)
-                    .set_throttling_rate_limit(config.throttling.rate_limit)
+                    .set_throttling_burst_limit(props.throttling.burst_limit)
+                    .set_throttling_rate_limit(props.throttling.rate_limit)
                     .set_caching_enabled(false)
                     .set_cache_data_encrypted(true),
                 stage.stage_name(),
@@ -350,7 +410,7 @@ impl Api {
         );
 
         let mut plans = BTreeMap::new();
-        for plan in config.usage_plan.plans() {
+        for plan in props.usage_plan.plans() {
             let description = if plan.name == DEFAULT_USAGE_PLAN {
                 "Per-client limits of the events API: the default plan".to_owned()
             } else {
@@ -358,7 +418,7 @@ impl Api {
             };
             let handle = stack.resource(
                 &plan.name,
-                ApiGatewayUsagePlan::new(format!("{}-{}", config.prefix(), plan.name))
+                ApiGatewayUsagePlan::new(format!("{prefix}-{}", plan.name))
                     .set_description(description)
                     .set_api_stages(vec![ApiGatewayUsagePlanApiStages::new(
                         rest_api.id(),
@@ -378,14 +438,14 @@ impl Api {
         }
         // One API key per client, its value the client id the authorizer returns as
         // `usageIdentifierKey`, associated with the client's plan.
-        for client in &config.usage_plan.clients {
+        for client in &props.usage_plan.clients {
             let Some(plan) = plans.get(&client.plan) else {
-                continue; // refused by the configuration's checks
+                continue; // an unknown plan: recorded above with the props' other problems
             };
             let logical = format!("client_{}", logical_part(&client.client_id));
             let key = stack.resource(
                 &logical,
-                ApiGatewayApiKey::new(format!("{}-{}", config.prefix(), client.client_id))
+                ApiGatewayApiKey::new(format!("{prefix}-{}", client.client_id))
                     .set_description(format!(
                         "Usage identifier of client {} (tokens' client claim)",
                         client.client_id

@@ -9,7 +9,7 @@ mod function;
 mod names;
 mod observability;
 
-pub use api::{API_KEY_SOURCE, Api};
+pub use api::{API_KEY_SOURCE, Api, ApiProps};
 pub use bucket::{EventsBucket, EventsBucketProps, EventsKey, EventsKeyProps};
 // The typed `callflow.toml`: crate `callflow-config`, which `callflow dev` reads too.
 pub use callflow_config::{
@@ -182,9 +182,14 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     bucket.grant_idempotency(&mut stack, &storer.role);
     bucket.grant_read(&mut stack, &retriever.role);
 
+    let api_props = ApiProps {
+        throttling: config.throttling.clone(),
+        usage_plan: config.usage_plan.clone(),
+        ..ApiProps::new(config.prefix())
+    };
     let api = Api::new(
         &mut stack,
-        config,
+        &api_props,
         &account,
         &key,
         &authorizer,
