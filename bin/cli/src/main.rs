@@ -6,6 +6,7 @@
 mod cmd_dev;
 mod cmd_diff;
 mod cmd_get;
+mod cmd_index;
 mod cmd_plan;
 mod cmd_soak;
 mod cmd_synth;
@@ -60,6 +61,9 @@ enum Command {
     ///
     /// Exit status: 0 every check passed, 1 a check failed, 2 error.
     Verify(cmd_verify::VerifyArgs),
+    /// Maintain the query indexes: `index backfill` indexes events stored before the by-type
+    /// index (idempotent, resumable with --checkpoint).
+    Index(cmd_index::IndexArgs),
     /// Drive a local `callflow dev` with mixed load (rate, concurrency, duration bounded) and
     /// audit acknowledged vs stored events.
     ///
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Command::Token(args) => cmd_token::run(&args),
         Command::Verify(args) => cmd_verify::run(&args),
         Command::Soak(args) => cmd_soak::run(&args),
+        Command::Index(args) => cmd_index::run(&args),
     };
     match result {
         Ok(code) => code,

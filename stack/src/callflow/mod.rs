@@ -88,6 +88,20 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
             sensitive: true,
         },
     );
+    let index_hash_key = stack.variable(
+        "index_hash_key",
+        Variable {
+            type_constraint: "string".into(),
+            description: Some(
+                "HMAC key (32+ random bytes, base64) of the by-type index's phone-number digests; \
+                 fixed for the life of the data (changing it needs `callflow index backfill`); \
+                 stored encrypted with the events CMK in the storer's and retriever's environment."
+                    .into(),
+            ),
+            default: None,
+            sensitive: true,
+        },
+    );
 
     // The handler zips built by `cargo lambda build --release --arm64 --output-format zip`,
     // relative to the stack's working directory (cdktf.out/stacks/<name>).
@@ -146,6 +160,7 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
             FunctionKind::EventStorer,
             common_env(&[
                 (env::S3_BUCKET, bucket.bucket.bucket()),
+                (env::INDEX_HASH_KEY, index_hash_key.clone()),
                 (
                     env::EVENT_MAX_AGE_SECONDS,
                     config.acceptance_window.max_age_seconds.to_string().into(),
@@ -170,6 +185,7 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
             FunctionKind::EventRetriever,
             common_env(&[
                 (env::S3_BUCKET, bucket.bucket.bucket()),
+                (env::INDEX_HASH_KEY, index_hash_key),
                 (env::TOKEN_SIGNING_KEY, token_signing_key),
             ]),
         ),
