@@ -109,6 +109,7 @@ fn the_storers_environment_is_what_its_config_reads_with_the_same_defaults() {
         // References resolved at apply time; any valid value stands in.
         "S3_BUCKET" => Some("callflow-events-prod".to_owned()),
         "LOG_LEVEL" => Some("info".to_owned()),
+        "INDEX_HASH_KEY" => Some("k".repeat(32)),
         _ => variables
             .get(name)
             .and_then(Value::as_str)

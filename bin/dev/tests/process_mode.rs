@@ -491,10 +491,12 @@ async fn each_process_receives_the_stacks_environment() {
     )
     .unwrap();
     let key = std::fs::read_to_string(data.join("auth/continuation-key")).unwrap();
+    let index_key = std::fs::read_to_string(data.join("auth/index-key")).unwrap();
     let jwks = server.jwks_url();
     let local: BTreeMap<&str, &str> = [
         ("S3_BUCKET", "callflow-events"),
         ("TOKEN_SIGNING_KEY", key.as_str()),
+        ("INDEX_HASH_KEY", index_key.as_str()),
         ("JWKS_URL", jwks.as_str()),
         ("JWT_ISSUER", callflow_dev::DEV_ISSUER),
         ("JWT_AUDIENCE", callflow_dev::DEV_AUDIENCE),
