@@ -100,7 +100,9 @@ fn event(i: usize, n: usize, day: OffsetDateTime) -> StoredEvent {
             timestamp,
             direction: Some(direction),
             from: Some(PartyAddress::parse(&from).expect("number")),
-            to: Some(PartyAddress::parse(&format!("sip:agent{}@example.com", i % 50)).expect("sip")),
+            to: Some(
+                PartyAddress::parse(&format!("sip:agent{}@example.com", i % 50)).expect("sip"),
+            ),
             sequence: None,
             attributes: None,
             payload: None,
@@ -175,7 +177,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .interceptor(interceptor)
                 .build();
             _embedded = Some(store);
-            (aws_sdk_s3::Client::from_conf(conf), "the embedded store".to_owned())
+            (
+                aws_sdk_s3::Client::from_conf(conf),
+                "the embedded store".to_owned(),
+            )
         }
     };
     let store = EventStore::new(
@@ -220,7 +225,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let filters: Vec<(&str, EventFilter)> = vec![
         ("none", range(|_| {})),
-        ("callId", range(|f| f.call_id = CallId::parse("CA-4242").ok())),
+        (
+            "callId",
+            range(|f| f.call_id = CallId::parse("CA-4242").ok()),
+        ),
         (
             "eventType=call.ended",
             range(|f| f.event_type = EventType::parse("call.ended").ok()),
@@ -240,7 +248,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     println!(
         "{:<30} {:>7} | {:>6} {:>8} {:>6} {:>9} | {:>6} {:>8} {:>6} {:>9} | {:>8}",
-        "filter", "matches", "pages", "GETs", "LISTs", "ms", "pages", "GETs", "LISTs", "ms",
+        "filter",
+        "matches",
+        "pages",
+        "GETs",
+        "LISTs",
+        "ms",
+        "pages",
+        "GETs",
+        "LISTs",
+        "ms",
         "requests"
     );
     println!(
@@ -257,7 +274,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             page_through(&store, &counter, old_plan, filter).await;
         let (new_ids, new_pages, new, new_ms) =
             page_through(&store, &counter, QueryPlan::for_filter(filter), filter).await;
-        assert_eq!(old_ids, new_ids, "{label}: both plans return the same events");
+        assert_eq!(
+            old_ids, new_ids,
+            "{label}: both plans return the same events"
+        );
         let (old_req, new_req) = (old[1] + old[2], new[1] + new[2]);
         println!(
             "{label:<30} {:>7} | {old_pages:>6} {:>8} {:>6} {old_ms:>9.0} | {new_pages:>6} {:>8} {:>6} {new_ms:>9.0} | {:>7.1}x",
