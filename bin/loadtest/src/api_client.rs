@@ -1,45 +1,20 @@
 //! A client of the Callflow API (`callflow dev` or a deployed stage) with the documented
 //! client retry rule: retry `POST /events` on 429, 503 and connection errors, with the same
-//! `Idempotency-Key`, a bounded number of times.
+//! `Idempotency-Key`, a bounded number of times. The requests go through the typed client of
+//! the API, [`callflow_client`]; this module adds the retries.
 
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::future::Future;
+use std::time::Duration;
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Method, Request};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use callflow_client::{Client, TransportError};
 use rand::Rng;
 use serde_json::Value;
 
 /// Why a request got no HTTP answer.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ApiError {
-    /// Connecting, sending or reading failed (refused, reset, closed).
-    #[error("connection error: {0}")]
-    Connection(String),
-    /// No complete answer within the request timeout.
-    #[error("timed out after {0:?}")]
-    Timeout(Duration),
-    /// The request could not be built (bad URL or header).
-    #[error("invalid request: {0}")]
-    Invalid(String),
-}
+pub use callflow_client::TransportErrorKind as ApiError;
 
-/// One HTTP answer.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    /// The status code.
-    pub status: u16,
-    /// The parsed JSON body (`Null` when empty or not JSON).
-    pub body: Value,
-    /// `Retry-After` in seconds, when present.
-    pub retry_after: Option<u64>,
-    /// How long the exchange took.
-    pub elapsed: Duration,
-}
+/// One HTTP answer: status, `Retry-After`, body and how long the exchange took.
+pub use callflow_client::Exchange as Reply;
 
 /// How a client retries `POST /events`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -119,9 +94,7 @@ pub enum PostOutcome {
 /// A Callflow API client with a bearer token; the target URL can be switched (restarts).
 #[derive(Clone)]
 pub struct ApiClient {
-    http: Client<HttpConnector, Full<Bytes>>,
-    stage_url: Arc<RwLock<String>>,
-    token: Arc<str>,
+    api: Client,
     retry: ClientRetryPolicy,
 }
 
@@ -137,95 +110,30 @@ impl std::fmt::Debug for ApiClient {
 impl ApiClient {
     /// A client of the stage at `stage_url` (e.g. `http://127.0.0.1:3000/v1`) with `token`.
     pub fn new(stage_url: &str, token: &str, retry: ClientRetryPolicy) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let http = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
         Self {
-            http,
-            stage_url: Arc::new(RwLock::new(stage_url.trim_end_matches('/').to_owned())),
-            token: Arc::from(token),
+            api: Client::lenient(stage_url, retry.request_timeout).with_bearer_token(token),
             retry,
         }
     }
 
+    /// The typed API client (with the token), for single attempts.
+    pub fn api(&self) -> &Client {
+        &self.api
+    }
+
     /// The stage URL requests go to.
     pub fn stage_url(&self) -> String {
-        self.stage_url
-            .read()
-            .map(|u| u.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
+        self.api.base_url()
     }
 
     /// Points this client (and its clones) at another stage URL, e.g. after a restart.
     pub fn set_stage_url(&self, stage_url: &str) {
-        let mut guard = self.stage_url.write().unwrap_or_else(|e| e.into_inner());
-        *guard = stage_url.trim_end_matches('/').to_owned();
+        self.api.set_base_url(stage_url);
     }
 
     /// The retry policy.
     pub fn retry_policy(&self) -> ClientRetryPolicy {
         self.retry
-    }
-
-    /// One request, no retries. `path_and_query` starts with `/`.
-    pub async fn send(
-        &self,
-        method: Method,
-        path_and_query: &str,
-        body: Option<&Value>,
-        idempotency_key: Option<&str>,
-    ) -> Result<Reply, ApiError> {
-        let url = format!("{}{path_and_query}", self.stage_url());
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(&url)
-            .header("authorization", format!("Bearer {}", self.token));
-        if let Some(key) = idempotency_key {
-            builder = builder.header("idempotency-key", key);
-        }
-        let bytes = match body {
-            Some(v) => {
-                builder = builder.header("content-type", "application/json");
-                Bytes::from(serde_json::to_vec(v).map_err(|e| ApiError::Invalid(e.to_string()))?)
-            }
-            None => Bytes::new(),
-        };
-        let request = builder
-            .body(Full::new(bytes))
-            .map_err(|e| ApiError::Invalid(e.to_string()))?;
-        let started = Instant::now();
-        let exchange = async {
-            let response = self
-                .http
-                .request(request)
-                .await
-                .map_err(|e| ApiError::Connection(error_chain(&e)))?;
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok());
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| ApiError::Connection(e.to_string()))?
-                .to_bytes();
-            Ok::<_, ApiError>((status, retry_after, body))
-        };
-        let (status, retry_after, body) =
-            tokio::time::timeout(self.retry.request_timeout, exchange)
-                .await
-                .map_err(|_| ApiError::Timeout(self.retry.request_timeout))??;
-        Ok(Reply {
-            status,
-            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-            retry_after,
-            elapsed: started.elapsed(),
-        })
     }
 
     /// `POST /events` with `Idempotency-Key: key`, retried per the policy; `on_attempt` sees
@@ -247,26 +155,26 @@ impl ApiClient {
                     crate::workload::rfc3339(time::OffsetDateTime::now_utc()).into();
                 body = &restamped;
             }
-            let result = self
-                .send(Method::POST, "/events", Some(body), Some(key))
-                .await;
+            let typed = self.api.store_event(body, Some(key)).await;
+            let result = attempt_of(&typed);
             on_attempt(&result);
-            if let Ok(reply) = &result
-                && (reply.status == 200 || reply.status == 201)
+            if let Ok(reply) = &typed
+                && (reply.status() == 200 || reply.status() == 201)
             {
-                let event_id = reply.body["eventId"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
+                let event_id = reply
+                    .result
+                    .as_ref()
+                    .map(|stored| stored.event_id.to_string())
+                    .unwrap_or_default();
                 return PostOutcome::Acknowledged {
-                    status: reply.status,
+                    status: reply.status(),
                     event_id,
                     attempts,
                 };
             }
             if !ClientRetryPolicy::is_retryable(&result) || attempts >= self.retry.max_attempts {
                 let (last_status, last_error) = match &result {
-                    Ok(reply) => (Some(reply.status), reply.body.to_string()),
+                    Ok(reply) => (Some(reply.status), body_text(reply)),
                     Err(e) => (None, e.to_string()),
                 };
                 return PostOutcome::Failed {
@@ -280,14 +188,23 @@ impl ApiClient {
         }
     }
 
-    /// A read (`GET`), retried on 429/5xx/connection errors like a POST: for audits.
-    pub async fn get_with_retries(&self, path_and_query: &str) -> Result<Reply, ApiError> {
+    /// A read, retried on 429/5xx/connection errors like a POST (for audits): `attempt` makes
+    /// one request with [`ApiClient::api`], e.g. `|| client.api().get_event(id)`.
+    pub async fn with_retries<T, F, Fut>(
+        &self,
+        mut attempt: F,
+    ) -> Result<callflow_client::Reply<T>, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<callflow_client::Reply<T>, TransportError>>,
+    {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let result = self.send(Method::GET, path_and_query, None, None).await;
+            let typed = attempt().await;
+            let result = attempt_of(&typed);
             if !ClientRetryPolicy::is_retryable(&result) || attempts >= self.retry.max_attempts {
-                return result;
+                return typed.map_err(|e| e.kind);
             }
             let retry_after = result.as_ref().ok().and_then(|r| r.retry_after);
             tokio::time::sleep(self.retry.backoff(attempts, retry_after)).await;
@@ -295,15 +212,19 @@ impl ApiClient {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
+/// What the statistics and the retry rule see of one typed attempt: the exchange or the error.
+pub fn attempt_of<T>(
+    result: &Result<callflow_client::Reply<T>, TransportError>,
+) -> Result<Reply, ApiError> {
+    match result {
+        Ok(reply) => Ok(reply.exchange.clone()),
+        Err(e) => Err(e.kind.clone()),
     }
-    text
+}
+
+/// A reply's body for reports: its JSON in one line (`null` when it is not JSON).
+pub fn body_text(reply: &Reply) -> String {
+    reply.json().unwrap_or_default().to_string()
 }
 
 #[cfg(test)]
@@ -313,8 +234,8 @@ mod tests {
     fn reply(status: u16) -> Result<Reply, ApiError> {
         Ok(Reply {
             status,
-            body: Value::Null,
             retry_after: None,
+            body: Default::default(),
             elapsed: Duration::ZERO,
         })
     }

@@ -11,20 +11,31 @@
 //! ([`reconcile`]) answers `200` with that very event and completes its index entry, after
 //! which the audit is clean. Any other object nobody was acknowledged for is a failure.
 
-use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-use callflow_core::StoredEvent;
+use callflow_client::{Endpoint, EventsQuery, Failure, PageLimit, PagingError, follow_pages};
 use callflow_core::layout;
+use callflow_core::{CallId, StoredEvent};
 use futures::StreamExt;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-use crate::api_client::{ApiClient, PostOutcome};
+use crate::api_client::{ApiClient, PostOutcome, body_text};
 use crate::workload::{PostRecord, WorkloadRecord, answer_label};
 
 /// Requests the audit runs at once.
 const AUDIT_CONCURRENCY: usize = 16;
+/// Pages of one call's query the audit follows at most.
+const MAX_PAGES: usize = 10_000;
+
+/// The `idempotencyKey` attribute the workload gives every event (empty when absent).
+fn idempotency_attribute(event: &StoredEvent) -> String {
+    event
+        .event
+        .attributes
+        .as_ref()
+        .and_then(|a| a.get("idempotencyKey").cloned())
+        .unwrap_or_default()
+}
 
 /// What the audit found. Consistent when `lost`, `duplicates` and `unexpected` are empty.
 #[derive(Debug, Clone, Default)]
@@ -158,20 +169,27 @@ pub async fn audit(
     };
     // By id.
     let checks = futures::stream::iter(exp.events.iter().map(|(id, post)| async move {
-        let reply = client.get_with_retries(&format!("/events/{id}")).await;
+        let reply = client.with_retries(|| client.api().get_event(id)).await;
+        let request = format!(
+            "{} {}",
+            Endpoint::GetEvent.method(),
+            callflow_client::event_path(id)
+        );
         match reply {
             Ok(r)
-                if r.status == 200
-                    && r.body["eventId"] == **id
-                    && r.body["attributes"]["idempotencyKey"] == *post.key =>
+                if r.status() == 200
+                    && r.result.as_ref().is_ok_and(|e| {
+                        e.event_id.to_string() == *id && idempotency_attribute(e) == post.key
+                    }) =>
             {
                 Ok(())
             }
             Ok(r) => Err(format!(
-                "GET /events/{id} answered {}: {}",
-                r.status, r.body
+                "{request} answered {}: {}",
+                r.status(),
+                body_text(&r.exchange)
             )),
-            Err(e) => Err(format!("GET /events/{id}: {e}")),
+            Err(e) => Err(format!("{request}: {e}")),
         }
     }))
     .buffer_unordered(AUDIT_CONCURRENCY)
@@ -259,64 +277,45 @@ fn classify_unacknowledged(
     }
 }
 
-/// Every (eventId, idempotency key) in `call`'s query over `from..to`, all pages.
+/// Every (eventId, idempotency key) in `call`'s query over `from..to`, all pages (of the
+/// largest size), each page retried like a POST.
 async fn query_call(
     client: &ApiClient,
     call: &str,
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> Result<Vec<(String, String)>, String> {
-    let rfc = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
-    let mut ids = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..10_000 {
-        let mut path = format!(
-            "/events?callId={}&from={}&to={}&limit={}",
-            encode(call),
-            encode(&rfc(from)),
-            encode(&rfc(to)),
-            callflow_core::query::MAX_LIMIT
-        );
-        if let Some(t) = &token {
-            path.push_str(&format!("&nextToken={}", encode(t)));
-        }
+    let query = EventsQuery {
+        call_id: Some(CallId::parse(call)?),
+        limit: Some(PageLimit::MAX),
+        ..EventsQuery::new(from, to)
+    };
+    let items = follow_pages(&query, MAX_PAGES, |page| async move {
         let reply = client
-            .get_with_retries(&path)
+            .with_retries(|| client.api().query_events(&page))
             .await
             .map_err(|e| e.to_string())?;
-        if reply.status != 200 {
-            return Err(format!("answered {}: {}", reply.status, reply.body));
+        let body = body_text(&reply.exchange);
+        if reply.status() != 200 {
+            return Err(format!("answered {}: {body}", reply.status()));
         }
-        let page = callflow_core::wire::QueryResponse::deserialize(&reply.body)
-            .map_err(|e| format!("not a query page ({e}): {}", reply.body))?;
-        for item in page.items {
-            let key = item
-                .event
-                .attributes
-                .as_ref()
-                .and_then(|a| a.get("idempotencyKey").cloned())
-                .unwrap_or_default();
-            ids.push((item.event_id.to_string(), key));
-        }
-        match page.next_token {
-            Some(t) => token = Some(t),
-            None => return Ok(ids),
-        }
-    }
-    Err("more than 10,000 pages".to_owned())
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+        reply.result.map_err(|e| {
+            let reason = match e {
+                Failure::Unexpected { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            format!("not a query page ({reason}): {body}")
+        })
+    })
+    .await
+    .map_err(|e| match e {
+        PagingError::Page(e) => e,
+        PagingError::TooManyPages(_) => "more than 10,000 pages".to_owned(),
+    })?;
+    Ok(items
+        .iter()
+        .map(|item| (item.event_id.to_string(), idempotency_attribute(item)))
+        .collect())
 }
 
 async fn list_keys(store: &StoreAccess, prefix: &str) -> Result<Vec<String>, String> {
@@ -399,12 +398,7 @@ async fn audit_store(
         if !run_calls.contains(event.event.call_id.as_str()) {
             continue;
         }
-        let key = event
-            .event
-            .attributes
-            .as_ref()
-            .and_then(|a| a.get("idempotencyKey").cloned())
-            .unwrap_or_default();
+        let key = idempotency_attribute(&event);
         let id = event.event_id.to_string();
         objects_by_key.entry(key).or_default().push(id.clone());
         stored_ids.insert(id, event);
@@ -439,12 +433,7 @@ async fn audit_store(
     }
     for (id, event) in &stored_ids {
         if !exp.events.contains_key(id) {
-            let key = event
-                .event
-                .attributes
-                .as_ref()
-                .and_then(|a| a.get("idempotencyKey").cloned())
-                .unwrap_or_default();
+            let key = idempotency_attribute(event);
             classify_unacknowledged(report, exp, id, &key, "in the store");
         }
     }

@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use hyper::Method;
+use callflow_client::{EventsQuery, PageLimit};
+use callflow_core::CallId;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-use crate::api_client::{ApiClient, PostOutcome};
-use crate::audit::{AuditReport, audit, encode};
+use crate::api_client::{ApiClient, PostOutcome, attempt_of};
+use crate::audit::{AuditReport, audit};
 use crate::latency::{LatencyRecorder, LatencySummary};
 use crate::rss::{RssTrace, resident_set_kib};
 use crate::workload::{PostRecord, WorkloadRecord, answer_label, event_body};
@@ -383,21 +383,24 @@ async fn one_operation(
     }
     match (op, target) {
         (Operation::Read, Some((id, _))) => {
-            let r = client
-                .send(Method::GET, &format!("/events/{id}"), None, None)
-                .await;
-            shared.note(Operation::Read, &r);
+            let r = client.api().get_event(&id).await;
+            shared.note(Operation::Read, &attempt_of(&r));
         }
         (Operation::Query, Some((_, call))) => {
-            let rfc = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
-            let path = format!(
-                "/events?callId={}&from={}&to={}&limit=50",
-                encode(&call),
-                encode(&rfc(started_at - time::Duration::minutes(1))),
-                encode(&rfc(OffsetDateTime::now_utc() + time::Duration::minutes(1)))
-            );
-            let r = client.send(Method::GET, &path, None, None).await;
-            shared.note(Operation::Query, &r);
+            // Acknowledged, so the API accepted it as a call id.
+            let Ok(call_id) = CallId::parse(&call) else {
+                return;
+            };
+            let query = EventsQuery {
+                call_id: Some(call_id),
+                limit: Some(PageLimit::DEFAULT),
+                ..EventsQuery::new(
+                    started_at - time::Duration::minutes(1),
+                    OffsetDateTime::now_utc() + time::Duration::minutes(1),
+                )
+            };
+            let r = client.api().query_events(&query).await;
+            shared.note(Operation::Query, &attempt_of(&r));
         }
         _ => {
             // Every REPLAY_EVERY-th write resubmits an earlier acknowledged write, rebuilt with

@@ -9,18 +9,20 @@
 //! event (plus at most one more if the API wrongly accepts a read-only token, which is reported).
 //! Removing them, if ever wanted, is a storage-side job keyed on that call id prefix.
 
-use callflow_core::wire::{QueryResponse, StoreResponse};
-use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
 
-use hyper::{Method, StatusCode};
+use callflow_client::{
+    EventsQuery, Failure, Reply, StatusCode, TransportError, TransportErrorKind,
+};
+use callflow_core::wire::StoreResponse;
+use callflow_core::{CallId, ErrorCode, EventId};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
-use super::http::{ApiClient, ApiResponse};
+use super::ApiClient;
 use super::token::BearerToken;
 use crate::check::CheckResult;
 use crate::probe::Probe;
@@ -62,7 +64,7 @@ impl ApiTarget {
 /// A smoke event for `run_id`, timestamped `at`.
 pub fn smoke_event(run_id: Uuid, at: OffsetDateTime) -> Value {
     json!({
-        "callId": format!("{SMOKE_CALL_ID_PREFIX}{run_id}"),
+        "callId": smoke_call_id(run_id),
         "eventType": SMOKE_EVENT_TYPE,
         "timestamp": rfc3339(at),
         "direction": "internal",
@@ -74,11 +76,18 @@ pub fn smoke_event(run_id: Uuid, at: OffsetDateTime) -> Value {
     })
 }
 
+/// The `callId` of `run_id`'s smoke event.
+fn smoke_call_id(run_id: Uuid) -> String {
+    format!("{SMOKE_CALL_ID_PREFIX}{run_id}")
+}
+
+/// `at` without its fraction of a second.
+fn whole_seconds(at: OffsetDateTime) -> OffsetDateTime {
+    at.replace_nanosecond(0).unwrap_or(at)
+}
+
 fn rfc3339(at: OffsetDateTime) -> String {
-    at.replace_nanosecond(0)
-        .unwrap_or(at)
-        .format(&Rfc3339)
-        .unwrap_or_default()
+    whole_seconds(at).format(&Rfc3339).unwrap_or_default()
 }
 
 /// The probes: three authentication checks and the write/read round trip, run concurrently.
@@ -102,15 +111,14 @@ pub fn api_probes(target: ApiTarget) -> Vec<Probe> {
     for (what, header, fix) in unauthenticated {
         let (target, event) = (Arc::clone(&target), event.clone());
         probes.push(Probe::new(format!("api {what}"), async move {
-            let headers: Vec<(&str, String)> =
-                header.into_iter().map(|h| ("authorization", h)).collect();
+            let client = match header {
+                Some(value) => target.client.with_authorization(value),
+                None => target.client.clone(),
+            };
             let check = format!("api POST /events with {what}");
             vec![expect_status(
                 &check,
-                target
-                    .client
-                    .send(Method::POST, "/events", &headers, Some(&event))
-                    .await,
+                client.store_event(&event, None).await,
                 StatusCode::UNAUTHORIZED,
                 fix,
             )]
@@ -126,8 +134,8 @@ pub fn api_probes(target: ApiTarget) -> Vec<Probe> {
                 return vec![CheckResult::fail(check, "403 (forbidden)", "not run: no read-only token",
                     "pass --read-only-token, --read-only-token-file or --read-only-token-command (e.g. `callflow token --scope events:read` for callflow dev)")];
             };
-            let headers = [("authorization", token.header_value())];
-            let response = target.client.send(Method::POST, "/events", &headers, Some(&event)).await;
+            let client = target.client.with_authorization(token.header_value());
+            let response = client.store_event(&event, None).await;
             vec![expect_status(check, response, StatusCode::FORBIDDEN,
                 "a token without events:write could write: the authorizer's policy must allow POST /events only for the events:write scope")]
         }));
@@ -136,21 +144,37 @@ pub fn api_probes(target: ApiTarget) -> Vec<Probe> {
     probes
 }
 
-fn expect_status(
+fn expect_status<T>(
     check: &str,
-    response: Result<ApiResponse, String>,
+    response: Result<Reply<T>, TransportError>,
     want: StatusCode,
     fix: &str,
 ) -> CheckResult {
     let expected = status_text(want);
     match response {
-        Ok(r) => CheckResult::compare(check, expected, r.summary(), r.status == want, fix),
+        Ok(r) => CheckResult::compare(
+            check,
+            expected,
+            r.summary(),
+            r.status() == want.as_u16(),
+            fix,
+        ),
         Err(e) => CheckResult::fail(
             check,
             expected,
-            e,
+            unreachable(&e),
             "the API is unreachable: check --api-url and the network",
         ),
+    }
+}
+
+/// A request without an answer, in one line: the request and the error chain, or the timeout.
+fn unreachable(e: &TransportError) -> String {
+    let TransportError { method, url, kind } = e;
+    match kind {
+        TransportErrorKind::Connection(chain) => format!("{method} {url}: {chain}"),
+        TransportErrorKind::Invalid(why) => format!("{method} {url}: bad request: {why}"),
+        TransportErrorKind::Timeout(after) => format!("no answer within {after:?}"),
     }
 }
 
@@ -165,14 +189,10 @@ fn status_text(status: StatusCode) -> String {
 /// POST → GET by id → query by callId → re-stamped re-POST (a replay) → another event under
 /// the same key (refused), each a timed row.
 async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -> Vec<CheckResult> {
-    let auth = [
-        ("authorization", target.token.header_value()),
-        (
-            "idempotency-key",
-            format!("callflow-verify-{}", target.run_id),
-        ),
-    ];
-    let client = &target.client;
+    let key = format!("callflow-verify-{}", target.run_id);
+    let client = target
+        .client
+        .with_authorization(target.token.header_value());
     let mut rows = Vec::new();
     let names = [
         "api POST /events (smoke event)",
@@ -193,32 +213,26 @@ async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -
     };
 
     let started = Instant::now();
-    let created = client
-        .send(Method::POST, "/events", &auth, Some(&event))
-        .await;
+    let created = client.store_event(&event, Some(&key)).await;
     let expected = "201 with eventId and the stored event";
     let (event_id, stored) = match created {
-        Ok(r) if r.status == StatusCode::CREATED => {
-            let body = r.json().unwrap_or(Value::Null);
-            let parsed = StoreResponse::deserialize(&body).ok();
-            match (parsed.map(|p| p.event_id.to_string()), body.get("event")) {
-                (Some(id), Some(stored)) => {
-                    rows.push(
-                        CheckResult::pass(names[0], expected, format!("201 eventId {id}"))
-                            .took(started.elapsed()),
-                    );
-                    (id, stored.clone())
-                }
-                _ => {
-                    rows.push(CheckResult::fail(names[0], expected, format!("201 without eventId/event: {}", snippet(&r.body)),
-                        "the storer's response must be {\"eventId\",\"key\",\"receivedAt\",\"event\"} (openapi.yaml StoreResponse)").took(started.elapsed()));
-                    not_run(&mut rows, 1);
-                    return rows;
-                }
+        Ok(r) if r.status() == StatusCode::CREATED.as_u16() => match r.result {
+            Ok(body) => {
+                rows.push(
+                    CheckResult::pass(names[0], expected, format!("201 eventId {}", body.event_id))
+                        .took(started.elapsed()),
+                );
+                (body.event_id, body.event.into_owned())
             }
-        }
+            Err(_) => {
+                rows.push(CheckResult::fail(names[0], expected, format!("201 without eventId/event: {}", snippet(&r.exchange.body)),
+                    "the storer's response must be {\"eventId\",\"key\",\"receivedAt\",\"event\"} (openapi.yaml StoreResponse)").took(started.elapsed()));
+                not_run(&mut rows, 1);
+                return rows;
+            }
+        },
         Ok(r) => {
-            rows.push(CheckResult::fail(names[0], expected, format!("{}: {}", r.summary(), snippet(&r.body)),
+            rows.push(CheckResult::fail(names[0], expected, format!("{}: {}", r.summary(), snippet(&r.exchange.body)),
                 "the write path failed: check the event-storer function's logs and its S3_BUCKET/KMS permissions; 401/403 means the token lacks events:write").took(started.elapsed()));
             not_run(&mut rows, 1);
             return rows;
@@ -228,7 +242,7 @@ async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -
                 CheckResult::fail(
                     names[0],
                     expected,
-                    e,
+                    unreachable(&e),
                     "the API is unreachable: check --api-url",
                 )
                 .took(started.elapsed()),
@@ -237,36 +251,42 @@ async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -
             return rows;
         }
     };
+    let stored_json = serde_json::to_value(&stored).unwrap_or(Value::Null);
 
     let started = Instant::now();
     let expected = "200, identical to the stored event";
-    rows.push(match client.send(Method::GET, &format!("/events/{event_id}"), &auth[..1], None).await {
-        Ok(r) if r.status == StatusCode::OK => match r.json() {
-            Some(got) if got == stored => CheckResult::pass(names[1], expected, "200, identical"),
-            Some(got) => CheckResult::fail(names[1], expected, format!("200, differs in {}", differing_fields(&stored, &got)),
-                "GET returned a different event than POST stored: check the retriever's serialization against openapi.yaml's StoredEvent"),
-            None => CheckResult::fail(names[1], expected, format!("200, not JSON: {}", snippet(&r.body)), "the retriever must answer JSON"),
+    rows.push(match client.get_event(&event_id.to_string()).await {
+        Ok(r) if r.status() == StatusCode::OK.as_u16() => match (&r.result, r.exchange.json()) {
+            (Ok(got), _) if *got == stored => CheckResult::pass(names[1], expected, "200, identical"),
+            (Ok(got), _) => differs(names[1], expected, &stored_json, &serde_json::to_value(got).unwrap_or(Value::Null)),
+            (Err(_), Some(got)) => differs(names[1], expected, &stored_json, &got),
+            (Err(_), None) => CheckResult::fail(names[1], expected, format!("200, not JSON: {}", snippet(&r.exchange.body)), "the retriever must answer JSON"),
         },
         Ok(r) => CheckResult::fail(names[1], expected, r.summary(), "the read path failed: check the event-retriever function's logs and its S3 read permissions"),
-        Err(e) => CheckResult::fail(names[1], expected, e, "the API is unreachable"),
+        Err(e) => CheckResult::fail(names[1], expected, unreachable(&e), "the API is unreachable"),
     }.took(started.elapsed()));
 
     let started = Instant::now();
-    let call_id = event["callId"].as_str().unwrap_or_default();
-    let from = rfc3339(now - time::Duration::hours(1));
-    let to = rfc3339(now + time::Duration::hours(1));
-    let query = format!("/events?callId={call_id}&from={from}&to={to}");
     let expected = format!("200 with eventId {event_id} among the items");
-    rows.push(match client.send(Method::GET, &query, &auth[..1], None).await {
-        Ok(r) if r.status == StatusCode::OK => {
-            let page = r.json().and_then(|b| QueryResponse::deserialize(&b).ok());
-            let items = page.map(|p| p.items).unwrap_or_default();
-            let found = items.iter().any(|i| i.event_id.to_string() == event_id);
+    // The call id sent (valid by construction; the stored one should it not parse).
+    let call_id = CallId::parse(&smoke_call_id(target.run_id))
+        .unwrap_or_else(|_| stored.event.call_id.clone());
+    let query = EventsQuery {
+        call_id: Some(call_id),
+        ..EventsQuery::new(
+            whole_seconds(now - time::Duration::hours(1)),
+            whole_seconds(now + time::Duration::hours(1)),
+        )
+    };
+    rows.push(match client.query_events(&query).await {
+        Ok(r) if r.status() == StatusCode::OK.as_u16() => {
+            let items = r.result.map(|p| p.items).unwrap_or_default();
+            let found = items.iter().any(|i| i.event_id == event_id);
             CheckResult::compare(names[2], expected, format!("200 with {} item(s){}", items.len(), if found { ", including it" } else { ", not including it" }), found,
                 "the by-call index does not find the new event: check the storer writes the index entry and the retriever reads it")
         }
-        Ok(r) => CheckResult::fail(names[2], expected, format!("{}: {}", r.summary(), snippet(&r.body)), "the query path failed: check the event-retriever function's logs"),
-        Err(e) => CheckResult::fail(names[2], expected, e, "the API is unreachable"),
+        Ok(r) => CheckResult::fail(names[2], expected, format!("{}: {}", r.summary(), snippet(&r.exchange.body)), "the query path failed: check the event-retriever function's logs"),
+        Err(e) => CheckResult::fail(names[2], expected, unreachable(&e), "the API is unreachable"),
     }.took(started.elapsed()));
 
     // A client that builds its event when it sends re-stamps every retry: still a retry.
@@ -274,33 +294,52 @@ async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -
     restamped["timestamp"] = rfc3339(now - time::Duration::seconds(1)).into();
     let started = Instant::now();
     let expected = format!("200 with the same eventId {event_id}");
-    rows.push(match client.send(Method::POST, "/events", &auth, Some(&restamped)).await {
+    rows.push(match client.store_event(&restamped, Some(&key)).await {
         Ok(r) => {
-            let id = r.json().and_then(|b| b.get("eventId").and_then(Value::as_str).map(str::to_owned));
-            let actual = format!("{} eventId {}", r.summary(), id.as_deref().unwrap_or("(none)"));
-            CheckResult::compare(names[3], expected, actual, r.status == StatusCode::OK && id.as_deref() == Some(event_id.as_str()),
+            let id = named_event_id(&r);
+            let actual = format!("{} eventId {}", r.summary(), id.map_or_else(|| "(none)".to_owned(), |id| id.to_string()));
+            CheckResult::compare(names[3], expected, actual, r.status() == StatusCode::OK.as_u16() && id == Some(event_id),
                 "a re-stamped replay with the same Idempotency-Key must return 200 and the first event: check the storer's idempotency records (metadata/idempotency/) and its IAM")
         }
-        Err(e) => CheckResult::fail(names[3], expected, e, "the API is unreachable"),
+        Err(e) => CheckResult::fail(names[3], expected, unreachable(&e), "the API is unreachable"),
     }.took(started.elapsed()));
 
     let mut other = event.clone();
     other["eventType"] = "call.ended".into();
     let started = Instant::now();
     let expected = format!("422 idempotency_key_reused naming eventId {event_id}");
-    rows.push(match client.send(Method::POST, "/events", &auth, Some(&other)).await {
+    rows.push(match client.store_event(&other, Some(&key)).await {
         Ok(r) => {
-            let body = r.json().unwrap_or(Value::Null);
-            let code = body.get("code").and_then(Value::as_str).unwrap_or("(none)");
-            let named = body.get("eventId").and_then(Value::as_str).unwrap_or("(none)");
-            let actual = format!("{} code {code} eventId {named}", r.summary());
+            let code = r.error().map(|e| e.code);
+            let named = named_event_id(&r);
+            let actual = format!("{} code {} eventId {}", r.summary(), code.map_or("(none)", ErrorCode::as_str),
+                named.map_or_else(|| "(none)".to_owned(), |id| id.to_string()));
             CheckResult::compare(names[4], expected, actual,
-                r.status == StatusCode::UNPROCESSABLE_ENTITY && code == "idempotency_key_reused" && named == event_id,
+                r.status() == StatusCode::UNPROCESSABLE_ENTITY.as_u16() && code == Some(ErrorCode::IdempotencyKeyReused) && named == Some(event_id),
                 "a reused Idempotency-Key with another event must be refused, or a client bug loses data silently: check the storer's fingerprint comparison")
         }
-        Err(e) => CheckResult::fail(names[4], expected, e, "the API is unreachable"),
+        Err(e) => CheckResult::fail(names[4], expected, unreachable(&e), "the API is unreachable"),
     }.took(started.elapsed()));
     rows
+}
+
+/// The event id an answer to a POST names: the stored event's, or the one a conflict is about.
+fn named_event_id(reply: &Reply<StoreResponse<'static>>) -> Option<EventId> {
+    match &reply.result {
+        Ok(body) => Some(body.event_id),
+        Err(Failure::Error(e)) => e.event_id,
+        Err(Failure::Unexpected { .. }) => None,
+    }
+}
+
+/// The GET row when the answer is not the stored event, naming the fields that differ.
+fn differs(check: &str, expected: &str, stored: &Value, got: &Value) -> CheckResult {
+    CheckResult::fail(
+        check,
+        expected,
+        format!("200, differs in {}", differing_fields(stored, got)),
+        "GET returned a different event than POST stored: check the retriever's serialization against openapi.yaml's StoredEvent",
+    )
 }
 
 /// Top-level fields whose values differ (or exist on one side only).
