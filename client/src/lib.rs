@@ -24,8 +24,8 @@
 //! assert_eq!(Endpoint::QueryEvents.template().as_str(), "/events");
 //! assert_eq!(event_path("0190a4f2-5c00-7000-8000-000000000000"),
 //!            "/events/0190a4f2-5c00-7000-8000-000000000000");
-//! let page = EventsQuery { limit: Some(PageLimit::MAX), ..EventsQuery::new(
-//!     datetime!(2026-01-01 0:00 UTC), datetime!(2026-01-01 1:00 UTC)) };
+//! let page = EventsQuery::new(datetime!(2026-01-01 0:00 UTC), datetime!(2026-01-01 1:00 UTC))
+//!     .with_limit(PageLimit::MAX);
 //! assert!(page.to_query_string().ends_with("&limit=500"));
 //! ```
 #![deny(missing_docs)]

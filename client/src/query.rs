@@ -2,10 +2,10 @@
 
 use std::future::Future;
 
-use callflow_core::StoredEvent;
 use callflow_core::model::{CallId, Direction, EventType, PartyAddress};
 use callflow_core::query::{DEFAULT_LIMIT, MAX_LIMIT};
 use callflow_core::wire::QueryResponse;
+use callflow_core::{EventFilter, StoredEvent};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -36,19 +36,18 @@ impl PageLimit {
     }
 }
 
-/// One `GET /events` request: events with `from <= timestamp < to` matching every filter given.
-/// Unset filters are left out of the query string.
+/// One `GET /events` request: the handlers' own [`EventFilter`] (events with
+/// `from <= timestamp < to` matching every filter given), a page size and the continuation
+/// token. Unset filters are left out of the query string.
 ///
 /// ```
 /// use callflow_client::{EventsQuery, PageLimit};
 /// use callflow_core::CallId;
 /// use time::macros::datetime;
 ///
-/// let query = EventsQuery {
-///     call_id: Some(CallId::parse("call-1").expect("a call id")),
-///     limit: Some(PageLimit::MAX),
-///     ..EventsQuery::new(datetime!(2026-01-01 0:00 UTC), datetime!(2026-01-02 0:00 UTC))
-/// };
+/// let query = EventsQuery::new(datetime!(2026-01-01 0:00 UTC), datetime!(2026-01-02 0:00 UTC))
+///     .with_call_id(CallId::parse("call-1").expect("a call id"))
+///     .with_limit(PageLimit::MAX);
 /// assert_eq!(
 ///     query.to_query_string(),
 ///     "from=2026-01-01T00%3A00%3A00Z&to=2026-01-02T00%3A00%3A00Z&callId=call-1&limit=500"
@@ -56,23 +55,11 @@ impl PageLimit {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventsQuery {
-    /// Inclusive start.
-    pub from: OffsetDateTime,
-    /// Exclusive end (at most 31 days after `from`).
-    pub to: OffsetDateTime,
-    /// Only this call.
-    pub call_id: Option<CallId>,
-    /// Only this event type.
-    pub event_type: Option<EventType>,
-    /// Only this direction.
-    pub direction: Option<Direction>,
-    /// Only events whose `from` is this.
-    pub from_number: Option<PartyAddress>,
-    /// Only events whose `to` is this.
-    pub to_number: Option<PartyAddress>,
+    /// What to select (`to` at most 31 days after `from`).
+    pub filter: EventFilter,
     /// Page size; absent: [`PageLimit::DEFAULT`].
     pub limit: Option<PageLimit>,
-    /// The previous page's `nextToken` (the other fields must stay as they were).
+    /// The previous page's `nextToken` (the filter must stay as it was).
     pub next_token: Option<String>,
 }
 
@@ -80,54 +67,96 @@ impl EventsQuery {
     /// Every event in `from..to`, first page, default size.
     pub fn new(from: OffsetDateTime, to: OffsetDateTime) -> Self {
         Self {
-            from,
-            to,
-            call_id: None,
-            event_type: None,
-            direction: None,
-            from_number: None,
-            to_number: None,
+            filter: EventFilter {
+                from,
+                to,
+                call_id: None,
+                event_type: None,
+                direction: None,
+                from_number: None,
+                to_number: None,
+            },
             limit: None,
             next_token: None,
         }
     }
 
+    /// Only events of `call_id`.
+    pub fn with_call_id(mut self, call_id: CallId) -> Self {
+        self.filter.call_id = Some(call_id);
+        self
+    }
+
+    /// Only events of `event_type`.
+    pub fn with_event_type(mut self, event_type: EventType) -> Self {
+        self.filter.event_type = Some(event_type);
+        self
+    }
+
+    /// Only events of `direction`.
+    pub fn with_direction(mut self, direction: Direction) -> Self {
+        self.filter.direction = Some(direction);
+        self
+    }
+
+    /// Only events from `number`.
+    pub fn with_from_number(mut self, number: PartyAddress) -> Self {
+        self.filter.from_number = Some(number);
+        self
+    }
+
+    /// Only events to `number`.
+    pub fn with_to_number(mut self, number: PartyAddress) -> Self {
+        self.filter.to_number = Some(number);
+        self
+    }
+
+    /// Pages of `limit` items.
+    pub fn with_limit(mut self, limit: PageLimit) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// The page after the one that answered `next_token`.
+    pub fn with_next_token(mut self, next_token: String) -> Self {
+        self.next_token = Some(next_token);
+        self
+    }
+
     /// The query string (without `?`), parameters in the spec's order, values percent-encoded.
     pub fn to_query_string(&self) -> String {
-        let rfc3339 = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
-        let mut pairs: Vec<(QueryParam, String)> = vec![
-            (QueryParam::From, rfc3339(self.from)),
-            (QueryParam::To, rfc3339(self.to)),
-        ];
-        let optional = [
-            (
-                QueryParam::CallId,
-                self.call_id.as_ref().map(|v| v.to_string()),
-            ),
-            (
-                QueryParam::EventType,
-                self.event_type.as_ref().map(|v| v.to_string()),
-            ),
-            (QueryParam::Direction, self.direction.map(direction_text)),
+        // Destructured in full: a filter the handlers gain fails to compile here until it is sent.
+        let EventFilter {
+            from,
+            to,
+            call_id,
+            event_type,
+            direction,
+            from_number,
+            to_number,
+        } = &self.filter;
+        let rfc3339 = |t: &OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+        let text = |v: &dyn std::fmt::Display| v.to_string();
+        let pairs = [
+            (QueryParam::From, Some(rfc3339(from))),
+            (QueryParam::To, Some(rfc3339(to))),
+            (QueryParam::CallId, call_id.as_ref().map(|v| text(v))),
+            (QueryParam::EventType, event_type.as_ref().map(|v| text(v))),
+            (QueryParam::Direction, direction.map(direction_text)),
             (
                 QueryParam::FromNumber,
-                self.from_number.as_ref().map(|v| v.to_string()),
+                from_number.as_ref().map(|v| text(v)),
             ),
-            (
-                QueryParam::ToNumber,
-                self.to_number.as_ref().map(|v| v.to_string()),
-            ),
+            (QueryParam::ToNumber, to_number.as_ref().map(|v| text(v))),
             (QueryParam::Limit, self.limit.map(|v| v.get().to_string())),
             (QueryParam::NextToken, self.next_token.clone()),
         ];
-        pairs.extend(
-            optional
-                .into_iter()
-                .filter_map(|(param, value)| value.map(|v| (param, v))),
-        );
         pairs
             .iter()
-            .map(|(param, value)| format!("{}={}", param.as_str(), percent_encode(value)))
+            .filter_map(|(param, value)| {
+                let value = value.as_ref()?;
+                Some(format!("{}={}", param.as_str(), percent_encode(value)))
+            })
             .collect::<Vec<_>>()
             .join("&")
     }
@@ -205,19 +234,17 @@ mod tests {
 
     #[test]
     fn the_handlers_parser_reads_every_field_back() {
-        let query = EventsQuery {
-            call_id: Some(CallId::parse("CA1:x@pbx").expect("call id")),
-            event_type: Some(EventType::parse("custom.acme.survey_done").expect("type")),
-            direction: Some(Direction::Outbound),
-            from_number: Some(PartyAddress::parse("+14155550100").expect("number")),
-            to_number: Some(PartyAddress::parse("sip:agent@pbx.example").expect("sip")),
-            limit: Some(PageLimit::MAX),
-            next_token: Some("t/+=".to_owned()),
-            ..EventsQuery::new(
-                datetime!(2026-01-01 0:00:00.5 UTC),
-                datetime!(2026-01-02 0:00 UTC),
-            )
-        };
+        let query = EventsQuery::new(
+            datetime!(2026-01-01 0:00:00.5 UTC),
+            datetime!(2026-01-02 0:00 UTC),
+        )
+        .with_call_id(CallId::parse("CA1:x@pbx").expect("call id"))
+        .with_event_type(EventType::parse("custom.acme.survey_done").expect("type"))
+        .with_direction(Direction::Outbound)
+        .with_from_number(PartyAddress::parse("+14155550100").expect("number"))
+        .with_to_number(PartyAddress::parse("sip:agent@pbx.example").expect("sip"))
+        .with_limit(PageLimit::MAX)
+        .with_next_token("t/+=".to_owned());
         let text = query.to_query_string();
         let pairs: Vec<(String, String)> = text
             .split('&')
@@ -228,13 +255,7 @@ mod tests {
             .collect();
         let parsed = EventQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .unwrap_or_else(|e| panic!("{text}: {e}"));
-        assert_eq!(parsed.filter.from, query.from);
-        assert_eq!(parsed.filter.to, query.to);
-        assert_eq!(parsed.filter.call_id, query.call_id);
-        assert_eq!(parsed.filter.event_type, query.event_type);
-        assert_eq!(parsed.filter.direction, query.direction);
-        assert_eq!(parsed.filter.from_number, query.from_number);
-        assert_eq!(parsed.filter.to_number, query.to_number);
+        assert_eq!(parsed.filter, query.filter);
         assert_eq!(parsed.limit, MAX_LIMIT);
         assert_eq!(parsed.next_token, query.next_token);
     }

@@ -179,14 +179,12 @@ async fn get_and_query_all_follow_the_route_table_and_next_token() {
         .expect("an event");
     assert_eq!(event.event_id.to_string(), ID);
 
-    let query = EventsQuery {
-        call_id: Some(CallId::parse("c-1").unwrap()),
-        limit: Some(PageLimit::MAX),
-        ..EventsQuery::new(
-            datetime!(2026-01-01 0:00 UTC),
-            datetime!(2026-01-02 0:00 UTC),
-        )
-    };
+    let query = EventsQuery::new(
+        datetime!(2026-01-01 0:00 UTC),
+        datetime!(2026-01-02 0:00 UTC),
+    )
+    .with_call_id(CallId::parse("c-1").unwrap())
+    .with_limit(PageLimit::MAX);
     let items = client.query_all(&query, 10).await.expect("two pages");
     let calls: Vec<&str> = items.iter().map(|e| e.event.call_id.as_str()).collect();
     assert_eq!(calls, ["c-1", "c-2"]);

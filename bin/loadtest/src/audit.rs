@@ -285,11 +285,9 @@ async fn query_call(
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> Result<Vec<(String, String)>, String> {
-    let query = EventsQuery {
-        call_id: Some(CallId::parse(call)?),
-        limit: Some(PageLimit::MAX),
-        ..EventsQuery::new(from, to)
-    };
+    let query = EventsQuery::new(from, to)
+        .with_call_id(CallId::parse(call)?)
+        .with_limit(PageLimit::MAX);
     let items = follow_pages(&query, MAX_PAGES, |page| async move {
         let reply = client
             .with_retries(|| client.api().query_events(&page))

@@ -391,14 +391,12 @@ async fn one_operation(
             let Ok(call_id) = CallId::parse(&call) else {
                 return;
             };
-            let query = EventsQuery {
-                call_id: Some(call_id),
-                limit: Some(PageLimit::DEFAULT),
-                ..EventsQuery::new(
-                    started_at - time::Duration::minutes(1),
-                    OffsetDateTime::now_utc() + time::Duration::minutes(1),
-                )
-            };
+            let query = EventsQuery::new(
+                started_at - time::Duration::minutes(1),
+                OffsetDateTime::now_utc() + time::Duration::minutes(1),
+            )
+            .with_call_id(call_id)
+            .with_limit(PageLimit::DEFAULT);
             let r = client.api().query_events(&query).await;
             shared.note(Operation::Query, &attempt_of(&r));
         }

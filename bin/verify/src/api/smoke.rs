@@ -271,13 +271,11 @@ async fn round_trip(target: Arc<ApiTarget>, event: Value, now: OffsetDateTime) -
     // The call id sent (valid by construction; the stored one should it not parse).
     let call_id = CallId::parse(&smoke_call_id(target.run_id))
         .unwrap_or_else(|_| stored.event.call_id.clone());
-    let query = EventsQuery {
-        call_id: Some(call_id),
-        ..EventsQuery::new(
-            whole_seconds(now - time::Duration::hours(1)),
-            whole_seconds(now + time::Duration::hours(1)),
-        )
-    };
+    let query = EventsQuery::new(
+        whole_seconds(now - time::Duration::hours(1)),
+        whole_seconds(now + time::Duration::hours(1)),
+    )
+    .with_call_id(call_id);
     rows.push(match client.query_events(&query).await {
         Ok(r) if r.status() == StatusCode::OK.as_u16() => {
             let items = r.result.map(|p| p.items).unwrap_or_default();
