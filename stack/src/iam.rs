@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::dsl::{StackError, Tf, TfLiteral};
+use crate::dsl::{StackError, Tf, TfJson, TfJsonObject, TfLiteral};
 
 /// An IAM action such as `s3:GetObject`. Wildcard actions (`*`, `s3:*`) are rejected: every
 /// permission in this stack is named.
@@ -168,6 +168,16 @@ pub enum Effect {
     Deny,
 }
 
+impl Effect {
+    /// `Allow` or `Deny`, as in a policy document.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        }
+    }
+}
+
 /// An IAM policy document, rendered as a JSON string whose ARNs may be Terraform interpolations.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PolicyDocument {
@@ -198,112 +208,52 @@ impl PolicyDocument {
     /// The policy JSON as a Terraform string template: literal JSON text with references kept
     /// as `${...}` interpolations (in principals, resources and condition values).
     pub fn to_tf(&self) -> Tf<String> {
-        let mut marks = Marks::default();
-        let statements: Vec<serde_json::Value> = self
-            .statements
-            .iter()
-            .map(|s| {
-                let mut m = serde_json::Map::new();
-                m.insert("Sid".into(), s.sid.clone().into());
-                m.insert(
-                    "Effect".into(),
-                    serde_json::to_value(s.effect).unwrap_or_default(),
-                );
-                if let Some(p) = &s.principal {
-                    let ids: Vec<serde_json::Value> =
-                        p.ids.iter().map(|id| marks.mark(id)).collect();
-                    m.insert(
-                        "Principal".into(),
-                        serde_json::json!({ p.kind.clone(): ids }),
-                    );
-                }
-                let actions: Vec<&str> = s.actions.iter().map(IamAction::as_str).collect();
-                m.insert("Action".into(), actions.into());
-                if !s.resources.is_empty() {
-                    let rs: Vec<serde_json::Value> =
-                        s.resources.iter().map(|r| marks.mark(r)).collect();
-                    m.insert("Resource".into(), rs.into());
-                }
-                if !s.condition.is_empty() {
-                    let mut ops = serde_json::Map::new();
-                    for (op, keys) in &s.condition {
-                        let mut km = serde_json::Map::new();
-                        for (k, vals) in keys {
-                            let vs: Vec<serde_json::Value> =
-                                vals.iter().map(|v| marks.mark(v)).collect();
-                            km.insert(k.clone(), vs.into());
-                        }
-                        ops.insert(op.clone(), km.into());
-                    }
-                    m.insert("Condition".into(), ops.into());
-                }
-                serde_json::Value::Object(m)
-            })
-            .collect();
-        let doc = serde_json::json!({ "Version": "2012-10-17", "Statement": statements });
-        marks.splice(&doc.to_string())
+        self.to_json().to_template()
+    }
+
+    /// The document as JSON whose strings keep their references: `Version`, then the
+    /// statements.
+    pub fn to_json(&self) -> TfJson {
+        let statements = self.statements.iter().map(Statement::to_json).collect();
+        TfJson::from(TfJsonObject::from_iter([
+            ("Version", TfJson::from("2012-10-17")),
+            ("Statement", TfJson::Array(statements)),
+        ]))
     }
 }
 
-/// Placeholders for template values while a JSON document is serialized.
-#[derive(Default)]
-struct Marks {
-    values: Vec<Tf<String>>,
-}
-
-impl Marks {
-    const OPEN: &'static str = "\"\\u0001";
-    const CLOSE: &'static str = "\\u0001\"";
-
-    fn mark(&mut self, v: &Tf<String>) -> serde_json::Value {
-        self.values.push(v.clone());
-        serde_json::Value::String(format!("\u{1}{}\u{1}", self.values.len() - 1))
-    }
-
-    /// Replaces each quoted placeholder with the quoted template value.
-    fn splice(&self, text: &str) -> Tf<String> {
-        let mut parts: Vec<Tf<String>> = Vec::new();
-        let mut rest = text;
-        while let Some(start) = rest.find(Self::OPEN) {
-            parts.push(rest[..start].into());
-            let after = &rest[start + Self::OPEN.len()..];
-            let Some(end) = after.find(Self::CLOSE) else {
-                break;
-            };
-            let index: usize = after[..end].parse().unwrap_or(usize::MAX);
-            if let Some(v) = self.values.get(index) {
-                parts.push("\"".into());
-                parts.push(json_string_body(v));
-                parts.push("\"".into());
-            }
-            rest = &after[end + Self::CLOSE.len()..];
+impl Statement {
+    /// The statement as JSON: `Sid`, `Effect`, `Principal` (when set), `Action`, `Resource`
+    /// (when not empty), `Condition` (when not empty).
+    pub fn to_json(&self) -> TfJson {
+        let mut m = TfJsonObject::new();
+        m.insert("Sid", self.sid.as_str());
+        m.insert("Effect", self.effect.as_str());
+        if let Some(p) = &self.principal {
+            m.insert(
+                "Principal",
+                TfJsonObject::from_iter([(p.kind.as_str(), strings(&p.ids))]),
+            );
         }
-        parts.push(rest.into());
-        Tf::template(parts)
+        let actions = self.actions.iter().map(|a| a.as_str().into()).collect();
+        m.insert("Action", TfJson::Array(actions));
+        if !self.resources.is_empty() {
+            m.insert("Resource", strings(&self.resources));
+        }
+        if !self.condition.is_empty() {
+            let operators = self.condition.iter().map(|(operator, keys)| {
+                let keys = keys.iter().map(|(key, values)| (key, strings(values)));
+                (operator, TfJsonObject::from_iter(keys))
+            });
+            m.insert("Condition", TfJsonObject::from_iter(operators));
+        }
+        TfJson::Object(m)
     }
 }
 
-/// A string value as it appears between the quotes of a JSON string (literals JSON-escaped).
-fn json_string_body(value: &Tf<String>) -> Tf<String> {
-    let escape = |s: &str| {
-        let quoted = serde_json::Value::String(s.to_string()).to_string();
-        quoted[1..quoted.len() - 1].to_string()
-    };
-    match value {
-        Tf::Literal(s) => Tf::Literal(escape(s)),
-        Tf::Expr(e) => Tf::Expr(e.clone()),
-        Tf::Template(parts) => Tf::Template(
-            parts
-                .iter()
-                .map(|p| match p {
-                    crate::dsl::TemplatePart::Literal(s) => {
-                        crate::dsl::TemplatePart::Literal(escape(s))
-                    }
-                    other => other.clone(),
-                })
-                .collect(),
-        ),
-    }
+/// A JSON array of string values, references kept.
+fn strings(values: &[Tf<String>]) -> TfJson {
+    TfJson::Array(values.iter().map(TfJson::from).collect())
 }
 
 /// Lets a policy document be used where a string attribute is expected.
@@ -319,5 +269,88 @@ impl TfLiteral for IamAction {
     }
     fn to_hcl(&self) -> String {
         crate::dsl::hcl_quote(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsl::Expression;
+
+    fn reference(hcl: &str) -> Tf<String> {
+        Tf::expr(Expression::raw(hcl))
+    }
+
+    #[test]
+    fn references_in_resources_principals_and_conditions_stay_interpolations() {
+        let bucket = reference("aws_s3_bucket.events.arn");
+        let document = PolicyDocument::new(vec![
+            Statement::allow(
+                "ListOwnPrefix",
+                &["s3:ListBucket"],
+                vec![bucket.clone(), bucket.suffixed("/events/*")],
+            )
+            .with_principal(Principal::aws(reference("aws_iam_role.reader.arn")))
+            .with_condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                vec![reference("data.aws_caller_identity.current.account_id")],
+            )
+            .with_condition(
+                "StringLike",
+                "s3:prefix",
+                vec!["events/*".into(), "a \"quoted\" ${literal}".into()],
+            ),
+            Statement::deny_all_actions("DenyEverythingElse", "s3", vec![]),
+        ]);
+        let expected = concat!(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"ListOwnPrefix","Effect":"Allow","#,
+            r#""Principal":{"AWS":["${aws_iam_role.reader.arn}"]},"Action":["s3:ListBucket"],"#,
+            r#""Resource":["${aws_s3_bucket.events.arn}","${aws_s3_bucket.events.arn}/events/*"],"#,
+            r#""Condition":{"StringEquals":{"aws:SourceAccount":["${data.aws_caller_identity.current.account_id}"]},"#,
+            r#""StringLike":{"s3:prefix":["events/*","a \"quoted\" $${literal}"]}}},"#,
+            r#"{"Sid":"DenyEverythingElse","Effect":"Deny","Action":["s3:*"]}]}"#,
+        );
+        assert_eq!(document.to_tf().to_tf_json(), serde_json::json!(expected));
+        let Tf::Template(parts) = document.to_tf() else {
+            panic!("a template");
+        };
+        let interpolations: Vec<String> = parts
+            .iter()
+            .filter_map(|p| match p {
+                crate::dsl::TemplatePart::Interpolation(e) => Some(e.to_string()),
+                crate::dsl::TemplatePart::Literal(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            interpolations,
+            [
+                "aws_iam_role.reader.arn",
+                "aws_s3_bucket.events.arn",
+                "aws_s3_bucket.events.arn",
+                "data.aws_caller_identity.current.account_id",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_literal_document_is_its_json_text() {
+        let document = PolicyDocument::new(vec![
+            Statement::allow("AssumeRole", &["sts:AssumeRole"], vec![])
+                .with_principal(Principal::service("lambda.amazonaws.com")),
+        ]);
+        let json = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "AssumeRole",
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com"]},
+                "Action": ["sts:AssumeRole"],
+            }],
+        });
+        assert_eq!(
+            document.to_tf().to_tf_json(),
+            serde_json::Value::from(json.to_string())
+        );
     }
 }

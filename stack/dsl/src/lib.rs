@@ -14,6 +14,7 @@ pub mod bindings;
 mod diff;
 mod error;
 mod expr;
+mod json;
 mod logical_id;
 pub mod manifest;
 mod number;
@@ -27,6 +28,7 @@ pub use error::{StackError, SynthError};
 pub use expr::{
     Dynamic, Expression, TemplatePart, Tf, TfLiteral, escape_literal, functions, hcl_quote,
 };
+pub use json::{TfJson, TfJsonObject};
 pub use logical_id::LogicalId;
 pub use number::Number;
 pub use references::{Reference, parse_template, references_in};
