@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 
 use callflow_config::{DEFAULT_USAGE_PLAN, ThrottlingConfig, UsagePlanConfig};
 use callflow_deployment::stage::{ACCESS_LOG_FORMAT, STAGE_NAME};
-use callflow_openapi::LambdaName;
+use callflow_openapi::{LambdaName, Route, SpecError};
+use serde_json::json;
 
 use crate::aws::api_gateway::{
     ApiGatewayAccount, ApiGatewayApiKey, ApiGatewayDeployment, ApiGatewayMethodSettings,
@@ -22,7 +23,7 @@ use crate::aws::api_gateway::{
 use crate::aws::cloudwatch::CloudwatchLogGroup;
 use crate::aws::iam::{IamRole, IamRolePolicy};
 use crate::aws::lambda::LambdaPermission;
-use crate::dsl::{Handle, Lifecycle, Stack, StackError, Tf, functions};
+use crate::dsl::{Handle, Lifecycle, Stack, StackError, Tf, TfJson, functions};
 use crate::iam::{PolicyDocument, Principal, Statement};
 
 use super::bucket::EventsKey;
@@ -34,14 +35,15 @@ use super::names::Account;
 #[derive(Clone)]
 struct ApiContract {
     body: Tf<String>,
-    routes: Vec<callflow_openapi::Route>,
+    routes: Vec<Route>,
 }
 
-/// The integration URIs: each handler function's typed `invoke_arn` reference, rendered.
+/// The integration URIs: each handler function's typed `invoke_arn` reference and the
+/// authorizer function's.
 #[derive(Clone, PartialEq)]
 struct Integrations {
-    handlers: BTreeMap<LambdaName, String>,
-    authorizer: String,
+    handlers: BTreeMap<LambdaName, Tf<String>>,
+    authorizer: Tf<String>,
 }
 
 /// A client id as part of a logical id: lower case, every character outside `[a-z0-9_]`
@@ -59,13 +61,6 @@ fn logical_part(client_id: &str) -> String {
         .collect()
 }
 
-fn rendered(reference: Tf<String>) -> String {
-    match reference.to_tf_json() {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    }
-}
-
 /// The REST API's API key source: the TOKEN authorizer's `usageIdentifierKey`.
 pub const API_KEY_SOURCE: &str = "AUTHORIZER";
 
@@ -77,56 +72,84 @@ const API_KEY_SCHEME: &str = "api_key";
 /// in an operation's `security` sets `apiKeyRequired`; `x-amazon-apigateway-api-key-source`
 /// sets the REST API's key source). Clients send no API key: the usage identifier comes
 /// from the token.
-fn require_api_key(doc: &mut serde_json::Value) {
-    use serde_json::json;
+fn require_api_key(doc: &mut TfJson) {
     if let Some(root) = doc.as_object_mut() {
-        root.insert(
-            "x-amazon-apigateway-api-key-source".into(),
-            API_KEY_SOURCE.into(),
-        );
+        root.insert("x-amazon-apigateway-api-key-source", API_KEY_SOURCE);
     }
     if let Some(schemes) = doc
-        .pointer_mut("/components/securitySchemes")
-        .and_then(serde_json::Value::as_object_mut)
+        .get_mut("components")
+        .and_then(|c| c.get_mut("securitySchemes"))
+        .and_then(TfJson::as_object_mut)
     {
         schemes.insert(
-            API_KEY_SCHEME.into(),
-            json!({"type": "apiKey", "name": "x-api-key", "in": "header"}),
+            API_KEY_SCHEME,
+            &json!({"type": "apiKey", "name": "x-api-key", "in": "header"}),
         );
     }
-    let security = json!([{ "bearerAuth": [], API_KEY_SCHEME: [] }]);
-    if let Some(paths) = doc
-        .get_mut("paths")
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        for item in paths
-            .values_mut()
-            .filter_map(serde_json::Value::as_object_mut)
-        {
-            for operation in item
-                .values_mut()
-                .filter_map(serde_json::Value::as_object_mut)
-            {
+    let security = TfJson::from(&json!([{ "bearerAuth": [], API_KEY_SCHEME: [] }]));
+    if let Some(paths) = doc.get_mut("paths").and_then(TfJson::as_object_mut) {
+        for item in paths.values_mut().filter_map(TfJson::as_object_mut) {
+            for operation in item.values_mut().filter_map(TfJson::as_object_mut) {
                 if operation.contains_key("x-amazon-apigateway-integration") {
-                    operation.insert("security".into(), security.clone());
+                    operation.insert("security", security.clone());
                 }
             }
         }
     }
 }
 
+/// Points each route's integration (the `uri` of its operation's
+/// `x-amazon-apigateway-integration`) at the invoke ARN of the route's handler, and every
+/// authorizer of the security schemes (`x-amazon-apigateway-authorizer`'s `authorizerUri`) at
+/// the authorizer's: the typed references themselves, interpolated when the body is rendered.
+fn integrate(
+    doc: &mut TfJson,
+    routes: &[Route],
+    integrations: &Integrations,
+) -> Result<(), SpecError> {
+    for route in routes {
+        let method = route.method.as_str().to_ascii_lowercase();
+        let Some(integration) = doc
+            .get_mut("paths")
+            .and_then(|paths| paths.get_mut(route.path.as_str()))
+            .and_then(|item| item.get_mut(&method))
+            .and_then(|operation| operation.get_mut("x-amazon-apigateway-integration"))
+            .and_then(TfJson::as_object_mut)
+        else {
+            continue;
+        };
+        let uri = integrations
+            .handlers
+            .get(&route.lambda)
+            .ok_or_else(|| SpecError::MissingIntegrationUri(route.lambda.to_string()))?;
+        integration.insert("uri", uri);
+    }
+    if let Some(schemes) = doc
+        .get_mut("components")
+        .and_then(|c| c.get_mut("securitySchemes"))
+        .and_then(TfJson::as_object_mut)
+    {
+        for authorizer in schemes
+            .values_mut()
+            .filter_map(|scheme| scheme.get_mut("x-amazon-apigateway-authorizer"))
+            .filter_map(TfJson::as_object_mut)
+        {
+            authorizer.insert("authorizerUri", &integrations.authorizer);
+        }
+    }
+    Ok(())
+}
+
 fn derive_contract(integrations: &Integrations) -> Result<ApiContract, String> {
-    let mut doc = callflow_openapi::try_with_integrations(
-        &integrations.handlers,
-        &integrations.authorizer,
-        None,
-    )
-    .map_err(|e| format!("the OpenAPI spec cannot become the REST API body: {e}"))?;
-    require_api_key(&mut doc);
-    let routes = callflow_openapi::routes()
+    let spec = callflow_openapi::spec_json();
+    let routes = callflow_openapi::routes_from(&spec)
         .map_err(|e| format!("the OpenAPI route table is invalid: {e}"))?;
+    let mut doc = TfJson::from(&spec);
+    integrate(&mut doc, &routes, integrations)
+        .map_err(|e| format!("the OpenAPI spec cannot become the REST API body: {e}"))?;
+    require_api_key(&mut doc);
     Ok(ApiContract {
-        body: Tf::from_rendered(&doc.to_string()),
+        body: doc.to_template(),
         routes,
     })
 }
@@ -238,9 +261,9 @@ impl Api {
         let integrations = Integrations {
             handlers: LambdaName::ALL
                 .iter()
-                .map(|l| (*l, rendered(handler_for(*l).function.invoke_arn())))
+                .map(|l| (*l, handler_for(*l).function.invoke_arn()))
                 .collect(),
-            authorizer: rendered(authorizer.function.invoke_arn()),
+            authorizer: authorizer.function.invoke_arn(),
         };
         let contract = match api_contract(&integrations) {
             Ok(contract) => Some(contract),
@@ -465,5 +488,147 @@ impl Api {
             access_logs,
             name,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsl::{Expression, TemplatePart};
+
+    fn reference(hcl: &str) -> Tf<String> {
+        Tf::expr(Expression::raw(hcl))
+    }
+
+    /// Two integrated operations on different handlers, one without an integration, and the
+    /// TOKEN authorizer.
+    fn spec() -> serde_json::Value {
+        json!({
+            "paths": {
+                "/a": {
+                    "post": {
+                        "operationId": "storeA",
+                        "x-callflow-lambda": "event-storer",
+                        "x-callflow-scope": "events:write",
+                        "x-amazon-apigateway-integration": {"type": "aws_proxy", "uri": "x", "timeoutInMillis": 29000}
+                    }
+                },
+                "/b/{id}": {
+                    "get": {
+                        "operationId": "getB",
+                        "x-callflow-lambda": "event-retriever",
+                        "x-callflow-scope": "events:read",
+                        "description": "literal ${not-a-reference}",
+                        "x-amazon-apigateway-integration": {"uri": "x"}
+                    },
+                    "delete": {
+                        "operationId": "deleteB",
+                        "x-callflow-lambda": "event-retriever",
+                        "x-callflow-scope": "events:write"
+                    }
+                }
+            },
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {
+                        "type": "apiKey",
+                        "x-amazon-apigateway-authorizer": {"type": "token", "authorizerUri": "x"}
+                    }
+                }
+            }
+        })
+    }
+
+    fn integrations() -> Integrations {
+        Integrations {
+            handlers: BTreeMap::from([
+                (
+                    LambdaName::EventStorer,
+                    reference("aws_lambda_function.event_storer.invoke_arn"),
+                ),
+                (
+                    LambdaName::EventRetriever,
+                    reference("aws_lambda_function.event_retriever.invoke_arn"),
+                ),
+            ]),
+            authorizer: reference("aws_lambda_function.authorizer.invoke_arn"),
+        }
+    }
+
+    #[test]
+    fn integrations_and_the_authorizer_are_the_typed_references() {
+        let spec = spec();
+        let routes = callflow_openapi::routes_from(&spec).expect("routes");
+        let mut doc = TfJson::from(&spec);
+        integrate(&mut doc, &routes, &integrations()).expect("integrated");
+        require_api_key(&mut doc);
+        let body = doc.to_template();
+
+        let Tf::Template(parts) = &body else {
+            panic!("a template: {body:?}");
+        };
+        let interpolations: Vec<String> = parts
+            .iter()
+            .filter_map(|p| match p {
+                TemplatePart::Interpolation(e) => Some(e.to_string()),
+                TemplatePart::Literal(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            interpolations,
+            [
+                "aws_lambda_function.event_storer.invoke_arn",
+                "aws_lambda_function.event_retriever.invoke_arn",
+                "aws_lambda_function.authorizer.invoke_arn",
+            ]
+        );
+
+        let security = json!([{ "bearerAuth": [], "api_key": [] }]);
+        let mut expected = spec.clone();
+        expected["paths"]["/a"]["post"]["x-amazon-apigateway-integration"]["uri"] =
+            "${aws_lambda_function.event_storer.invoke_arn}".into();
+        expected["paths"]["/a"]["post"]["security"] = security.clone();
+        expected["paths"]["/b/{id}"]["get"]["description"] = "literal $${not-a-reference}".into();
+        expected["paths"]["/b/{id}"]["get"]["x-amazon-apigateway-integration"]["uri"] =
+            "${aws_lambda_function.event_retriever.invoke_arn}".into();
+        expected["paths"]["/b/{id}"]["get"]["security"] = security;
+        expected["components"]["securitySchemes"]["bearerAuth"]["x-amazon-apigateway-authorizer"]
+            ["authorizerUri"] = "${aws_lambda_function.authorizer.invoke_arn}".into();
+        expected["components"]["securitySchemes"]["api_key"] =
+            json!({"type": "apiKey", "name": "x-api-key", "in": "header"});
+        expected["x-amazon-apigateway-api-key-source"] = "AUTHORIZER".into();
+        assert_eq!(
+            body.to_tf_json(),
+            serde_json::Value::from(expected.to_string())
+        );
+    }
+
+    #[test]
+    fn a_route_whose_handler_has_no_uri_is_refused() {
+        let spec = spec();
+        let routes = callflow_openapi::routes_from(&spec).expect("routes");
+        let mut only_storer = integrations();
+        only_storer.handlers.remove(&LambdaName::EventRetriever);
+        assert_eq!(
+            integrate(&mut TfJson::from(&spec), &routes, &only_storer),
+            Err(SpecError::MissingIntegrationUri("event-retriever".into()))
+        );
+    }
+
+    #[test]
+    fn the_contract_body_integrates_every_route_of_the_spec() {
+        let contract = derive_contract(&integrations()).expect("contract");
+        let Tf::Template(parts) = &contract.body else {
+            panic!("a template");
+        };
+        let uris = parts
+            .iter()
+            .filter(|p| matches!(p, TemplatePart::Interpolation(_)))
+            .count();
+        assert_eq!(
+            uris,
+            contract.routes.len() + 1,
+            "one per route and the authorizer"
+        );
     }
 }
