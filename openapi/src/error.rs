@@ -1,6 +1,6 @@
 //! Errors found while reading the route table out of the spec.
 
-/// A part of `openapi.yaml` that the route table or the integration filler cannot use.
+/// A part of `openapi.yaml` that the route table or the stack's REST API body cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpecError {
     /// A required field of an operation is missing or not a string.
@@ -33,7 +33,8 @@ pub enum SpecError {
     /// The document lacks a section the caller needs (e.g. `paths`).
     #[error("spec has no `{0}` object")]
     MissingSection(&'static str),
-    /// `try_with_integrations` was given no URI for a Lambda an operation names.
+    /// No integration URI was given for a Lambda an operation names (the stack's REST API
+    /// body).
     #[error("no integration URI given for lambda `{0}`")]
     MissingIntegrationUri(String),
 }

@@ -5,8 +5,8 @@
 //! authorizer and the API Gateway extensions. This crate embeds it and offers
 //! - [`spec_json`]: the whole document as JSON, key order preserved;
 //! - [`routes`]: the typed route table (method, path template, Lambda, scope);
-//! - [`with_integrations`]: the document with Lambda integration and authorizer URIs
-//!   filled in, for the REST API `body`.
+//! - [`INTEGRATION_URI_PLACEHOLDER`], [`AUTHORIZER_URI_PLACEHOLDER`]: where the stack puts
+//!   its typed Lambda and authorizer references when it builds the REST API `body`.
 //!
 //! ```
 //! use callflow_openapi::{HttpMethod, LambdaName, Scope, find_route, routes};
@@ -30,10 +30,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 pub use error::SpecError;
-pub use integrations::{
-    AUTHORIZER_URI_PLACEHOLDER, INTEGRATION_URI_PLACEHOLDER, escape_terraform,
-    try_with_integrations, with_integrations,
-};
+pub use integrations::{AUTHORIZER_URI_PLACEHOLDER, INTEGRATION_URI_PLACEHOLDER};
 pub use route::{
     HttpMethod, LambdaName, PathParams, PathTemplate, Route, Scope, find_route, routes_from,
 };

@@ -1,11 +1,11 @@
-//! Tests of the embedded spec: structure, references and integration filling.
+//! Tests of the embedded spec: structure, references, placeholders and routing. Filling the
+//! placeholders with typed references is the stack's (`stack/src/callflow/api.rs` tests).
 
 use std::collections::BTreeMap;
 
 use callflow_openapi::{
     AUTHORIZER_URI_PLACEHOLDER, HttpMethod, INTEGRATION_URI_PLACEHOLDER, LambdaName, PathTemplate,
-    Scope, SpecError, escape_terraform, find_route, routes, spec_json, try_with_integrations,
-    with_integrations,
+    Scope, find_route, routes, spec_json,
 };
 use serde_json::{Value, json};
 
@@ -186,95 +186,6 @@ fn authorizer_is_a_cached_token_authorizer_on_the_authorization_header() {
     assert_eq!(authorizer["authorizerResultTtlInSeconds"], 300);
     assert_eq!(authorizer["authorizerUri"], AUTHORIZER_URI_PLACEHOLDER);
     assert_eq!(spec["security"], json!([{"bearerAuth": []}]));
-}
-
-fn stack_uris() -> BTreeMap<LambdaName, String> {
-    BTreeMap::from([
-        (
-            LambdaName::EventStorer,
-            "${aws_lambda_function.event_storer.invoke_arn}".to_owned(),
-        ),
-        (
-            LambdaName::EventRetriever,
-            "${aws_lambda_function.event_retriever.invoke_arn}".to_owned(),
-        ),
-    ])
-}
-
-fn contains_string(value: &Value, needle: &str) -> bool {
-    match value {
-        Value::String(s) => s.contains(needle),
-        Value::Array(items) => items.iter().any(|v| contains_string(v, needle)),
-        Value::Object(map) => map
-            .iter()
-            .any(|(k, v)| k.contains(needle) || contains_string(v, needle)),
-        _ => false,
-    }
-}
-
-#[test]
-fn with_integrations_fills_every_placeholder() {
-    let filled = with_integrations(
-        &stack_uris(),
-        "${aws_lambda_function.authorizer.invoke_arn}",
-        Some("${aws_iam_role.authorizer_invoke.arn}"),
-    );
-    assert!(!contains_string(&filled, "callflow:placeholder"));
-    let projection: Vec<Value> = operations(&filled)
-        .into_iter()
-        .map(|(method, path, op)| {
-            json!({
-                "route": format!("{method} {path}"),
-                "lambda": op["x-callflow-lambda"],
-                "integration": op["x-amazon-apigateway-integration"],
-            })
-        })
-        .collect();
-    insta::assert_json_snapshot!(
-        "filled_integrations",
-        json!({
-            "operations": projection,
-            "authorizer": filled["components"]["securitySchemes"]["bearerAuth"]["x-amazon-apigateway-authorizer"],
-        })
-    );
-    // Everything except the filled values is the spec itself.
-    let spec = spec_json();
-    assert_eq!(
-        filled["components"]["schemas"],
-        spec["components"]["schemas"]
-    );
-}
-
-#[test]
-fn with_integrations_keeps_placeholder_for_missing_lambda_and_try_rejects_it() {
-    let only_storer = BTreeMap::from([(LambdaName::EventStorer, "arn:storer".to_owned())]);
-    let filled = with_integrations(&only_storer, "arn:authorizer", None);
-    assert!(contains_string(&filled, INTEGRATION_URI_PLACEHOLDER));
-    assert!(
-        filled["components"]["securitySchemes"]["bearerAuth"]["x-amazon-apigateway-authorizer"]
-            .get("authorizerCredentials")
-            .is_none()
-    );
-    assert_eq!(
-        try_with_integrations(&only_storer, "arn:authorizer", None),
-        Err(SpecError::MissingIntegrationUri("event-retriever".into()))
-    );
-    assert!(try_with_integrations(&stack_uris(), "arn:authorizer", None).is_ok());
-}
-
-#[test]
-fn terraform_sequences_already_in_a_document_are_escaped() {
-    let doc = json!({"a${b}": ["x ${y} %{ if z }", 3, {"k": "$x {y}"}]});
-    assert_eq!(
-        escape_terraform(&doc),
-        json!({"a$${b}": ["x $${y} %%{ if z }", 3, {"k": "$x {y}"}]})
-    );
-    // The spec's VTL templates use `$context...`, which Terraform leaves alone.
-    let filled = with_integrations(&stack_uris(), "${authorizer}", None);
-    assert_eq!(
-        filled["components"]["securitySchemes"]["bearerAuth"]["x-amazon-apigateway-authorizer"]["authorizerUri"],
-        "${authorizer}"
-    );
 }
 
 #[test]
