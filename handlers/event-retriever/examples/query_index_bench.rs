@@ -210,7 +210,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         puts as f64 / n as f64
     );
 
-    let range = |f: fn(&mut EventFilter)| {
+    // A call in the middle of the day: its 10 events.
+    let call = format!("CA-{}", n / EVENTS_PER_CALL / 2);
+    let range_with = |f: &dyn Fn(&mut EventFilter)| {
         let mut filter = EventFilter {
             from: day,
             to: day + Duration::days(1),
@@ -223,11 +225,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         f(&mut filter);
         filter
     };
+    let range = |f: fn(&mut EventFilter)| range_with(&f);
     let filters: Vec<(&str, EventFilter)> = vec![
         ("none", range(|_| {})),
         (
             "callId",
-            range(|f| f.call_id = CallId::parse("CA-4242").ok()),
+            range_with(&|f| f.call_id = CallId::parse(&call).ok()),
         ),
         (
             "eventType=call.ended",
