@@ -127,23 +127,19 @@ impl LocalIdentity {
 /// The continuation-token signing key of the data directory
 /// (`<data_dir>/auth/continuation-key`, 32 random bytes, created on first use).
 pub fn continuation_key(data_dir: &Path) -> Result<Vec<u8>, LocalAuthError> {
-    let path = data_dir.join("auth").join("continuation-key");
-    read_or_create(&path, || {
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        key.iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-            .into_bytes()
-    })
+    random_hex_key(&data_dir.join("auth").join("continuation-key"))
 }
 
-/// The data directory's by-type index key (`INDEX_HASH_KEY` of the handlers): 32 random bytes
-/// as 64 hex digits, created on first use and kept, since entries written under one key are not
-/// found under another.
+/// The data directory's by-type index key (`INDEX_HASH_KEY` of the handlers,
+/// `<data_dir>/auth/index-key`), created on first use and kept, since entries written under one
+/// key are not found under another.
 pub fn index_key(data_dir: &Path) -> Result<Vec<u8>, LocalAuthError> {
-    let path = data_dir.join("auth").join("index-key");
-    read_or_create(&path, || {
+    random_hex_key(&data_dir.join("auth").join("index-key"))
+}
+
+/// The key at `path`: 32 random bytes as 64 hex digits, created on first use.
+fn random_hex_key(path: &Path) -> Result<Vec<u8>, LocalAuthError> {
+    read_or_create(path, || {
         let mut key = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut key);
         key.iter()

@@ -6,7 +6,7 @@ use callflow_core::layout::TYPE_INDEX_PREFIX;
 use serde_json::Value;
 use time::macros::datetime;
 
-use crate::common::{BUCKET, Fixture, body_json, event};
+use crate::common::{BUCKET, Fixture, body_json, event, ids};
 
 async fn keys(client: &Client, prefix: &str) -> Vec<String> {
     let out = client
@@ -36,20 +36,14 @@ async fn drop_type_index(client: &Client) {
 }
 
 async fn failed_ids(f: &Fixture) -> Vec<String> {
-    let body = body_json(
+    ids(&body_json(
         &f.query(&[
             ("from", "2025-06-01T00:00:00Z"),
             ("to", "2025-06-03T00:00:00Z"),
             ("eventType", "call.failed"),
         ])
         .await,
-    );
-    body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|e| e["eventId"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    ))
 }
 
 #[tokio::test]

@@ -156,3 +156,13 @@ pub fn event(call_id: &str, event_type: &str, timestamp: &str) -> Value {
         "to": "+14155550199"
     })
 }
+
+/// The event ids of a query response, in order.
+pub fn ids(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}

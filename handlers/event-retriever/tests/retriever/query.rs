@@ -3,16 +3,7 @@
 use callflow_s3store::Operation;
 use serde_json::Value;
 
-use crate::common::{Fixture, body_json, event};
-
-fn ids(body: &Value) -> Vec<String> {
-    body["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|e| e["eventId"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
+use crate::common::{Fixture, body_json, event, ids};
 
 #[tokio::test]
 async fn a_call_query_touches_only_that_calls_objects() {
