@@ -134,3 +134,73 @@ fn the_storers_environment_is_what_its_config_reads_with_the_same_defaults() {
         declared.max_future_seconds
     );
 }
+
+/// The S3 key prefixes (resources) and list prefixes (`s3:prefix`) a role policy grants.
+fn s3_scopes(doc: &Value, policy: &str, action: &str) -> Vec<String> {
+    let text = doc["resource"]["aws_iam_role_policy"][policy]["policy"]
+        .as_str()
+        .unwrap_or_else(|| panic!("policy {policy}"));
+    let policy: Value = serde_json::from_str(text).expect("policy JSON");
+    let mut scopes = Vec::new();
+    for statement in policy["Statement"].as_array().expect("statements") {
+        if !statement["Action"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == action))
+        {
+            continue;
+        }
+        let strings = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        };
+        if action == "s3:ListBucket" {
+            scopes.extend(strings(&statement["Condition"]["StringLike"]["s3:prefix"]));
+        } else {
+            scopes.extend(
+                strings(&statement["Resource"])
+                    .into_iter()
+                    .filter_map(|r| r.split_once("}/").map(|(_, key)| key.to_owned())),
+            );
+        }
+    }
+    scopes
+}
+
+/// Every prefix the query plans list and read (the events, the by-call and the by-type index)
+/// is within the retriever's scopes, and the idempotency records are outside them; the storer
+/// may write both indexes.
+#[test]
+fn the_roles_cover_every_index_the_handlers_use_and_nothing_else() {
+    let doc = synthesized();
+    let covered = |scopes: &[String], prefix: &str| {
+        scopes
+            .iter()
+            .any(|s| s.strip_suffix('*').is_some_and(|p| prefix.starts_with(p)))
+    };
+    let used = [
+        layout::EVENTS_PREFIX,
+        layout::CALL_INDEX_PREFIX,
+        layout::TYPE_INDEX_PREFIX,
+    ];
+    for (policy, action) in [
+        ("event_retriever_read", "s3:GetObject"),
+        ("event_retriever_read", "s3:ListBucket"),
+        ("event_storer_write", "s3:PutObject"),
+    ] {
+        let scopes = s3_scopes(&doc, policy, action);
+        for prefix in used {
+            assert!(
+                covered(&scopes, prefix),
+                "{policy} {action} misses {prefix}: {scopes:?}"
+            );
+        }
+        assert!(
+            !covered(&scopes, layout::IDEMPOTENCY_PREFIX),
+            "{policy} {action} reaches the idempotency records: {scopes:?}"
+        );
+    }
+}
