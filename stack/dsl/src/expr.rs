@@ -59,22 +59,39 @@ impl fmt::Display for Expression {
 /// assert_eq!(callflow_dsl::escape_literal("cost: ${5}"), "cost: $${5}");
 /// ```
 pub fn escape_literal(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if (c == '$' || c == '%') && chars.peek() == Some(&'{') {
-            out.push(c);
-        }
-        out.push(c);
+    escaped_literal(s).into_owned()
+}
+
+/// [`escape_literal`] without a copy when there is nothing to escape (most strings).
+pub(crate) fn escaped_literal(s: &str) -> std::borrow::Cow<'_, str> {
+    let b = s.as_bytes();
+    // Every `{` preceded by `$` or `%` gets that character doubled; `{` is rare, so look for it
+    // (memchr) instead of walking the characters.
+    let mut starts = s
+        .match_indices('{')
+        .map(|(i, _)| i)
+        .filter(|&i| i > 0 && matches!(b[i - 1], b'$' | b'%'))
+        .peekable();
+    if starts.peek().is_none() {
+        return std::borrow::Cow::Borrowed(s);
     }
-    out
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut from = 0;
+    for i in starts {
+        // `i - 1` is an ASCII byte, so both slices end on character boundaries.
+        out.push_str(&s[from..i]);
+        out.push(char::from(b[i - 1]));
+        from = i;
+    }
+    out.push_str(&s[from..]);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Quotes a literal string as an HCL string literal (inside an expression).
 pub fn hcl_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
-    for c in escape_literal(s).chars() {
+    for c in escaped_literal(s).chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -127,6 +144,23 @@ pub trait TfLiteral {
     fn to_tf_json(&self) -> Value;
     /// The value as an HCL expression (used when it is an argument of a function).
     fn to_hcl(&self) -> String;
+    /// Serializes the value as [`TfLiteral::to_tf_json`] would give it, without building that
+    /// `Value` first where the type knows how (synth serializes every attribute this way).
+    fn serialize_tf<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        Self: Sized,
+    {
+        self.to_tf_json().serialize(serializer)
+    }
+}
+
+/// A literal serialized through [`TfLiteral::serialize_tf`] (elements of lists and maps).
+struct AsTf<'a, T>(&'a T);
+
+impl<T: TfLiteral> Serialize for AsTf<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_tf(serializer)
+    }
 }
 
 impl TfLiteral for String {
@@ -135,6 +169,9 @@ impl TfLiteral for String {
     }
     fn to_hcl(&self) -> String {
         hcl_quote(self)
+    }
+    fn serialize_tf<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&escaped_literal(self))
     }
 }
 
@@ -145,6 +182,9 @@ impl TfLiteral for bool {
     fn to_hcl(&self) -> String {
         self.to_string()
     }
+    fn serialize_tf<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bool(*self)
+    }
 }
 
 macro_rules! number_literal {
@@ -152,6 +192,11 @@ macro_rules! number_literal {
         impl TfLiteral for $t {
             fn to_tf_json(&self) -> Value { Value::from(*self) }
             fn to_hcl(&self) -> String { self.to_string() }
+            // `Value::from` and serde_json's serializers agree: integers exact, non-finite
+            // floats `null`.
+            fn serialize_tf<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.serialize(serializer)
+            }
         }
     )*};
 }
@@ -185,6 +230,9 @@ impl<T: TfLiteral> TfLiteral for Tf<T> {
     }
     fn to_hcl(&self) -> String {
         Tf::to_hcl(self)
+    }
+    fn serialize_tf<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize(serializer)
     }
 }
 
@@ -263,6 +311,9 @@ impl<T: TfLiteral> TfLiteral for Vec<T> {
         let items: Vec<String> = self.iter().map(TfLiteral::to_hcl).collect();
         format!("[{}]", items.join(", "))
     }
+    fn serialize_tf<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter().map(AsTf))
+    }
 }
 
 impl<T: TfLiteral> TfLiteral for BTreeMap<String, T> {
@@ -279,6 +330,9 @@ impl<T: TfLiteral> TfLiteral for BTreeMap<String, T> {
             .map(|(k, v)| format!("{} = {}", hcl_quote(k), v.to_hcl()))
             .collect();
         format!("{{{}}}", items.join(", "))
+    }
+    fn serialize_tf<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter().map(|(k, v)| (k, AsTf(v))))
     }
 }
 
@@ -365,18 +419,32 @@ impl<T> Tf<T> {
         match self {
             Tf::Literal(v) => v.to_tf_json(),
             Tf::Expr(e) => Value::String(e.interpolation()),
-            Tf::Template(parts) => {
-                let mut out = String::new();
-                for p in parts {
-                    match p {
-                        TemplatePart::Literal(s) => out.push_str(&escape_literal(s)),
-                        TemplatePart::Interpolation(e) => out.push_str(&e.interpolation()),
-                    }
-                }
-                Value::String(out)
+            Tf::Template(parts) => Value::String(template_text(parts)),
+        }
+    }
+}
+
+/// The Terraform JSON string of a template: literal text escaped, expressions as `${expr}`.
+fn template_text(parts: &[TemplatePart]) -> String {
+    let len = parts
+        .iter()
+        .map(|p| match p {
+            TemplatePart::Literal(s) => s.len(),
+            TemplatePart::Interpolation(e) => e.as_hcl().len() + 3,
+        })
+        .sum();
+    let mut out = String::with_capacity(len);
+    for p in parts {
+        match p {
+            TemplatePart::Literal(s) => out.push_str(&escaped_literal(s)),
+            TemplatePart::Interpolation(e) => {
+                out.push_str("${");
+                out.push_str(e.as_hcl());
+                out.push('}');
             }
         }
     }
+    out
 }
 
 impl Tf<String> {
@@ -413,9 +481,14 @@ impl<T: Default> Default for Tf<T> {
     }
 }
 
+/// Serializes as [`Tf::to_tf_json`], straight into the serializer.
 impl<T: TfLiteral> Serialize for Tf<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.to_tf_json().serialize(serializer)
+        match self {
+            Tf::Literal(v) => v.serialize_tf(serializer),
+            Tf::Expr(e) => serializer.serialize_str(&e.interpolation()),
+            Tf::Template(parts) => serializer.serialize_str(&template_text(parts)),
+        }
     }
 }
 

@@ -149,7 +149,7 @@ impl Writer {
         match value {
             TfJson::Null => self.text.push_str("null"),
             TfJson::Bool(b) => self.text.push_str(if *b { "true" } else { "false" }),
-            TfJson::Number(n) => self.text.push_str(&Value::Number(n.clone()).to_string()),
+            TfJson::Number(n) => self.text.push_str(&n.to_string()),
             TfJson::String(s) => self.string(s),
             TfJson::Array(items) => {
                 self.text.push('[');
@@ -196,13 +196,13 @@ impl Writer {
 
     /// `s` JSON-escaped as `serde_json` writes it, with or without its quotes.
     fn escaped(&mut self, s: &str, quoted: bool) {
-        let json = Value::from(s).to_string();
-        let json = if quoted {
-            json.as_str()
-        } else {
-            &json[1..json.len() - 1]
-        };
-        self.text.push_str(json);
+        if quoted {
+            self.text.push('"');
+        }
+        push_json_escaped(&mut self.text, s);
+        if quoted {
+            self.text.push('"');
+        }
     }
 
     fn interpolation(&mut self, e: &Expression) {
@@ -219,6 +219,38 @@ impl Writer {
         }
         Tf::Template(self.parts)
     }
+}
+
+/// Appends the inside of the JSON string literal of `s` exactly as `serde_json` writes it: `"`
+/// and `\` escaped, the control characters U+0000 to U+001F as `\b`, `\t`, `\n`, `\f`, `\r`
+/// or `\u00xx` (lower-case hex), everything else as is.
+fn push_json_escaped(out: &mut String, s: &str) {
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let short = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        // `b` is ASCII, so `i` and `i + 1` are character boundaries.
+        out.push_str(&s[from..i]);
+        if short.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(short);
+        }
+        from = i + 1;
+    }
+    out.push_str(&s[from..]);
 }
 
 /// A literal JSON value: every string a literal.
@@ -327,6 +359,17 @@ mod tests {
                 r#"{"whole":"${aws_kms_key.k.arn}","parts":["\"pre\" ${aws_s3_bucket.b.arn}/*","$${literal}"]}"#
             )
         );
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut all: String = (0u8..=0x7f).map(char::from).collect();
+        all.push_str("é ü € 😀 \u{2028} \u{fffd}");
+        for s in [all.as_str(), "", "plain", "\"", "a\\b", "\u{1f}x"] {
+            let mut out = String::new();
+            push_json_escaped(&mut out, s);
+            assert_eq!(format!("\"{out}\""), Value::from(s).to_string(), "{s:?}");
+        }
     }
 
     #[test]

@@ -39,6 +39,14 @@ impl TfLiteral for Number {
     fn to_hcl(&self) -> String {
         self.to_string()
     }
+    fn serialize_tf<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // As `to_tf_json`: serde_json writes non-finite floats as `null` too.
+        match *self {
+            Number::Int(n) => serializer.serialize_i64(n),
+            Number::UInt(n) => serializer.serialize_u64(n),
+            Number::Float(n) => serializer.serialize_f64(n),
+        }
+    }
 }
 
 impl fmt::Display for Number {

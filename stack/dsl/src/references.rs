@@ -116,16 +116,19 @@ pub fn parse_template(text: &str) -> Vec<TemplatePart> {
 
 /// Scans template text for references.
 fn scan_template(b: &[u8], out: &mut Vec<Reference>) {
+    // Only a `$` can start an interpolation (skipping `%%{` changes nothing), so jump from one
+    // `$` to the next instead of looking at every byte.
     let mut i = 0;
-    while i < b.len() {
-        if (b[i] == b'$' || b[i] == b'%')
-            && b.get(i + 1) == Some(&b[i])
-            && b.get(i + 2) == Some(&b'{')
-        {
+    while let Some(at) = b
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b'$'))
+    {
+        i += at;
+        if b.get(i + 1) == Some(&b'$') && b.get(i + 2) == Some(&b'{') {
             i += 3;
             continue;
         }
-        if b[i] == b'$' && b.get(i + 1) == Some(&b'{') {
+        if b.get(i + 1) == Some(&b'{') {
             let end = scan_expression(b, i + 2, out);
             i = end + 1;
             continue;

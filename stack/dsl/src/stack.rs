@@ -446,6 +446,32 @@ impl Stack {
 
     /// Renders the stack as a Terraform JSON document with sorted keys, or every problem found.
     pub fn synth(&self) -> Result<Value, SynthError> {
+        self.synth_document(None)
+    }
+
+    /// [`Stack::synth`] of a stack that is dropped afterwards: the elements' bodies move into
+    /// the document instead of being copied.
+    fn into_synth(mut self) -> Result<Value, SynthError> {
+        let take = |elements: &mut BTreeMap<(String, String), Element>| -> Vec<Value> {
+            elements
+                .values_mut()
+                .map(|e| std::mem::take(&mut e.body))
+                .collect()
+        };
+        let bodies = Bodies {
+            data: take(&mut self.data),
+            resources: take(&mut self.resources),
+        };
+        self.synth_document(Some(bodies))
+    }
+
+    /// The document, with the elements' bodies from `bodies` (in element order) when given,
+    /// else copies of them.
+    fn synth_document(&self, bodies: Option<Bodies>) -> Result<Value, SynthError> {
+        let (data_bodies, resource_bodies) = match bodies {
+            Some(b) => (Some(b.data), Some(b.resources)),
+            None => (None, None),
+        };
         let mut errors = self.errors.clone();
         let mut root = Map::new();
 
@@ -499,13 +525,13 @@ impl Stack {
         if !self.data.is_empty() {
             root.insert(
                 "data".into(),
-                render_elements(&self.data, &mut errors, "data."),
+                render_elements(&self.data, data_bodies, &mut errors, "data."),
             );
         }
         if !self.resources.is_empty() {
             root.insert(
                 "resource".into(),
-                render_elements(&self.resources, &mut errors, ""),
+                render_elements(&self.resources, resource_bodies, &mut errors, ""),
             );
         }
         if !self.outputs.is_empty() {
@@ -598,15 +624,26 @@ fn to_json(value: &impl Serialize, what: &str, errors: &mut Vec<StackError>) -> 
     })
 }
 
+/// The bodies moved out of a stack's elements ([`Stack::into_synth`]), in element order.
+struct Bodies {
+    data: Vec<Value>,
+    resources: Vec<Value>,
+}
+
 fn render_elements(
     elements: &BTreeMap<(String, String), Element>,
+    bodies: Option<Vec<Value>>,
     errors: &mut Vec<StackError>,
     prefix: &str,
 ) -> Value {
     let mut by_type: Map<String, Value> = Map::new();
+    let mut bodies = bodies.map(Vec::into_iter);
     for ((kind, name), element) in elements {
         // Merge order as in cdktf: typed attributes, then meta-arguments, then raw overrides.
-        let mut body = element.body.clone();
+        let mut body = bodies
+            .as_mut()
+            .and_then(Iterator::next)
+            .unwrap_or_else(|| element.body.clone());
         if let Value::Object(map) = &mut body {
             if !element.depends_on.is_empty() {
                 let mut deps = element.depends_on.clone();
@@ -709,7 +746,11 @@ pub fn apply_override(target: &mut Value, path: &str, value: Value) -> Result<()
 pub fn canonicalize(v: &mut Value) {
     match v {
         Value::Object(map) => {
-            map.sort_keys();
+            // Typed bodies mostly arrive sorted (fields in name order): sorting rebuilds the
+            // map's index, so only when needed.
+            if !map.keys().is_sorted() {
+                map.sort_keys();
+            }
             map.values_mut().for_each(canonicalize);
         }
         Value::Array(items) => items.iter_mut().for_each(canonicalize),
@@ -773,13 +814,17 @@ fn visit<'a>(
 type RenderedStack = Result<(String, String, usize), SynthError>;
 
 fn render_stack(stack: &Stack) -> RenderedStack {
-    let doc = stack.synth()?;
+    rendered(stack.name().to_string(), stack.synth()?)
+}
+
+fn render_owned_stack(stack: Stack) -> RenderedStack {
+    let name = stack.name().to_string();
+    rendered(name, stack.into_synth()?)
+}
+
+fn rendered(name: String, doc: Value) -> RenderedStack {
     let resources = super::synth::count_resources(&doc);
-    Ok((
-        stack.name().to_string(),
-        super::synth::render(&doc),
-        resources,
-    ))
+    Ok((name, super::synth::render(&doc), resources))
 }
 
 fn render_parallel<T: Sync>(
@@ -874,7 +919,7 @@ impl App {
         name: impl Fn(&T) -> String,
         build: impl Fn(&T) -> Stack + Sync,
     ) -> Result<super::synth::Rendered, Vec<SynthError>> {
-        render_parallel(items, name, |item| render_stack(&build(item)))
+        render_parallel(items, name, |item| render_owned_stack(build(item)))
     }
 
     /// Synthesizes every stack; errors of all stacks are collected, each prefixed by its stack.

@@ -35,6 +35,14 @@ use crate::dsl::{App, Backend, Output, RequiredProvider, Stack, Tf, Variable};
 /// The hashicorp/aws provider version constraint the stack is written against.
 pub const AWS_PROVIDER_VERSION: &str = "~> 6.25";
 
+/// The contract's idempotency window, read once per process (reading it copies the whole
+/// spec, and 100 stacks synthesize in one process).
+fn idempotency_window_days() -> Result<u32, String> {
+    static DAYS: std::sync::OnceLock<Result<u32, String>> = std::sync::OnceLock::new();
+    DAYS.get_or_init(|| callflow_openapi::idempotency_window_days().map_err(|e| e.to_string()))
+        .clone()
+}
+
 /// Builds the Callflow stack for one environment.
 pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     let mut stack = Stack::new(&config.stack_name);
@@ -112,7 +120,7 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     let account = Account::declare(&mut stack);
     let key = EventsKey::from_config(&mut stack, config, &account);
     // The contract's idempotency window decides how long the storer's records live.
-    let idempotency_window_days = callflow_openapi::idempotency_window_days().unwrap_or_else(|e| {
+    let idempotency_window_days = idempotency_window_days().unwrap_or_else(|e| {
         stack.record_error(crate::dsl::StackError::Invalid {
             construct: "EventsBucket".into(),
             message: format!("the idempotency window: {e}"),
