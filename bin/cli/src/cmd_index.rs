@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use callflow_core::store::BackfillProgress;
 use callflow_core::{Config, EventId, EventStore, IndexKey};
+use callflow_deployment::env;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -148,8 +149,8 @@ async fn open_store(
     // The handlers' variables; the two that only name log lines need not be set.
     let config = Config::from_lookup(|name| {
         std::env::var(name).ok().or_else(|| match name {
-            "SERVICE_NAME" => Some("callflow-index".to_owned()),
-            "LOG_LEVEL" => Some("warn".to_owned()),
+            env::SERVICE_NAME => Some("callflow-index".to_owned()),
+            env::LOG_LEVEL => Some("warn".to_owned()),
             _ => None,
         })
     })

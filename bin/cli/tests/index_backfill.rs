@@ -41,18 +41,7 @@ fn stored(i: i64) -> StoredEvent {
 }
 
 async fn type_entries(store: &RunningStore) -> Vec<String> {
-    let out = store
-        .sdk_client()
-        .list_objects_v2()
-        .bucket(BUCKET)
-        .prefix(TYPE_INDEX_PREFIX)
-        .send()
-        .await
-        .expect("list");
-    out.contents()
-        .iter()
-        .filter_map(|o| o.key().map(str::to_owned))
-        .collect()
+    store.keys(BUCKET, TYPE_INDEX_PREFIX).await
 }
 
 fn backfill(store: &RunningStore, checkpoint: &std::path::Path) -> std::process::Output {

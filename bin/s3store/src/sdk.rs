@@ -28,4 +28,31 @@ impl RunningStore {
     pub fn sdk_client(&self) -> aws_sdk_s3::Client {
         aws_sdk_s3::Client::from_conf(self.sdk_config_builder().build())
     }
+
+    /// Every key of `bucket` under `prefix`, in key order, through the SDK (all pages); for
+    /// tests that check what was written. Panics when the store does not answer.
+    pub async fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let client = self.sdk_client();
+        let mut keys = Vec::new();
+        let mut continuation = None;
+        loop {
+            let out = client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_continuation_token(continuation)
+                .send()
+                .await
+                .expect("the store lists keys");
+            keys.extend(
+                out.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+            continuation = out.next_continuation_token().map(str::to_owned);
+            if continuation.is_none() {
+                return keys;
+            }
+        }
+    }
 }

@@ -19,7 +19,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::id::EventId;
-use crate::model::{Direction, EventType, PartyAddress, StoredEvent};
+use crate::model::{Direction, PartyAddress, StoredEvent};
 use crate::query::EventFilter;
 
 /// Shortest accepted `INDEX_HASH_KEY`, in bytes.
@@ -203,11 +203,6 @@ pub fn serves(filter: &EventFilter) -> bool {
             || filter.direction.is_some()
             || filter.from_number.is_some()
             || filter.to_number.is_some())
-}
-
-/// The type folder of an entry or a listed common prefix, parsed back.
-pub fn event_type_of_folder(folder: &str) -> Option<EventType> {
-    EventType::parse(folder.trim_end_matches('/')).ok()
 }
 
 #[cfg(test)]

@@ -134,6 +134,13 @@ pub fn utc_day(t: OffsetDateTime) -> Date {
     t.to_offset(time::UtcOffset::UTC).date()
 }
 
+/// The UTC days a range `start..end` touches, in order (`end` is exclusive: a range ending at
+/// midnight does not need that day).
+pub fn utc_days(start: OffsetDateTime, end: OffsetDateTime) -> impl Iterator<Item = Date> {
+    let last = utc_day(end - time::Duration::nanoseconds(1));
+    std::iter::successors(Some(utc_day(start)), |d| d.next_day()).take_while(move |d| *d <= last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +192,25 @@ mod tests {
         let prefix = type_index_prefix(utc_day(t), &kind);
         assert!(key.starts_with(&prefix));
         assert!(key > start_after_millis(&prefix, id.unix_millis()));
+    }
+
+    #[test]
+    fn a_range_touches_its_days_and_not_the_midnight_it_ends_at() {
+        let days = |a, b| utc_days(a, b).map(|d| d.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            days(
+                datetime!(2025-02-27 23:00 -02:00),
+                datetime!(2025-03-02 00:00 UTC)
+            ),
+            ["2025-02-28", "2025-03-01"]
+        );
+        assert_eq!(
+            days(
+                datetime!(2025-03-01 05:00 UTC),
+                datetime!(2025-03-01 05:00:00.001 UTC)
+            ),
+            ["2025-03-01"]
+        );
     }
 
     #[test]

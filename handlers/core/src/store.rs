@@ -529,9 +529,7 @@ impl EventStore {
             events: 0,
             skipped: 0,
         };
-        let mut day = layout::utc_day(start);
-        let last_day = layout::utc_day(to - time::Duration::nanoseconds(1));
-        while day <= last_day {
+        for day in layout::utc_days(start, to) {
             let prefix = layout::day_prefix(day);
             let mut start_after = Some(match resume_after {
                 Some(id) if layout::utc_day(id.time()) == day => layout::event_key(&id),
@@ -583,10 +581,6 @@ impl EventStore {
                     break;
                 }
             }
-            match day.next_day() {
-                Some(d) => day = d,
-                None => break,
-            }
         }
         Ok(state)
     }
@@ -613,15 +607,14 @@ impl EventStore {
                     .iter()
                     .filter_map(|p| p.prefix().map(str::to_owned)),
             );
-            match out.is_truncated() {
-                Some(true) => continuation = out.next_continuation_token().map(str::to_owned),
-                _ => break,
-            }
+            continuation = match out.is_truncated() {
+                Some(true) => out.next_continuation_token().map(str::to_owned),
+                _ => None,
+            };
             if continuation.is_none() {
-                break;
+                return Ok((folders, lists));
             }
         }
-        Ok((folders, lists))
     }
 
     /// One ListObjectsV2 page of at most `max_keys` keys: a query asks for about the page it
@@ -758,18 +751,7 @@ impl CandidateLister {
         let mut streams = Vec::new();
         match &source {
             Source::Call(prefix) => streams.push(PrefixStream::new(prefix.clone(), start_ms)),
-            Source::Days | Source::Types { .. } => {
-                let mut day = layout::utc_day(start);
-                // `end` is exclusive: a range ending at midnight does not need that day.
-                let last = layout::utc_day(end - time::Duration::nanoseconds(1));
-                while day <= last {
-                    days.push_back(day);
-                    match day.next_day() {
-                        Some(d) => day = d,
-                        None => break,
-                    }
-                }
-            }
+            Source::Days | Source::Types { .. } => days.extend(layout::utc_days(start, end)),
         }
         Self {
             source,
@@ -831,8 +813,8 @@ impl CandidateLister {
         let start_ms = self.start_ms;
         let end_ms = self.end_ms;
         let stream = &mut self.streams[i];
-        let start_after = (!stream.started && stream.continuation.is_none())
-            .then(|| layout::start_after_millis(&stream.prefix, start_ms));
+        let start_after =
+            (!stream.started).then(|| layout::start_after_millis(&stream.prefix, start_ms));
         let (keys, next) = store
             .list_page(
                 &stream.prefix,
@@ -849,7 +831,9 @@ impl CandidateLister {
             };
             let parsed = match &self.source {
                 Source::Days => layout::event_id_from_event_key(&key).map(|id| (id, true)),
-                Source::Call(_) => EventId::parse(name).ok().map(|id| (id, true)),
+                Source::Call(_) => {
+                    layout::event_id_from_index_key(&stream.prefix, &key).map(|id| (id, true))
+                }
                 Source::Types { admit, .. } => {
                     index::EntryName::parse(name).map(|e| (e.event_id, admit.admits(&e)))
                 }

@@ -8,23 +8,9 @@ use time::macros::datetime;
 
 use crate::common::{BUCKET, Fixture, body_json, event, ids};
 
-async fn keys(client: &Client, prefix: &str) -> Vec<String> {
-    let out = client
-        .list_objects_v2()
-        .bucket(BUCKET)
-        .prefix(prefix)
-        .send()
-        .await
-        .expect("list");
-    out.contents()
-        .iter()
-        .filter_map(|o| o.key().map(str::to_owned))
-        .collect()
-}
-
 /// Deletes every by-type entry: the bucket as a deployment before the index left it.
-async fn drop_type_index(client: &Client) {
-    for key in keys(client, TYPE_INDEX_PREFIX).await {
+async fn drop_type_index(f: &Fixture, client: &Client) {
+    for key in f.store.keys(BUCKET, TYPE_INDEX_PREFIX).await {
         client
             .delete_object()
             .bucket(BUCKET)
@@ -69,7 +55,7 @@ async fn a_backfill_indexes_its_range_once_and_resumes_after_its_last_event() {
         "the storer indexes new events"
     );
 
-    drop_type_index(&client).await;
+    drop_type_index(&f, &client).await;
     assert!(
         failed_ids(&f).await.is_empty(),
         "an un-indexed range answers filtered queries from the index only"
@@ -89,7 +75,7 @@ async fn a_backfill_indexes_its_range_once_and_resumes_after_its_last_event() {
     assert_eq!(done.last.map(|id| id.to_string()), in_range.last().cloned());
     assert!(!reports.is_empty(), "progress is reported");
     assert_eq!(failed_ids(&f).await, in_range);
-    let entries = keys(&client, TYPE_INDEX_PREFIX).await;
+    let entries = f.store.keys(BUCKET, TYPE_INDEX_PREFIX).await;
     assert_eq!(entries.len(), 12, "the third day is outside the range");
 
     // Again: the same entries, nothing added.
@@ -97,10 +83,10 @@ async fn a_backfill_indexes_its_range_once_and_resumes_after_its_last_event() {
         .backfill(from, to, None, |_| {})
         .await
         .expect("backfill");
-    assert_eq!(keys(&client, TYPE_INDEX_PREFIX).await, entries);
+    assert_eq!(f.store.keys(BUCKET, TYPE_INDEX_PREFIX).await, entries);
 
     // Resumed after the 8th event (on the second day): only the 4 after it are written.
-    drop_type_index(&client).await;
+    drop_type_index(&f, &client).await;
     let resume = callflow_core::EventId::parse(&in_range[7]).expect("id");
     let done = f
         .events

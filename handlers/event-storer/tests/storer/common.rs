@@ -71,18 +71,7 @@ impl Fixture {
     }
 
     pub async fn keys(&self, prefix: &str) -> Vec<String> {
-        let out = self
-            .client
-            .list_objects_v2()
-            .bucket(BUCKET)
-            .prefix(prefix)
-            .send()
-            .await
-            .expect("list");
-        out.contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_owned))
-            .collect()
+        self.store.keys(BUCKET, prefix).await
     }
 }
 
