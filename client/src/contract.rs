@@ -8,7 +8,8 @@ use callflow_openapi::{HttpMethod, PathTemplate, Route};
 use hyper::header::HeaderName;
 
 /// The request header that makes a `POST /events` retry safe (`components.parameters.IdempotencyKey`).
-pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub const IDEMPOTENCY_KEY: HeaderName =
+    HeaderName::from_static(callflow_core::http::IDEMPOTENCY_KEY_HEADER);
 /// The request header carrying `Bearer <JWT>` (`components.securitySchemes.bearerAuth`).
 pub const AUTHORIZATION: HeaderName = hyper::header::AUTHORIZATION;
 /// The response header of a 503 `storage_unavailable` and of throttled answers: seconds to wait.

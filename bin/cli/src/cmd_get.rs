@@ -7,6 +7,9 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use callflow_codegen::crate_manifest::{
+    CrateManifest, DslDependency, enclosing_workspace, workspace_lists,
+};
 use callflow_codegen::project::{ProjectBindings, ProviderBinding};
 
 use crate::project::ConfigArgs;
@@ -40,6 +43,7 @@ pub fn run(args: &GetArgs) -> Result<ExitCode> {
 
     let mut totals = callflow_codegen::Stats::default();
     let mut stale = Vec::new();
+    let mut notes = Vec::new();
     for provider in &project.providers {
         let (file, schema) = match &args.schema {
             Some(path) => (
@@ -66,6 +70,9 @@ pub fn run(args: &GetArgs) -> Result<ExitCode> {
         } else {
             callflow_codegen::write_dir(&src, &generated.files)?;
             write_file(&schema_path, &generated.trimmed_schema)?;
+            if let Some(note) = write_crate_manifest(root, provider)? {
+                notes.push(note);
+            }
         }
         let s = generated.stats;
         totals.resources += s.resources;
@@ -93,6 +100,9 @@ pub fn run(args: &GetArgs) -> Result<ExitCode> {
         started.elapsed().as_secs_f64() * 1000.0,
         dirs.join(", ")
     )?;
+    for note in &notes {
+        writeln!(std::io::stdout(), "{note}")?;
+    }
     if !stale.is_empty() {
         writeln!(
             std::io::stderr(),
@@ -102,6 +112,61 @@ pub fn run(args: &GetArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `<crate_dir>/Cargo.toml` when the crate has none, so a provider's first `callflow get`
+/// leaves a crate that builds; returns what the user still has to do (add it to the workspace),
+/// or `None` when the manifest existed or the workspace already lists the crate.
+fn write_crate_manifest(root: &Path, provider: &ProviderBinding) -> Result<Option<String>> {
+    let crate_dir = root.join(&provider.crate_dir);
+    let manifest_path = crate_dir.join("Cargo.toml");
+    if manifest_path.exists() {
+        return Ok(None);
+    }
+    let workspace = enclosing_workspace(&crate_dir);
+    let dsl = match &workspace {
+        Some((_, true)) => DslDependency::Workspace,
+        // The DSL of the checkout this binary was built from.
+        _ => DslDependency::Path(
+            std::path::absolute(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stack/dsl"))
+                .context("locating callflow-dsl")?,
+        ),
+    };
+    let manifest = CrateManifest {
+        local_name: provider.name.clone(),
+        source: provider.source.clone(),
+        version: provider
+            .schema_version
+            .clone()
+            .unwrap_or_else(|| provider.version.clone()),
+        dsl,
+    };
+    let tmp = manifest_path.with_extension("toml.tmp");
+    std::fs::write(&tmp, manifest.render())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &manifest_path)
+        .with_context(|| format!("writing {}", manifest_path.display()))?;
+    let package = manifest.package_name();
+    let Some((ws_root, _)) = workspace else {
+        return Ok(Some(format!(
+            "created the crate {package} in {} (its own package: `cargo build --manifest-path {}`)",
+            crate_dir.display(),
+            manifest_path.display()
+        )));
+    };
+    let absolute = std::path::absolute(&crate_dir).context("locating the crate")?;
+    let member = absolute
+        .strip_prefix(&ws_root)
+        .unwrap_or(&absolute)
+        .display()
+        .to_string();
+    if workspace_lists(&ws_root, &member) {
+        return Ok(Some(format!("created the crate {package} in {member}")));
+    }
+    Ok(Some(format!(
+        "created the crate {package}; add it to the workspace: members = [..., \"{member}\"] in {}",
+        ws_root.join("Cargo.toml").display()
+    )))
 }
 
 fn is_current(dir: &Path, files: &std::collections::BTreeMap<String, String>) -> bool {
@@ -147,11 +212,15 @@ fn schema_from_terraform(provider: &ProviderBinding) -> Result<String> {
             .output()
     };
     let how_to = format!(
-        "Pass the schema instead: `callflow get --schema FILE`, where FILE is the output of \
-         `terraform providers schema -json` run in any directory that requires {} {} on a \
-         machine that can install it (for hashicorp/aws 6.25.0 on these machines: \
-         ../shared/aws-provider-schema/aws-6.25.0.full.json).",
-        provider.source, provider.version
+        "Pass a saved schema instead: `callflow get --schema FILE`. To make FILE, run \
+         `terraform init && terraform providers schema -json > FILE` in a directory whose \
+         configuration requires {source} {version} (e.g. a main.tf with \
+         `terraform {{ required_providers {{ {name} = {{ source = \"{source}\", version = \"{version}\" }} }} }}`), \
+         on a machine that can reach the registry or a provider mirror \
+         (`provider_installation` in the CLI configuration); then copy FILE here.",
+        source = provider.source,
+        version = provider.version,
+        name = provider.name,
     );
     let init = match run(&["init", "-input=false", "-no-color", "-backend=false"]) {
         Ok(out) => out,

@@ -16,6 +16,7 @@ use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse, ApiGatewayProxyRequest,
     ApiGatewayProxyResponse,
 };
+use callflow_deployment::env;
 use callflow_lambda_rt::{
     FunctionConfig, FunctionName, FunctionPool, InvalidFunctionName, InvokeError, LogSink,
     StderrLogSink,
@@ -176,7 +177,7 @@ impl ProcessLambdas {
         if let Some(level) = &options.log_level {
             overrides
                 .replace
-                .insert("LOG_LEVEL".to_owned(), level.clone());
+                .insert(env::LOG_LEVEL.to_owned(), level.clone());
         }
         let overrides = &overrides;
         let mut environments = Vec::new();
@@ -353,20 +354,20 @@ impl LocalValues {
                 .collect()
         };
         let mut replace = pairs(&[
-            ("S3_BUCKET", &bucket),
-            ("TOKEN_SIGNING_KEY", &self.token_signing_key),
-            ("INDEX_HASH_KEY", &self.index_hash_key),
-            ("JWKS_URL", &self.jwks_url),
-            ("JWT_ISSUER", DEV_ISSUER),
-            ("JWT_AUDIENCE", DEV_AUDIENCE),
+            (env::S3_BUCKET, &bucket),
+            (env::TOKEN_SIGNING_KEY, &self.token_signing_key),
+            (env::INDEX_HASH_KEY, &self.index_hash_key),
+            (env::JWKS_URL, &self.jwks_url),
+            (env::JWT_ISSUER, DEV_ISSUER),
+            (env::JWT_AUDIENCE, DEV_AUDIENCE),
         ]);
         if let Some(window) = self.acceptance_window {
             replace.insert(
-                "EVENT_MAX_AGE_SECONDS".to_owned(),
+                env::EVENT_MAX_AGE_SECONDS.to_owned(),
                 window.max_age.as_secs().to_string(),
             );
             replace.insert(
-                "EVENT_MAX_FUTURE_SECONDS".to_owned(),
+                env::EVENT_MAX_FUTURE_SECONDS.to_owned(),
                 window.max_future.as_secs().to_string(),
             );
         }
@@ -374,8 +375,8 @@ impl LocalValues {
         match (&self.storage, &self.embedded) {
             (StorageChoice::Embedded, Some(store)) => {
                 add = pairs(&[
-                    ("S3_ENDPOINT", &store.url),
-                    ("S3_FORCE_PATH_STYLE", "true"),
+                    (env::S3_ENDPOINT, &store.url),
+                    (env::S3_FORCE_PATH_STYLE, "true"),
                     ("AWS_ACCESS_KEY_ID", &store.access_key),
                     ("AWS_SECRET_ACCESS_KEY", &store.secret_key),
                     ("AWS_EC2_METADATA_DISABLED", "true"),
@@ -383,7 +384,7 @@ impl LocalValues {
             }
             (storage, _) => {
                 if let StorageChoice::Endpoint { url, .. } = storage {
-                    add = pairs(&[("S3_ENDPOINT", url), ("S3_FORCE_PATH_STYLE", "true")]);
+                    add = pairs(&[(env::S3_ENDPOINT, url), (env::S3_FORCE_PATH_STYLE, "true")]);
                 }
                 for name in PASS_THROUGH {
                     if let Ok(value) = std::env::var(name) {

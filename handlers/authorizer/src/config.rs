@@ -11,10 +11,13 @@ pub enum ConfigError {
     #[error("environment variable {0} is required")]
     Missing(&'static str),
     /// Neither `JWKS_URL` nor `JWKS_JSON` is set, or both are.
-    #[error("set exactly one of JWKS_URL and JWKS_JSON")]
+    #[error("set exactly one of {} and {}", env::JWKS_URL, env::JWKS_JSON)]
     KeySource,
     /// `JWKS_URL` is not an `http://` or `https://` `host[:port]/path` URL.
-    #[error("JWKS_URL `{url}`: {reason} (expected http(s)://host[:port][/path])")]
+    #[error(
+        "{var} `{url}`: {reason} (expected http(s)://host[:port][/path])",
+        var = env::JWKS_URL
+    )]
     InvalidJwksUrl {
         /// The URL as configured.
         url: String,
@@ -22,11 +25,11 @@ pub enum ConfigError {
         reason: &'static str,
     },
     /// `JWKS_JSON` is not a JWKS document with at least one RS256/ES256 key.
-    #[error("JWKS_JSON: {0}")]
+    #[error("{var}: {0}", var = env::JWKS_JSON)]
     InvalidJwks(String),
     /// The TLS client for an `https://` `JWKS_URL` could not be built, e.g. the
     /// platform's CA bundle is missing or holds no certificate.
-    #[error("JWKS_URL `{url}`: TLS setup: {message}")]
+    #[error("{var} `{url}`: TLS setup: {message}", var = env::JWKS_URL)]
     Tls {
         /// The URL as configured.
         url: String,
@@ -45,7 +48,7 @@ pub struct Issuer(String);
 impl Issuer {
     /// A non-empty issuer string.
     pub fn new(value: impl Into<String>) -> Result<Self, ConfigError> {
-        non_empty(value.into(), "JWT_ISSUER").map(Self)
+        non_empty(value.into(), env::JWT_ISSUER).map(Self)
     }
 
     /// The issuer as written in tokens.
@@ -61,7 +64,7 @@ pub struct Audience(String);
 impl Audience {
     /// A non-empty audience string.
     pub fn new(value: impl Into<String>) -> Result<Self, ConfigError> {
-        non_empty(value.into(), "JWT_AUDIENCE").map(Self)
+        non_empty(value.into(), env::JWT_AUDIENCE).map(Self)
     }
 
     /// The audience as written in tokens.

@@ -10,7 +10,7 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// The environment variable holding the log filter (`info`, `debug`,
 /// `callflow_authorizer=debug`, ...).
-pub const LOG_LEVEL_VAR: &str = "LOG_LEVEL";
+pub const LOG_LEVEL_VAR: &str = callflow_deployment::env::LOG_LEVEL;
 
 /// The filter used when [`LOG_LEVEL_VAR`] is unset or invalid.
 pub const DEFAULT_LOG_LEVEL: &str = "info";

@@ -261,14 +261,17 @@ impl Config {
         let index_key = required(env::INDEX_HASH_KEY);
         let bucket = bucket.and_then(|b| {
             BucketName::parse(&b)
-                .map_err(|m| problems.push(format!("S3_BUCKET: {m}")))
+                .map_err(|m| problems.push(format!("{}: {m}", env::S3_BUCKET)))
                 .ok()
         });
         let log_level = log_level.and_then(|l| {
             tracing_subscriber::EnvFilter::try_new(&l)
                 .map(|_| l.clone())
                 .map_err(|e| {
-                    problems.push(format!("LOG_LEVEL: {l:?} is not a tracing filter ({e})"))
+                    problems.push(format!(
+                        "{}: {l:?} is not a tracing filter ({e})",
+                        env::LOG_LEVEL
+                    ))
                 })
                 .ok()
         });
@@ -277,7 +280,8 @@ impl Config {
                 Some(k)
             } else {
                 problems.push(format!(
-                    "TOKEN_SIGNING_KEY: must be at least {MIN_SIGNING_KEY_LEN} bytes, got {}",
+                    "{}: must be at least {MIN_SIGNING_KEY_LEN} bytes, got {}",
+                    env::TOKEN_SIGNING_KEY,
                     k.len()
                 ));
                 None
@@ -293,7 +297,8 @@ impl Config {
             && !(e.starts_with("http://") || e.starts_with("https://"))
         {
             problems.push(format!(
-                "S3_ENDPOINT: {e:?} must start with http:// or https://"
+                "{}: {e:?} must start with http:// or https://",
+                env::S3_ENDPOINT
             ));
         }
         let s3_force_path_style = match lookup(env::S3_FORCE_PATH_STYLE).as_deref() {
@@ -301,7 +306,8 @@ impl Config {
             Some("true") | Some("1") => true,
             Some(other) => {
                 problems.push(format!(
-                    "S3_FORCE_PATH_STYLE: {other:?} must be true or false"
+                    "{}: {other:?} must be true or false",
+                    env::S3_FORCE_PATH_STYLE
                 ));
                 false
             }
@@ -331,7 +337,7 @@ impl Config {
     /// The continuation-token signer, or the error to fail a cold start with.
     pub fn require_token_signer(&self) -> Result<TokenSigner, ConfigError> {
         self.token_signer.clone().ok_or_else(|| ConfigError {
-            problems: vec!["TOKEN_SIGNING_KEY: is required".to_owned()],
+            problems: vec![format!("{}: is required", env::TOKEN_SIGNING_KEY)],
         })
     }
 

@@ -9,6 +9,11 @@ use crate::error::{ApiError, ErrorCode};
 use crate::model::Principal;
 use crate::store::StoreError;
 
+/// The request header that makes a `POST /events` retry safe, as HTTP/2 and API Gateway's
+/// `headers` map spell it (lowercase): `components.parameters.IdempotencyKey` of the contract.
+/// The storer reads it and the client sends it under this one name.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
 /// Seconds a client should wait after `storage_unavailable`.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
 

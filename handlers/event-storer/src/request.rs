@@ -2,7 +2,7 @@
 
 use aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use base64::Engine;
-use callflow_core::http::{header_str, principal};
+use callflow_core::http::{IDEMPOTENCY_KEY_HEADER, header_str, principal};
 use callflow_core::validate::{parse_json, validate_event};
 use callflow_core::{ApiError, CallEvent, ErrorCode, FieldError, IdempotencyKey, Principal};
 
@@ -34,14 +34,14 @@ impl StoreRequest {
         let body = body_bytes(req)?;
         let value = parse_json(&body)?;
         let mut problems = Vec::new();
-        let idempotency_key = match header_str(req, "idempotency-key") {
+        let idempotency_key = match header_str(req, IDEMPOTENCY_KEY_HEADER) {
             None => None,
             Some(v) => IdempotencyKey::parse(v)
                 .map_err(|m| problems.push(FieldError::new("$.headers['Idempotency-Key']", m)))
                 .ok(),
         };
-        if req.headers.contains_key("idempotency-key")
-            && header_str(req, "idempotency-key").is_none()
+        if req.headers.contains_key(IDEMPOTENCY_KEY_HEADER)
+            && header_str(req, IDEMPOTENCY_KEY_HEADER).is_none()
         {
             problems.push(FieldError::new(
                 "$.headers['Idempotency-Key']",

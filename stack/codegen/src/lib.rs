@@ -29,8 +29,10 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod crate_manifest;
 mod emit;
 mod error;
+pub mod functions;
 mod names;
 pub mod project;
 pub mod schema;

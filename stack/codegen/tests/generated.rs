@@ -1,6 +1,6 @@
 //! The generator's output for hand-written schema documents covering every construct of the
 //! format (`tests/fixtures/constructs.json`) and for the real CLI output of Terraform's builtin
-//! provider (`../shared/terraform-provider-schemas/builtin-terraform.json`) is committed under
+//! provider (`tests/fixtures/builtin-terraform.json`, see its README) is committed under
 //! `tests/generated/` and compiled as part of this test crate: the tests below fail when it is
 //! stale (`UPDATE_GENERATED=1 cargo test -p callflow-codegen --test generated` rewrites it),
 //! when it is not rustfmt-clean, or when the types do not render the JSON Terraform expects.
@@ -31,7 +31,7 @@ fn fixtures() -> Vec<(PathBuf, &'static str, &'static str)> {
             "constructs",
         ),
         (
-            dir().join("../../../../shared/terraform-provider-schemas/builtin-terraform.json"),
+            dir().join("fixtures/builtin-terraform.json"),
             "terraform.io/builtin/terraform",
             "builtin",
         ),

@@ -1,6 +1,6 @@
 //! The real CLI format: `terraform providers schema -json`, run here on a configuration whose only
 //! resource is Terraform's builtin `terraform_data` (no provider to download), generates exactly
-//! what the committed copy of that output (`../shared/.../builtin-terraform.json`) generates.
+//! what the committed copy of that output (`tests/fixtures/builtin-terraform.json`) generates.
 //! Skipped with a message when terraform is absent outside CI; fails in CI.
 
 use std::path::PathBuf;
@@ -54,8 +54,8 @@ fn live_cli_schema_generates_what_the_committed_cli_output_generates() {
     run(&["init", "-input=false", "-no-color", "-backend=false"]);
     let live = run(&["providers", "schema", "-json"]);
 
-    let committed_path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/terraform-provider-schemas/builtin-terraform.json");
+    let committed_path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/builtin-terraform.json");
     let committed = std::fs::read_to_string(&committed_path).expect("builtin-terraform.json");
     let options = Options::new("terraform.io/builtin/terraform");
     let from_live =

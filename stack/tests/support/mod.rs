@@ -1,4 +1,5 @@
-//! Test support: the hashicorp/aws provider schema data (from ../shared) and a validator of
+//! Test support: the hashicorp/aws provider schema of the types the stack declares (the trimmed
+//! `stack/providers/aws/schema.json` the bindings are generated from) and a validator of
 //! synthesized Terraform JSON against it.
 #![allow(dead_code)]
 
@@ -31,15 +32,13 @@ pub fn synth(config: &AppConfig) -> Synthesized {
         .unwrap_or_else(|e| panic!("synth failed: {e:?}"))
 }
 
-/// The provider schema (`provider_schemas."registry.terraform.io/hashicorp/aws"`).
+/// The provider schema (`provider_schemas."registry.terraform.io/hashicorp/aws"`) of every type
+/// the stack can declare: the committed, trimmed `stack/providers/aws/schema.json` (hashicorp/aws
+/// 6.25.0, written by `callflow get`). Overrides and raw templates are checked against it.
 pub fn provider_schema() -> Value {
-    let path = repo_root().join("../shared/aws-provider-schema/aws-6.25.0.subset.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "reading {}: {e} (shared/ must sit beside the repo)",
-            path.display()
-        )
-    });
+    let path = repo_root().join("stack/providers/aws/schema.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let doc: Value = serde_json::from_str(&text).expect("schema JSON");
     doc["provider_schemas"]["registry.terraform.io/hashicorp/aws"].clone()
 }

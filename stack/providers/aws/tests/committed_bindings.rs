@@ -47,7 +47,8 @@ fn committed_bindings_are_what_callflow_get_generates() {
     assert!(
         stale.is_empty(),
         "stack/providers/aws/src is stale ({stale:?}): run `cargo run -p callflow-cli -- get \
-         --schema ../shared/aws-provider-schema/aws-6.25.0.full.json` and commit it"
+         --schema stack/providers/aws/schema.json` (or, after adding a type to callflow.toml, \
+         --schema with the provider's whole `terraform providers schema -json`) and commit it"
     );
     assert_eq!(
         generated.trimmed_schema, schema,
