@@ -372,7 +372,8 @@ impl Default for AlarmConfig {
     }
 }
 
-/// S3 remote state.
+/// S3 remote state (`[state]`): the stack's `terraform.backend.s3`. Encryption and S3 native
+/// locking are on unless turned off.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct StateConfig {
@@ -382,6 +383,55 @@ pub struct StateConfig {
     pub key: String,
     /// State bucket region.
     pub region: String,
+    /// Server-side encryption of the state object (default `true`).
+    #[serde(default = "default_true")]
+    pub encrypt: bool,
+    /// Lock with an S3 lock file next to the state, Terraform 1.10+ (default `true`).
+    #[serde(default = "default_true")]
+    pub use_lockfile: bool,
+    /// KMS key (ARN, id or alias) encrypting the state instead of SSE-S3 (default: none).
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    /// Prefix of the non-default workspaces' keys (Terraform's default `env:`).
+    #[serde(default)]
+    pub workspace_key_prefix: Option<String>,
+    /// AWS profile reading the state (default: the SDK's credential chain).
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// ARN of a role assumed to read and write the state (cross-account state bucket).
+    #[serde(default)]
+    pub role_arn: Option<String>,
+}
+
+impl StateConfig {
+    /// Every violated constraint of the state settings, each quoting the value.
+    fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.bucket.is_empty() {
+            p.push("state.bucket is empty".into());
+        }
+        if self.key.is_empty()
+            || self.key.starts_with('/')
+            || self.key.ends_with('/')
+            || self.key.contains("//")
+        {
+            p.push(format!(
+                "state.key `{}`: a non-empty object key that neither starts nor ends with `/` nor contains `//`",
+                self.key
+            ));
+        }
+        if self.kms_key_id.is_some() && !self.encrypt {
+            p.push("state.kms_key_id needs state.encrypt = true".into());
+        }
+        if let Some(arn) = self.role_arn.as_ref().filter(|a| !a.starts_with("arn:")) {
+            p.push(format!("state.role_arn `{arn}` is not an ARN"));
+        }
+        p
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// Whether `name` can name a stack: a Terraform identifier of at most 64 characters (a letter
@@ -510,6 +560,9 @@ impl CallflowConfig {
         }
         if let Some(email) = self.alarms.email.as_ref().filter(|e| !e.contains('@')) {
             p.push(format!("alarms.email `{email}` is not an email address"));
+        }
+        if let Some(state) = &self.state {
+            p.extend(state.problems());
         }
         p
     }

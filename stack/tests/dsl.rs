@@ -268,11 +268,11 @@ fn templatefile_and_s3_backend() {
     ]);
     let rendered = functions::templatefile(&path, &vars);
     stack.resource("p", S3BucketPolicy::new(bucket.bucket(), rendered));
-    stack.backend(callflow_stack::dsl::Backend::S3 {
-        bucket: "state".into(),
-        key: "callflow/prod.tfstate".into(),
-        region: "eu-west-1".into(),
-    });
+    stack.backend(
+        callflow_stack::dsl::S3Backend::new("state", "callflow/prod.tfstate")
+            .region("eu-west-1")
+            .use_lockfile(true),
+    );
     let doc = stack.synth().expect("synth");
     assert_eq!(
         doc["resource"]["aws_s3_bucket_policy"]["p"]["policy"],

@@ -10,6 +10,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod backend;
 pub mod bindings;
 mod diff;
 mod error;
@@ -23,6 +24,12 @@ mod refs;
 mod stack;
 mod synth;
 
+pub use backend::{
+    AzureRmBackend, Backend, CloudBackend, CloudWorkspaces, ConsulBackend, CosAssumeRole, CosBackend,
+    GcsBackend, HttpBackend, IntoBackendValue, KubernetesBackend, KubernetesExec, LocalBackend,
+    OssAssumeRole, OssBackend, PgBackend, RemoteBackend, RemoteWorkspaces, S3AssumeRole,
+    S3AssumeRoleWithWebIdentity, S3Backend, S3Endpoints,
+};
 pub use diff::{ChangeKind, ElementChange, SynthDiff};
 pub use error::{StackError, SynthError};
 pub use expr::{
@@ -34,7 +41,7 @@ pub use number::Number;
 pub use references::{Reference, parse_template, references_in};
 pub use refs::{FromExpression, ListRef, MapRef};
 pub use stack::{
-    App, Backend, DataHandle, DataSource, Handle, Lifecycle, Output, RequiredProvider, Resource,
+    App, DataHandle, DataSource, Handle, Lifecycle, Output, RequiredProvider, Resource,
     Stack, Variable, apply_override, canonicalize, visit_strings,
 };
 pub use synth::{MANIFEST_VERSION, OutputError, Rendered, Synthesized, count_resources, render};

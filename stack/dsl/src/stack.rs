@@ -8,6 +8,7 @@ use std::ops::Deref;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::backend::Backend;
 use super::error::{StackError, SynthError};
 use super::expr::{Expression, Tf};
 use super::logical_id::LogicalId;
@@ -169,44 +170,6 @@ pub struct Output {
     pub sensitive: bool,
 }
 
-/// Where Terraform keeps state for a stack.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Backend {
-    /// A local state file, relative to the stack's working directory (cdktf's default).
-    Local {
-        /// State file path.
-        path: String,
-    },
-    /// An S3 bucket with native S3 locking.
-    S3 {
-        /// State bucket name.
-        bucket: String,
-        /// Object key of the state file.
-        key: String,
-        /// Region of the state bucket.
-        region: String,
-    },
-}
-
-impl Backend {
-    fn to_json(&self) -> (String, Value) {
-        match self {
-            Backend::Local { path } => ("local".into(), serde_json::json!({ "path": path })),
-            Backend::S3 {
-                bucket,
-                key,
-                region,
-            } => (
-                "s3".into(),
-                serde_json::json!({
-                    "bucket": bucket, "key": key, "region": region,
-                    "encrypt": true, "use_lockfile": true
-                }),
-            ),
-        }
-    }
-}
-
 /// A required provider (`terraform.required_providers.<name>`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RequiredProvider {
@@ -248,9 +211,7 @@ impl Stack {
     pub fn new(name: impl Into<String>) -> Self {
         let name = name.into();
         Self {
-            backend: Backend::Local {
-                path: format!("terraform.{name}.tfstate"),
-            },
+            backend: Backend::local(format!("terraform.{name}.tfstate")),
             name,
             resources: BTreeMap::new(),
             data: BTreeMap::new(),
@@ -440,8 +401,8 @@ impl Stack {
     }
 
     /// Sets the state backend (default: local `terraform.<stack>.tfstate`, as cdktf).
-    pub fn backend(&mut self, backend: Backend) {
-        self.backend = backend;
+    pub fn backend(&mut self, backend: impl Into<Backend>) {
+        self.backend = backend.into();
     }
 
     /// Renders the stack as a Terraform JSON document with sorted keys, or every problem found.
@@ -475,7 +436,7 @@ impl Stack {
         let mut errors = self.errors.clone();
         let mut root = Map::new();
 
-        let (backend_name, backend_body) = self.backend.to_json();
+        let backend_name = self.backend.type_name();
         root.insert(
             "//".into(),
             serde_json::json!({
@@ -489,10 +450,12 @@ impl Stack {
         );
 
         let mut terraform = Map::new();
-        terraform.insert(
-            "backend".into(),
-            serde_json::json!({ backend_name: backend_body }),
-        );
+        if let Err(e) = self.backend.insert_into(&mut terraform) {
+            errors.push(StackError::Serialize {
+                address: format!("terraform.backend.{backend_name}"),
+                message: e.to_string(),
+            });
+        }
         if !self.required_providers.is_empty() {
             terraform.insert(
                 "required_providers".into(),

@@ -30,7 +30,7 @@ pub use observability::{
 
 use callflow_deployment::env;
 
-use crate::dsl::{App, Backend, Output, RequiredProvider, Stack, Tf, Variable};
+use crate::dsl::{App, Output, RequiredProvider, S3AssumeRole, S3Backend, Stack, Tf, Variable};
 
 /// The hashicorp/aws provider version constraint the stack is written against.
 pub const AWS_PROVIDER_VERSION: &str = "~> 6.25";
@@ -41,6 +41,20 @@ fn idempotency_window_days() -> Result<u32, String> {
     static DAYS: std::sync::OnceLock<Result<u32, String>> = std::sync::OnceLock::new();
     DAYS.get_or_init(|| callflow_openapi::idempotency_window_days().map_err(|e| e.to_string()))
         .clone()
+}
+
+/// The S3 backend of `[state]`: encrypted and locked with an S3 lock file unless the
+/// configuration turns either off.
+fn s3_backend(state: &StateConfig) -> S3Backend {
+    let mut backend = S3Backend::new(state.bucket.as_str(), state.key.as_str())
+        .region(state.region.as_str())
+        .encrypt(state.encrypt)
+        .use_lockfile(state.use_lockfile);
+    backend.kms_key_id = state.kms_key_id.clone();
+    backend.workspace_key_prefix = state.workspace_key_prefix.clone();
+    backend.profile = state.profile.clone();
+    backend.assume_role = state.role_arn.as_deref().map(S3AssumeRole::new);
+    backend
 }
 
 /// Builds the Callflow stack for one environment.
@@ -65,11 +79,7 @@ pub fn callflow_stack(config: &CallflowConfig) -> Stack {
         }),
     );
     if let Some(state) = &config.state {
-        stack.backend(Backend::S3 {
-            bucket: state.bucket.clone(),
-            key: state.key.clone(),
-            region: state.region.clone(),
-        });
+        stack.backend(s3_backend(state));
     }
 
     let log_level = stack.variable(
