@@ -21,6 +21,7 @@ pub mod manifest;
 mod number;
 mod references;
 mod refs;
+mod rename;
 mod stack;
 mod synth;
 
@@ -40,6 +41,10 @@ pub use logical_id::LogicalId;
 pub use number::Number;
 pub use references::{Reference, parse_template, references_in};
 pub use refs::{FromExpression, ListRef, MapRef};
+pub use rename::{
+    IdentityRule, Rename, RenameBasis, declared_moves, detect_renames, identity_match,
+    identity_rule, moved_block_json, rename_references,
+};
 pub use stack::{
     App, DataHandle, DataSource, Handle, Lifecycle, Output, RequiredProvider, Resource,
     Stack, Variable, apply_override, canonicalize, visit_strings,
