@@ -266,7 +266,8 @@ fn templatefile_and_s3_backend() {
         Tf::expr(callflow_stack::dsl::Expression::raw("path.module")),
         "/policy.tftpl".into(),
     ]);
-    let rendered = functions::templatefile(&path, &vars);
+    // `templatefile` returns `dynamic` (a template of one interpolation can yield any type).
+    let rendered = functions::templatefile(&path, &vars).as_type::<String>();
     stack.resource("p", S3BucketPolicy::new(bucket.bucket(), rendered));
     stack.backend(
         callflow_stack::dsl::S3Backend::new("state", "callflow/prod.tfstate")
@@ -277,7 +278,7 @@ fn templatefile_and_s3_backend() {
     assert_eq!(
         doc["resource"]["aws_s3_bucket_policy"]["p"]["policy"],
         json!(
-            "${templatefile(\"${path.module}/policy.tftpl\", {bucket = aws_s3_bucket.events.arn, env = \"prod\"})}"
+            "${templatefile(\"${path.module}/policy.tftpl\", {\"bucket\" = aws_s3_bucket.events.arn, \"env\" = \"prod\"})}"
         )
     );
     assert_eq!(doc["terraform"]["backend"]["s3"]["bucket"], "state");

@@ -552,52 +552,6 @@ where
     }
 }
 
-/// Terraform's built-in functions that the stack uses, as typed expression builders.
-pub mod functions {
-    use super::{Expression, Tf, TfLiteral};
-
-    /// `jsonencode(value)`: a JSON string computed by Terraform (references resolved at plan).
-    pub fn jsonencode<T: TfLiteral>(value: &Tf<T>) -> Tf<String> {
-        Tf::expr(Expression::raw(format!("jsonencode({})", value.to_hcl())))
-    }
-
-    /// A list of values as one expression (`[a.arn, b.arn]`), for list arguments whose
-    /// elements are references.
-    pub fn list<T: TfLiteral>(items: &[Tf<T>]) -> Tf<Vec<Tf<T>>> {
-        let items: Vec<String> = items.iter().map(Tf::to_hcl).collect();
-        Tf::expr(Expression::raw(format!("[{}]", items.join(", "))))
-    }
-
-    /// `sha1(value)`: hex SHA-1 of a string, e.g. to redeploy when an API body changes.
-    pub fn sha1(value: &Tf<String>) -> Tf<String> {
-        Tf::expr(Expression::raw(format!("sha1({})", value.to_hcl())))
-    }
-
-    /// `filebase64sha256(path)`: base64 SHA-256 of a file read at plan time (Lambda code hashes).
-    pub fn filebase64sha256(path: &Tf<String>) -> Tf<String> {
-        Tf::expr(Expression::raw(format!(
-            "filebase64sha256({})",
-            path.to_hcl()
-        )))
-    }
-
-    /// `templatefile(path, vars)`: renders a template file with the given variables.
-    pub fn templatefile(
-        path: &Tf<String>,
-        vars: &std::collections::BTreeMap<String, Tf<String>>,
-    ) -> Tf<String> {
-        let vars: Vec<String> = vars
-            .iter()
-            .map(|(k, v)| format!("{} = {}", k, v.to_hcl()))
-            .collect();
-        Tf::expr(Expression::raw(format!(
-            "templatefile({}, {{{}}})",
-            path.to_hcl(),
-            vars.join(", ")
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -617,19 +571,5 @@ mod tests {
             Value::from("${aws_s3_bucket.events.arn}/$${not-a-ref}")
         );
         assert_eq!(t.to_hcl(), "\"${aws_s3_bucket.events.arn}/$${not-a-ref}\"");
-    }
-
-    #[test]
-    fn functions_nest_templates() {
-        let path = Tf::template([Tf::expr(Expression::raw("path.module")), "/a.zip".into()]);
-        assert_eq!(
-            functions::filebase64sha256(&path).to_tf_json(),
-            Value::from("${filebase64sha256(\"${path.module}/a.zip\")}")
-        );
-        let body: Tf<String> = "{\"x\": 1}".into();
-        assert_eq!(
-            functions::sha1(&body).to_tf_json(),
-            Value::from("${sha1(\"{\\\"x\\\": 1}\")}")
-        );
     }
 }

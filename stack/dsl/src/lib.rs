@@ -15,6 +15,7 @@ pub mod bindings;
 mod diff;
 mod error;
 mod expr;
+pub mod functions;
 mod json;
 mod logical_id;
 pub mod manifest;
@@ -33,9 +34,7 @@ pub use backend::{
 };
 pub use diff::{ChangeKind, ElementChange, SynthDiff};
 pub use error::{StackError, SynthError};
-pub use expr::{
-    Dynamic, Expression, TemplatePart, Tf, TfLiteral, escape_literal, functions, hcl_quote,
-};
+pub use expr::{Dynamic, Expression, TemplatePart, Tf, TfLiteral, escape_literal, hcl_quote};
 pub use json::{TfJson, TfJsonObject};
 pub use logical_id::LogicalId;
 pub use number::Number;
