@@ -43,6 +43,7 @@
 
 pub mod diff;
 pub mod document;
+pub mod rename;
 pub mod stateful;
 pub mod summary;
 pub mod terraform;
@@ -52,6 +53,7 @@ use std::path::Path;
 pub use callflow_dsl::manifest::{Manifest, ManifestError, StackEntry, StackName};
 pub use diff::{AttributeChange, AttributePath, PathStep, ShownValue, changed_attributes};
 pub use document::{Action, Change, DocumentError, PlanDocument, ResourceChange, ResourceMode};
+pub use rename::likely_renames;
 pub use stateful::StatefulKind;
 pub use summary::{
     ChangeCounts, DestructiveChange, DestructiveChanges, OutputLine, PlanSummary, ResourceLine,

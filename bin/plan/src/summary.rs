@@ -151,6 +151,10 @@ pub struct DestructiveChange {
     pub action: Action,
     /// Terraform's reason code, when given.
     pub action_reason: Option<String>,
+    /// For a delete that looks like a rename (a create of the same type with the same
+    /// configuration or identity): the new address and the `moved` block that keeps the state
+    /// ([`crate::rename::likely_renames`]).
+    pub rename: Option<callflow_dsl::Rename>,
 }
 
 impl Serialize for DestructiveChange {
@@ -163,6 +167,9 @@ impl Serialize for DestructiveChange {
             s.serialize_field("action_reason", reason)?;
         }
         s.serialize_field("consequence", self.kind.consequence())?;
+        if let Some(rename) = &self.rename {
+            s.serialize_field("likely_rename", &crate::rename::RenameJson(rename))?;
+        }
         s.end()
     }
 }
@@ -191,9 +198,10 @@ impl fmt::Display for DestructiveChange {
 /// The CLI exits with [`exit_code::DESTRUCTIVE_BLOCKED`] (3) for it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error(
-    "the plan destroys {} stateful resource(s): {}; nothing was applied. Review the plan and re-run with --allow-destroy if this is intended",
+    "the plan destroys {} stateful resource(s): {}; nothing was applied.{} Review the plan and re-run with --allow-destroy if this is intended",
     .changes.len(),
-    addresses(.changes)
+    addresses(.changes),
+    crate::rename::gate_hint(.changes.iter().filter_map(|c| c.rename.as_ref()))
 )]
 pub struct DestructiveChanges {
     /// The blocked changes.
@@ -234,6 +242,7 @@ impl PlanSummary {
         let mut counts = ChangeCounts::default();
         let mut destructive = Vec::new();
         let mut resources = Vec::new();
+        let renames = crate::rename::likely_renames(plan);
         for rc in &plan.resource_changes {
             let action = rc.change.action;
             if rc.change.importing.is_some() {
@@ -255,6 +264,7 @@ impl PlanSummary {
                     kind,
                     action,
                     action_reason: rc.action_reason.clone(),
+                    rename: renames.iter().find(|r| r.from == rc.address).cloned(),
                 });
             }
             let changes = match action {
@@ -365,6 +375,9 @@ impl PlanSummary {
             let _ = writeln!(out, "\n{}", paint.alarm(&heading));
             for change in &self.destructive {
                 let _ = writeln!(out, "  {} {change}", paint.alarm("!"));
+                if let Some(rename) = &change.rename {
+                    out.push_str(&crate::rename::fix_lines(rename, "    "));
+                }
             }
             out.push_str(
                 "Review them; `callflow plan` exits with code 3 unless --allow-destroy is given.\n",
