@@ -176,11 +176,14 @@ fn terraform(scratch: &Path) -> Option<(TerraformCli, PathBuf)> {
 }
 
 /// A stack with a `terraform_data` named `store` and a dependent that refers to it, plus
-/// `extra` top-level blocks (e.g. `"moved": [...]`).
+/// `extra` top-level blocks (e.g. `"moved": [...]`). The store has `prevent_destroy`, like the
+/// events bucket: it does not stop a rename, because the old address has no configuration
+/// left to carry it (Terraform plans the delete), which is why the gate matters.
 fn stack(store: &str, extra: &str) -> String {
     format!(
         r#"{{"resource": {{"terraform_data": {{
-              "{store}": {{"input": {{"bucket": "callflow-events", "versioning": true}}}},
+              "{store}": {{"input": {{"bucket": "callflow-events", "versioning": true}},
+                           "lifecycle": {{"prevent_destroy": true}}}},
               "reader": {{"input": "${{terraform_data.{store}.output.bucket}}"}}}}}}{extra}}}"#
     )
 }
