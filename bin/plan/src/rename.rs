@@ -81,7 +81,7 @@ pub fn likely_renames(plan: &PlanDocument) -> Vec<Rename> {
                 candidates.push((0, 0, d, c, RenameBasis::EqualBody, Vec::new()));
             } else if let Some(attributes) = identity_match(
                 identity_rule(&old.resource_type),
-                &old.change.before,
+                &known_only(&old.change.before, &new.change.after_unknown),
                 &new.change.after,
             ) {
                 candidates.push((
@@ -212,6 +212,20 @@ pub fn gate_hint<'a>(renames: impl Iterator<Item = &'a Rename>) -> String {
 fn module_of(rc: &ResourceChange) -> &str {
     let local = format!("{}.{}", rc.resource_type, rc.name);
     rc.address.rfind(&local).map_or("", |at| &rc.address[..at])
+}
+
+/// `before` without the top-level attributes the create does not know yet (`after_unknown`
+/// marks them; Terraform omits them from `after`): a computed `*_name` is no identity.
+fn known_only(before: &Value, unknown: &Value) -> Value {
+    match before {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, _)| unknown.get(key.as_str()) != Some(&Value::Bool(true)))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// Compares the deleted object's `before` with the created object's known `after`: the
@@ -351,6 +365,39 @@ mod tests {
             }
         );
         assert_eq!(renames[0].changed, ["memory_size"]);
+    }
+
+    #[test]
+    fn computed_names_of_a_type_outside_the_table_are_no_identity() {
+        // `google_storage_bucket` is matched by the generic rule (`name`, `*_name`); its
+        // computed `self_name` is unknown in the create and must not prevent the match.
+        let plan = plan(
+            &[
+                rc(
+                    "google_storage_bucket.a",
+                    "google_storage_bucket",
+                    r#"["delete"]"#,
+                    r#"{"name": "logs", "location": "EU", "self_name": "x", "id": "logs"}"#,
+                    "null",
+                ),
+                r#"{"address": "google_storage_bucket.b", "mode": "managed",
+                    "type": "google_storage_bucket", "name": "b",
+                    "change": {"actions": ["create"], "before": null,
+                               "after": {"name": "logs", "location": "US"},
+                               "after_unknown": {"id": true, "self_name": true}}}"#
+                    .to_owned(),
+            ]
+            .join(","),
+        );
+        let renames = likely_renames(&plan);
+        assert_eq!(renames.len(), 1, "{renames:?}");
+        assert_eq!(
+            renames[0].basis,
+            RenameBasis::Identity {
+                attributes: vec!["name".into()]
+            }
+        );
+        assert_eq!(renames[0].changed, ["location"]);
     }
 
     #[test]

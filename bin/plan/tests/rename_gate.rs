@@ -155,6 +155,27 @@ fn an_identity_match_with_another_change_is_still_named() {
     );
 }
 
+#[test]
+fn a_real_move_of_a_bucket_is_not_destructive() {
+    // What terraform plans once the moved block is in: the bucket keeps its object under the
+    // new address (`previous_address`), nothing is deleted, the gate lets it through.
+    let plan = PlanDocument::from_json(
+        r#"{"format_version": "1.2", "resource_changes": [
+          {"address": "aws_s3_bucket.events", "previous_address": "aws_s3_bucket.events_store",
+           "mode": "managed", "type": "aws_s3_bucket", "name": "events",
+           "change": {"actions": ["no-op"],
+                      "before": {"bucket": "callflow-events-prod", "id": "callflow-events-prod"},
+                      "after": {"bucket": "callflow-events-prod", "id": "callflow-events-prod"},
+                      "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}}}]}"#,
+    )
+    .expect("valid plan");
+    assert!(likely_renames(&plan).is_empty());
+    let summary = PlanSummary::from_document(&plan);
+    assert!(summary.destructive.is_empty());
+    assert_eq!(summary.counts.delete, 0);
+    assert!(summary.gate(false).is_ok());
+}
+
 /// The terraform CLI with its configuration pointed at a real empty file.
 fn terraform(scratch: &Path) -> Option<(TerraformCli, PathBuf)> {
     let binary = std::env::var_os("TERRAFORM")

@@ -117,7 +117,11 @@ impl SynthDiff {
                     by_to.insert(address.clone(), renames.swap_remove(index));
                     continue;
                 }
-                let b = b.map(|x| rename_references(x, &map));
+                let b = if map.is_empty() {
+                    b.cloned()
+                } else {
+                    b.map(|x| rename_references(x, &map))
+                };
                 let change = match (&b, a) {
                     (None, Some(_)) => ChangeKind::Added,
                     (Some(_), None) => ChangeKind::Removed,
