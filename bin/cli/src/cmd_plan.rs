@@ -1,5 +1,6 @@
-//! `callflow plan`: synth, then the real `terraform` (init, plan, show -json) on one stack, and a
-//! summary for humans or CI with a gate on destructive changes to stateful resources.
+//! `callflow plan`: synth, then the real `terraform` (init, plan, show -json) on one stack — or
+//! a plan made elsewhere (`--plan-file`) — and a summary for humans, CI or a pull request, with
+//! gates on destructive changes to stateful resources and on security changes.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -7,7 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use callflow_plan::{
-    BackendConfig, PlanOptions, TerraformCli, TerraformVar, exit_code, plan_stack,
+    BackendConfig, GatePolicy, PlanOptions, PlanSummary, RequireApproval, TerraformCli,
+    TerraformVar, plan_stack, read_plan_file,
 };
 
 use crate::project::{ConfigArgs, synthesize};
@@ -15,10 +17,33 @@ use crate::project::{ConfigArgs, synthesize};
 /// Output format of `plan`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// Counts, one line per resource with changed attributes, warnings.
+    /// Counts, one line per resource with changed attributes, security changes, warnings.
     Human,
     /// The summary as JSON for CI.
     Json,
+    /// Markdown for a pull request comment (under 65,000 characters).
+    Markdown,
+}
+
+/// `--require-approval`: which security changes stop the plan (as `cdk deploy`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Approval {
+    /// No security change stops the plan.
+    Never,
+    /// Changes that broaden access stop it (exit 4).
+    Broadening,
+    /// Every security change stops it: broadening exit 4, any other exit 5.
+    AnyChange,
+}
+
+impl From<Approval> for RequireApproval {
+    fn from(value: Approval) -> Self {
+        match value {
+            Approval::Never => Self::Never,
+            Approval::Broadening => Self::Broadening,
+            Approval::AnyChange => Self::AnyChange,
+        }
+    }
 }
 
 /// Arguments of `callflow plan`.
@@ -32,6 +57,11 @@ pub struct PlanArgs {
     /// Stack to plan (a name from manifest.json).
     #[arg(long, default_value = "callflow")]
     stack: String,
+    /// Summarize this saved plan instead of synthesizing and planning: `terraform show -json`
+    /// output, or a binary plan file (`terraform plan -out=FILE`), which is shown with
+    /// `terraform show -json` in the current directory. No synth, no init.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["vars", "var_files", "backend_config"])]
+    plan_file: Option<PathBuf>,
     /// Terraform binary (default: $TERRAFORM, then PATH).
     #[arg(long)]
     terraform: Option<PathBuf>,
@@ -47,13 +77,62 @@ pub struct PlanArgs {
     /// Accept deletes and replacements of stateful resources (bucket, key, log groups, DNS).
     #[arg(long)]
     allow_destroy: bool,
+    /// Which security changes (IAM and resource policies, Lambda permissions, API
+    /// authorization, public access blocks, encryption) stop the plan: never; broadening
+    /// (exit 4); any-change (broadening exit 4, others exit 5).
+    #[arg(long, value_enum, default_value_t = Approval::Broadening)]
+    require_approval: Approval,
+    /// Approve the security changes --require-approval would stop (after reviewing them).
+    #[arg(long)]
+    allow_broadening: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
 
-/// Runs synth + terraform; exit 0 plan ok, 3 destructive changes blocked, 2 error.
+/// Runs synth + terraform (or reads `--plan-file`), prints the summary, applies the gates:
+/// exit 0 ok, 2 error, 3 destructive changes blocked, 4 broadening blocked, 5 other security
+/// changes blocked (`any-change`).
 pub fn run(args: &PlanArgs) -> Result<ExitCode> {
+    let summary = match &args.plan_file {
+        Some(file) => {
+            let plan = read_plan_file(file, || TerraformCli::locate(args.terraform.as_deref()))?;
+            PlanSummary::from_document(&plan)
+        }
+        None => plan_synthesized(args)?,
+    };
+    let mut stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Json => stdout.write_all(summary.render_json().as_bytes())?,
+        Format::Markdown => {
+            stdout.write_all(summary.render_markdown().as_bytes())?;
+            stdout.write_all(b"\n")?;
+        }
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            stdout.write_all(summary.render_human(color).as_bytes())?;
+        }
+    }
+    stdout.flush()?;
+    let policy = GatePolicy {
+        allow_destroy: args.allow_destroy,
+        require_approval: args.require_approval.into(),
+        allow_broadening: args.allow_broadening,
+    };
+    match summary.check(&policy) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(blocked) => {
+            for reason in &blocked.reasons {
+                eprintln!("error: {reason}");
+            }
+            Ok(ExitCode::from(
+                u8::try_from(blocked.exit_code()).unwrap_or(2),
+            ))
+        }
+    }
+}
+
+fn plan_synthesized(args: &PlanArgs) -> Result<PlanSummary> {
     let synthesized = synthesize(&args.config.config)?;
     synthesized
         .write_to(&args.out)
@@ -77,22 +156,7 @@ pub fn run(args: &PlanArgs) -> Result<ExitCode> {
             .collect(),
         plan_file: None,
     };
-    let summary = plan_stack(&args.out, &args.stack, &terraform, &options)?;
-    let mut stdout = std::io::stdout().lock();
-    match args.format {
-        Format::Json => stdout.write_all(summary.render_json().as_bytes())?,
-        Format::Human => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            stdout.write_all(summary.render_human(color).as_bytes())?;
-        }
-    }
-    match summary.gate(args.allow_destroy) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(blocked) => {
-            eprintln!("error: {blocked}");
-            Ok(ExitCode::from(exit_code::DESTRUCTIVE_BLOCKED as u8))
-        }
-    }
+    Ok(plan_stack(&args.out, &args.stack, &terraform, &options)?)
 }
 
 /// The stack hashes the handler zips at plan time; say how to build them when they are absent.

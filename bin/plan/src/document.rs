@@ -1,6 +1,7 @@
 //! The plan document `terraform show -json <planfile>` prints (format_version 1.x).
 //!
-//! Only the parts a plan review needs are typed: `resource_changes[]` and `output_changes`.
+//! Only the parts a plan review needs are typed: `resource_changes[]`, `resource_drift[]`,
+//! `output_changes` and the data sources of `prior_state`.
 //! Unknown properties are ignored, as Terraform's "JSON Output Format" documentation asks of
 //! consumers of a 1.x document; a different major version is rejected.
 
@@ -21,6 +22,12 @@ pub struct PlanDocument {
     pub resource_changes: Vec<ResourceChange>,
     /// Planned changes to the root module's outputs, by output name.
     pub output_changes: BTreeMap<String, Change>,
+    /// Changes made outside Terraform since the last apply, found by refreshing
+    /// (`resource_drift[]`, same shape as `resource_changes[]`).
+    pub resource_drift: Vec<ResourceChange>,
+    /// The values of data sources in `prior_state`, by address: what a data source read again
+    /// during apply held before.
+    pub prior_data_values: BTreeMap<String, Value>,
 }
 
 /// Whether a resource is managed (`resource` block) or a data source (`data` block).
@@ -202,6 +209,67 @@ struct RawPlan {
     resource_changes: Vec<RawResourceChange>,
     #[serde(default)]
     output_changes: BTreeMap<String, RawOutputChange>,
+    #[serde(default)]
+    resource_drift: Vec<RawResourceChange>,
+    #[serde(default)]
+    prior_state: Option<RawState>,
+}
+
+#[derive(Deserialize)]
+struct RawState {
+    #[serde(default)]
+    values: Option<RawStateValues>,
+}
+
+#[derive(Deserialize)]
+struct RawStateValues {
+    #[serde(default)]
+    root_module: Option<RawModule>,
+}
+
+#[derive(Deserialize)]
+struct RawModule {
+    #[serde(default)]
+    resources: Vec<RawStateResource>,
+    #[serde(default)]
+    child_modules: Vec<RawModule>,
+}
+
+#[derive(Deserialize)]
+struct RawStateResource {
+    address: String,
+    mode: ResourceMode,
+    #[serde(default)]
+    values: Value,
+}
+
+impl RawModule {
+    fn collect_data(self, out: &mut BTreeMap<String, Value>) {
+        for resource in self.resources {
+            if resource.mode == ResourceMode::Data {
+                out.insert(resource.address, resource.values);
+            }
+        }
+        for child in self.child_modules {
+            child.collect_data(out);
+        }
+    }
+}
+
+impl RawResourceChange {
+    fn into_resource_change(self) -> Result<ResourceChange, DocumentError> {
+        let change = self.change.into_change(&self.address)?;
+        Ok(ResourceChange {
+            address: self.address,
+            previous_address: self.previous_address,
+            mode: self.mode,
+            resource_type: self.resource_type,
+            name: self.name,
+            deposed: self.deposed,
+            change,
+            action_reason: self.action_reason,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -286,20 +354,21 @@ impl PlanDocument {
         let resource_changes = raw
             .resource_changes
             .into_iter()
-            .map(|rc| {
-                let change = rc.change.into_change(&rc.address)?;
-                Ok(ResourceChange {
-                    address: rc.address,
-                    previous_address: rc.previous_address,
-                    mode: rc.mode,
-                    resource_type: rc.resource_type,
-                    name: rc.name,
-                    deposed: rc.deposed,
-                    change,
-                    action_reason: rc.action_reason,
-                })
-            })
+            .map(RawResourceChange::into_resource_change)
             .collect::<Result<Vec<_>, DocumentError>>()?;
+        let resource_drift = raw
+            .resource_drift
+            .into_iter()
+            .map(RawResourceChange::into_resource_change)
+            .collect::<Result<Vec<_>, DocumentError>>()?;
+        let mut prior_data_values = BTreeMap::new();
+        if let Some(root) = raw
+            .prior_state
+            .and_then(|state| state.values)
+            .and_then(|values| values.root_module)
+        {
+            root.collect_data(&mut prior_data_values);
+        }
         let output_changes = raw
             .output_changes
             .into_iter()
@@ -316,6 +385,8 @@ impl PlanDocument {
             terraform_version: raw.terraform_version,
             resource_changes,
             output_changes,
+            resource_drift,
+            prior_data_values,
         })
     }
 }

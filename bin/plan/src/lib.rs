@@ -10,13 +10,30 @@
 //!    one line per resource with its changed attributes (sensitive values masked, unknown ones
 //!    shown as `(known after apply)`), and warnings for deletes and replaces of stateful
 //!    resources ([`StatefulKind`]);
-//! 4. gate on those warnings ([`PlanSummary::gate`]).
+//! 4. find what it grants or revokes ([`security`]): IAM and resource policies, Lambda
+//!    permissions, API authorization, public access blocks and encryption, each change
+//!    classified broadening or not ([`SecurityChange`]);
+//! 5. render it for a terminal, CI (JSON) or a pull request comment (Markdown,
+//!    [`PlanSummary::render_markdown`]), drift (`resource_drift`) in its own section;
+//! 6. gate on it ([`PlanSummary::check`] with a [`GatePolicy`]).
+//!
+//! `callflow plan --plan-file FILE` skips steps 1-2 and reads a plan made elsewhere
+//! ([`read_plan_file`]: `terraform show -json` output, or a binary plan file shown with the
+//! terraform CLI). `callflow diff` uses the same security analysis on two synths
+//! ([`security::analyze_synth_diff`], [`SynthReview`]).
 //!
 //! # Exit codes
-//! The CLI maps outcomes to the codes in [`exit_code`]: `0` the plan has no destructive
-//! changes (or `--allow-destroy` allowed them), `3` destructive changes were blocked
-//! ([`DestructiveChanges`]), `2` any error ([`PlanError`]: no terraform, failed init, plan or
-//! show, unknown stack).
+//! The CLI maps outcomes to the codes in [`exit_code`]:
+//!
+//! | Code | Meaning |
+//! |---|---|
+//! | 0 | nothing blocked |
+//! | 2 | any error ([`PlanError`]: no terraform, failed init, plan or show, unknown stack, unreadable plan file) |
+//! | 3 | destructive changes to stateful resources without `--allow-destroy` ([`DestructiveChanges`]) |
+//! | 4 | security broadening under `--require-approval broadening` (default) or `any-change`, without `--allow-broadening` |
+//! | 5 | other security changes under `--require-approval any-change`, without `--allow-broadening` |
+//!
+//! Several blocked gates exit with the lowest code; every reason is printed.
 //!
 //! # Example
 //! ```
@@ -43,9 +60,14 @@
 
 pub mod diff;
 pub mod document;
+pub mod gate;
+pub mod markdown;
+pub mod plan_file;
 pub mod rename;
+pub mod security;
 pub mod stateful;
 pub mod summary;
+pub mod synth_review;
 pub mod terraform;
 
 use std::path::Path;
@@ -53,11 +75,15 @@ use std::path::Path;
 pub use callflow_dsl::manifest::{Manifest, ManifestError, StackEntry, StackName};
 pub use diff::{AttributeChange, AttributePath, PathStep, ShownValue, changed_attributes};
 pub use document::{Action, Change, DocumentError, PlanDocument, ResourceChange, ResourceMode};
+pub use gate::{Blocked, GateFailure, GatePolicy, RequireApproval};
+pub use plan_file::{PlanFileError, read_plan_file};
 pub use rename::likely_renames;
+pub use security::{ChangeSign, Direction, SecurityAspect, SecurityChange, StatementView};
 pub use stateful::StatefulKind;
 pub use summary::{
     ChangeCounts, DestructiveChange, DestructiveChanges, OutputLine, PlanSummary, ResourceLine,
 };
+pub use synth_review::SynthReview;
 pub use terraform::{
     BackendConfig, BinarySource, InitFailure, PlanOptions, TerraformCli, TerraformError,
     TerraformVar,
@@ -72,6 +98,13 @@ pub mod exit_code {
     pub const ERROR: i32 = 2;
     /// The plan deletes or replaces stateful resources and `--allow-destroy` was not given.
     pub const DESTRUCTIVE_BLOCKED: i32 = 3;
+    /// The plan broadens access (IAM, resource policies, Lambda permissions, API
+    /// authorization, public access, encryption) under `--require-approval broadening` (the
+    /// default) or `any-change`, and `--allow-broadening` was not given.
+    pub const SECURITY_BROADENING_BLOCKED: i32 = 4;
+    /// The plan makes security changes that do not broaden access, under
+    /// `--require-approval any-change`, and `--allow-broadening` was not given.
+    pub const SECURITY_CHANGE_BLOCKED: i32 = 5;
 }
 
 /// Any failure on the way from `cdktf.out/` to a plan summary (exit code
@@ -84,6 +117,9 @@ pub enum PlanError {
     /// A terraform step failed.
     #[error(transparent)]
     Terraform(#[from] TerraformError),
+    /// A saved plan could not be read.
+    #[error(transparent)]
+    PlanFile(#[from] PlanFileError),
 }
 
 impl PlanError {

@@ -9,6 +9,7 @@ use serde::ser::SerializeStruct;
 use crate::diff::{AttributeChange, ShownValue, changed_attributes};
 use crate::document::{Action, Change, PlanDocument, ResourceMode};
 use crate::exit_code;
+use crate::security::{Direction, SecurityChange, analyze_plan};
 use crate::stateful::StatefulKind;
 
 /// Version of the JSON summary layout [`PlanSummary::render_json`] prints.
@@ -33,6 +34,8 @@ pub struct ChangeCounts {
     pub no_op: usize,
     /// Existing objects brought under management by `import` blocks (whatever their action).
     pub import: usize,
+    /// Objects whose address changes through a `moved` block (whatever their action).
+    pub moved: usize,
 }
 
 impl ChangeCounts {
@@ -58,6 +61,7 @@ impl ChangeCounts {
             + self.read
             + self.forget
             + self.import
+            + self.moved
             > 0
     }
 }
@@ -234,6 +238,12 @@ pub struct PlanSummary {
     pub resources: Vec<ResourceLine>,
     /// Every output that changes, by name.
     pub outputs: Vec<OutputLine>,
+    /// What the plan grants or revokes (IAM, resource policies, Lambda permissions, API
+    /// authorization, public access blocks, encryption), in plan order.
+    pub security: Vec<SecurityChange>,
+    /// Objects changed outside Terraform since the last apply (`resource_drift`): updated,
+    /// deleted, or moved.
+    pub drift: Vec<ResourceLine>,
 }
 
 impl PlanSummary {
@@ -248,7 +258,13 @@ impl PlanSummary {
             if rc.change.importing.is_some() {
                 counts.import += 1;
             }
-            if action == Action::NoOp && rc.change.importing.is_none() {
+            if rc.previous_address.is_some() {
+                counts.moved += 1;
+            }
+            if action == Action::NoOp
+                && rc.change.importing.is_none()
+                && rc.previous_address.is_none()
+            {
                 counts.no_op += 1;
                 continue;
             }
@@ -291,6 +307,24 @@ impl PlanSummary {
             .filter(|(_, change)| change.action != Action::NoOp)
             .map(|(name, change)| output_line(name, change))
             .collect();
+        let drift = plan
+            .resource_drift
+            .iter()
+            .map(|rc| ResourceLine {
+                address: rc.address.clone(),
+                resource_type: rc.resource_type.clone(),
+                mode: rc.mode,
+                action: rc.change.action,
+                action_reason: rc.action_reason.clone(),
+                previous_address: rc.previous_address.clone(),
+                deposed: rc.deposed.clone(),
+                importing: None,
+                changes: match rc.change.action {
+                    Action::Update => changed_attributes(&rc.change),
+                    _ => Vec::new(),
+                },
+            })
+            .collect();
         Self {
             summary_version: SUMMARY_VERSION,
             terraform_version: plan.terraform_version.clone(),
@@ -298,6 +332,8 @@ impl PlanSummary {
             destructive,
             resources,
             outputs,
+            security: analyze_plan(plan),
+            drift,
         }
     }
 
@@ -326,6 +362,17 @@ impl PlanSummary {
     pub fn render_human(&self, color: bool) -> String {
         let paint = Paint { color };
         let mut out = String::new();
+        if !self.drift.is_empty() {
+            let _ = writeln!(
+                out,
+                "Changed outside Terraform since the last apply ({}):",
+                self.drift.len()
+            );
+            for line in &self.drift {
+                render_resource(&mut out, line, paint);
+            }
+            out.push('\n');
+        }
         let c = &self.counts;
         if !c.has_changes() && self.outputs.is_empty() {
             out.push_str("No changes: the infrastructure matches the configuration.\n");
@@ -339,6 +386,7 @@ impl PlanSummary {
             );
             let optional = [
                 (c.import, "to import"),
+                (c.moved, "to move"),
                 (c.read, "to read"),
                 (c.forget, "to forget"),
             ];
@@ -365,6 +413,22 @@ impl PlanSummary {
                         output.name, output.before, output.after
                     ),
                 };
+            }
+        }
+        if !self.security.is_empty() {
+            let broadening = self
+                .security
+                .iter()
+                .filter(|s| s.direction == Direction::Broadening)
+                .count();
+            let _ = writeln!(out, "\nSecurity changes ({} broadening):", broadening);
+            for change in &self.security {
+                let mark = match change.direction {
+                    Direction::Broadening => paint.alarm("! broadening"),
+                    Direction::Changed => "  changed   ".to_owned(),
+                    Direction::Narrowing => "  narrowing ".to_owned(),
+                };
+                let _ = writeln!(out, "  {mark} {change}");
             }
         }
         if !self.destructive.is_empty() {
@@ -447,7 +511,7 @@ fn render_resource(out: &mut String, line: &ResourceLine, paint: Paint) {
 }
 
 /// Plain words for Terraform's documented `action_reason` codes; unknown codes as written.
-fn reason_text(reason: &str) -> &str {
+pub(crate) fn reason_text(reason: &str) -> &str {
     match reason {
         "replace_because_tainted" => "tainted",
         "replace_because_cannot_update" => "cannot be updated in place",

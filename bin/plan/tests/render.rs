@@ -1,14 +1,11 @@
-//! Rendering of real `terraform show -json` plan documents (../shared/terraform-plans) and of
+//! Rendering of real `terraform show -json` plan documents (`tests/fixtures/plans`, made by
+//! `tests/fixtures/regenerate.sh` with terraform 1.11.4 on `terraform_data`) and of
 //! hand-written fixtures that follow Terraform's documented "JSON Output Format".
 
 use std::path::{Path, PathBuf};
 
+use callflow_plan::markdown::MAX_MARKDOWN_CHARS;
 use callflow_plan::{Action, PlanDocument, PlanSummary, StatefulKind};
-
-/// The shared reference plans, `../shared/terraform-plans` from the repository root.
-fn shared_plans_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/terraform-plans")
-}
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,17 +21,11 @@ fn summarize(path: &Path) -> PlanSummary {
     PlanSummary::from_document(&plan)
 }
 
-/// The summary of a shared plan, or `None` (with a message) when the shared data is absent.
-fn shared_summary(name: &str) -> Option<PlanSummary> {
-    let path = shared_plans_dir().join(name);
-    if !path.exists() {
-        eprintln!(
-            "SKIPPED: {} is absent; the shared reference plans live in ../shared/terraform-plans",
-            path.display()
-        );
-        return None;
-    }
-    Some(summarize(&path))
+/// The summary of a real plan made by `tests/fixtures/regenerate.sh`.
+fn real(name: &str) -> PlanSummary {
+    let summary = summarize(&fixture(&format!("plans/{name}.plan.json")));
+    assert_eq!(summary.terraform_version.as_deref(), Some("1.11.4"));
+    summary
 }
 
 fn snapshot_both(name: &str, summary: &PlanSummary) {
@@ -42,47 +33,249 @@ fn snapshot_both(name: &str, summary: &PlanSummary) {
     insta::assert_snapshot!(format!("{name}.json"), summary.render_json());
 }
 
-#[test]
-fn shared_update_in_place() {
-    let Some(summary) = shared_summary("update-in-place.plan.json") else {
-        return;
-    };
-    assert_eq!(summary.counts.update, 2);
-    assert!(summary.gate(false).is_ok(), "updates are not destructive");
-    let foo = &summary.resources[0];
-    assert_eq!(foo.address, "aws_security_group_rule.foo");
-    let paths: Vec<String> = foo.changes.iter().map(|c| c.path.to_string()).collect();
-    assert_eq!(paths, ["security_group_rule_id", "to_port"]);
-    snapshot_both("shared_update_in_place", &summary);
+fn snapshot_text(name: &str, summary: &PlanSummary) {
+    insta::assert_snapshot!(format!("{name}.human"), summary.render_human(false));
+    insta::assert_snapshot!(format!("{name}.md"), summary.render_markdown());
+}
+
+fn paths(summary: &PlanSummary, index: usize) -> Vec<String> {
+    summary.resources[index]
+        .changes
+        .iter()
+        .map(|c| format!("{}{}", c.path, if c.forces_replacement { "!" } else { "" }))
+        .collect()
 }
 
 #[test]
-fn shared_replace_create_before_destroy() {
-    let Some(summary) = shared_summary("replace-create-before-destroy.plan.json") else {
-        return;
-    };
+fn real_create() {
+    let summary = real("create");
+    assert_eq!(summary.counts.create, 1);
+    assert_eq!(summary.resources[0].action, Action::Create);
+    assert_eq!(paths(&summary, 0), ["id", "input", "output"]);
+    assert!(summary.gate(false).is_ok());
+    snapshot_text("real_create", &summary);
+}
+
+#[test]
+fn real_update_in_place() {
+    let summary = real("update");
+    assert_eq!(summary.counts.update, 1);
+    let change = &summary.resources[0].changes;
+    let shown: Vec<String> = change
+        .iter()
+        .map(|c| format!("{}: {} -> {}", c.path, c.before, c.after))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "input: \"one\" -> \"two\"",
+            "output: \"one\" -> (known after apply)"
+        ]
+    );
+    snapshot_text("real_update", &summary);
+}
+
+#[test]
+fn real_replace_destroy_before_create() {
+    let summary = real("replace-destroy-before-create");
     assert_eq!(summary.counts.replace, 1);
+    let line = &summary.resources[0];
+    assert_eq!(
+        line.action,
+        Action::Replace {
+            create_before_destroy: false
+        }
+    );
+    assert_eq!(
+        line.action_reason.as_deref(),
+        Some("replace_because_cannot_update")
+    );
+    assert!(paths(&summary, 0).contains(&"triggers_replace!".to_owned()));
+    let markdown = summary.render_markdown();
+    assert!(
+        markdown.contains(
+            "destroy before create; cannot be updated in place; forced by triggers_replace"
+        )
+    );
+    snapshot_text("real_replace_destroy_before_create", &summary);
+}
+
+#[test]
+fn real_replace_create_before_destroy() {
+    let summary = real("replace-create-before-destroy");
     assert_eq!(
         summary.resources[0].action,
         Action::Replace {
             create_before_destroy: true
         }
     );
-    assert!(
-        summary.gate(false).is_ok(),
-        "a secret is not in the stateful list"
-    );
-    snapshot_both("shared_replace_create_before_destroy", &summary);
+    assert!(summary.render_markdown().contains("create before destroy"));
+    snapshot_text("real_replace_create_before_destroy", &summary);
 }
 
 #[test]
-fn shared_delete() {
-    let Some(summary) = shared_summary("delete.plan.json") else {
-        return;
-    };
+fn real_delete() {
+    let summary = real("delete");
     assert_eq!(summary.counts.delete, 1);
     assert!(summary.resources[0].changes.is_empty());
-    snapshot_both("shared_delete", &summary);
+    assert!(
+        summary.gate(false).is_ok(),
+        "terraform_data holds no state worth keeping"
+    );
+    snapshot_text("real_delete", &summary);
+}
+
+#[test]
+fn real_move() {
+    let summary = real("move");
+    assert_eq!((summary.counts.moved, summary.counts.no_op), (1, 0));
+    let line = &summary.resources[0];
+    assert_eq!(line.previous_address.as_deref(), Some("terraform_data.a"));
+    assert_eq!(line.action, Action::NoOp);
+    assert!(summary.render_markdown().contains("#### Move (1)"));
+    snapshot_text("real_move", &summary);
+}
+
+#[test]
+fn real_import() {
+    let summary = real("import");
+    assert_eq!(summary.counts.import, 1);
+    assert_eq!(
+        summary.resources[0].importing.as_deref(),
+        Some("imported-0001")
+    );
+    assert!(summary.render_markdown().contains("#### Import (1)"));
+    snapshot_text("real_import", &summary);
+}
+
+#[test]
+fn real_forget() {
+    let summary = real("forget");
+    assert_eq!(summary.counts.forget, 1);
+    assert_eq!(summary.resources[0].action, Action::Forget);
+    assert!(summary.gate(false).is_ok(), "a forget destroys nothing");
+    snapshot_text("real_forget", &summary);
+}
+
+#[test]
+fn real_no_op() {
+    let summary = real("no-op");
+    assert!(!summary.counts.has_changes());
+    assert_eq!(summary.counts.no_op, 1);
+    assert_eq!(
+        summary.render_markdown(),
+        "### Terraform plan: no changes\n\nThe infrastructure matches the configuration.\n"
+    );
+    snapshot_text("real_no_op", &summary);
+}
+
+#[test]
+fn real_drift_is_its_own_section_in_every_format() {
+    let summary = real("drift-refresh-only");
+    assert!(summary.resources.is_empty());
+    assert_eq!(summary.drift.len(), 1);
+    assert_eq!(summary.drift[0].address, "terraform_data.b");
+    assert_eq!(
+        summary.drift[0].previous_address.as_deref(),
+        Some("terraform_data.a")
+    );
+    assert!(
+        summary
+            .render_human(false)
+            .starts_with("Changed outside Terraform since the last apply (1):")
+    );
+    assert!(
+        summary
+            .render_markdown()
+            .contains("#### Changed outside Terraform (1)")
+    );
+    let json: serde_json::Value = serde_json::from_str(&summary.render_json()).expect("json");
+    assert_eq!(json["drift"][0]["previous_address"], "terraform_data.a");
+    snapshot_text("real_drift", &summary);
+    insta::assert_snapshot!("real_drift.json", summary.render_json());
+}
+
+#[test]
+fn real_plan_with_every_action() {
+    let summary = real("all-actions");
+    let c = summary.counts;
+    assert_eq!(
+        (
+            c.create, c.update, c.replace, c.delete, c.import, c.moved, c.forget, c.no_op
+        ),
+        (1, 2, 2, 1, 1, 1, 1, 1)
+    );
+    let markdown = summary.render_markdown();
+    let human = summary.render_human(false);
+    let json = summary.render_json();
+    // `input.key` comes from a sensitive variable and is marked sensitive on both sides.
+    for (format, text) in [("markdown", &markdown), ("human", &human), ("json", &json)] {
+        assert!(
+            !text.contains("new-signing-key"),
+            "{format} output leaks the new key"
+        );
+    }
+    assert!(markdown.contains("| `input.key` | (sensitive value) | (sensitive value) |"));
+    // Terraform 1.11.4 does not mark the prior `output` of terraform_data (an echo of `input`)
+    // sensitive in `before_sensitive`, so the old value is shown there and only there, as
+    // terraform's own plan output shows it.
+    let leaking: Vec<&str> = markdown
+        .lines()
+        .filter(|l| l.contains("old-signing-key"))
+        .collect();
+    assert_eq!(leaking.len(), 1, "{leaking:?}");
+    assert!(leaking[0].starts_with("| `output` |"), "{leaking:?}");
+    let headings: Vec<&str> = markdown
+        .lines()
+        .filter(|l| l.starts_with("#### "))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "#### Delete (1)",
+            "#### Replace (2)",
+            "#### Create (1)",
+            "#### Update (1)",
+            "#### Import (1)",
+            "#### Move (1)",
+            "#### Forget (removed from state, not destroyed) (1)",
+            "#### Outputs (2)",
+        ]
+    );
+    assert_eq!(markdown, summary.render_markdown(), "stable output");
+    snapshot_text("real_all_actions", &summary);
+    insta::assert_snapshot!("real_all_actions.json", json);
+}
+
+#[test]
+fn markdown_of_a_huge_plan_is_truncated_with_a_count() {
+    let mut changes = Vec::new();
+    for i in 0..3000 {
+        changes.push(serde_json::json!({
+            "address": format!("terraform_data.r{i:04}"), "mode": "managed",
+            "type": "terraform_data", "name": format!("r{i:04}"),
+            "provider_name": "terraform.io/builtin/terraform",
+            "change": {"actions": ["update"],
+                       "before": {"input": format!("old value {i} {}", "x".repeat(60))},
+                       "after": {"input": format!("new value {i} {}", "y".repeat(60))},
+                       "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}}
+        }));
+    }
+    let text = serde_json::json!({"format_version": "1.2", "terraform_version": "1.11.4",
+        "resource_changes": changes})
+    .to_string();
+    let summary = PlanSummary::from_document(&PlanDocument::from_json(&text).expect("valid plan"));
+    let markdown = summary.render_markdown();
+    assert!(
+        markdown.chars().count() <= MAX_MARKDOWN_CHARS,
+        "{} chars",
+        markdown.chars().count()
+    );
+    let shown = markdown.matches("<details>").count();
+    let note = format!("_… {} more resource change(s) not shown", 3000 - shown);
+    assert!(markdown.contains(&note), "missing {note:?}");
+    assert!(shown > 50, "only {shown} shown");
+    assert!(markdown.starts_with("### Terraform plan: 0 to create, 3000 to update"));
 }
 
 #[test]
