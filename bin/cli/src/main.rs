@@ -1,7 +1,9 @@
 //! `callflow`: synthesize, diff, plan and verify the Callflow stack, and run it locally.
 //!
 //! Exit codes: 0 success; 1 "differs" (`diff --exit-code`); 2 error; 3 destructive changes
-//! blocked (`plan` without `--allow-destroy`).
+//! blocked (`plan` without `--allow-destroy`); 4 security broadening blocked (`plan`, or `diff`
+//! with `--require-approval broadening`, without `--allow-broadening`); 5 other security changes
+//! blocked (`--require-approval any-change`).
 
 mod cmd_dev;
 mod cmd_diff;
@@ -40,17 +42,29 @@ enum Command {
     Synth(cmd_synth::SynthArgs),
     /// Compare a fresh synth with a previous one (default: the committed cdktf.out).
     ///
-    /// Exit status with --exit-code: 0 same, 1 differs, 2 error.
+    /// Security changes (IAM and resource policies, Lambda permissions, API authorization,
+    /// public access blocks, encryption) are listed first, broadening ones marked;
+    /// `--format markdown` renders it all for a pull request comment.
+    ///
+    /// Exit status: 0 same (or differs without --exit-code), 1 differs with --exit-code,
+    /// 4 broadening under --require-approval broadening/any-change, 5 other security changes
+    /// under --require-approval any-change (neither with --allow-broadening), 2 error.
     Diff(cmd_diff::DiffArgs),
     /// Generate the typed provider bindings selected in callflow.toml ([[providers]]) from the
     /// provider schema (--schema FILE, or `terraform providers schema -json`).
     ///
     /// Exit status: 0 written (or current with --check), 1 stale with --check, 2 error.
     Get(cmd_get::GetArgs),
-    /// Synthesize, run terraform init/plan/show on a stack, and summarize the plan.
+    /// Synthesize, run terraform init/plan/show on a stack, and summarize the plan — or
+    /// summarize a saved plan with --plan-file (no synth, no init). Security changes, drift
+    /// (changed outside Terraform) and destructive changes are called out; --format human,
+    /// json or markdown.
     ///
-    /// Exit status: 0 plan made (no blocked destructive change), 3 destructive changes to
-    /// stateful resources without --allow-destroy, 2 error.
+    /// Exit status: 0 nothing blocked; 2 error; 3 destructive changes to stateful resources
+    /// without --allow-destroy; 4 security broadening under --require-approval broadening (the
+    /// default) or any-change without --allow-broadening; 5 other security changes under
+    /// --require-approval any-change without --allow-broadening. When several gates block, the
+    /// lowest code wins and every reason is printed.
     Plan(cmd_plan::PlanArgs),
     /// Run the whole service locally: API Gateway stage, handlers, embedded S3 store, local auth.
     Dev(cmd_dev::DevArgs),
