@@ -691,8 +691,9 @@ config_struct! {
             assume_role_policy: String,
             /// Session lifetime, 900 to 3600 seconds.
             assume_role_session_expiration: u32,
-            /// Deprecated (use the `assume_role_*` arguments): the `assume_role` block.
-            assume_role: OssAssumeRole,
+            /// Deprecated (use the `assume_role_*` arguments): the `assume_role` block, at
+            /// most one (Terraform's schema makes it a set; the setter takes one).
+            assume_role: Vec<OssAssumeRole>,
         }
     }
 }
@@ -751,8 +752,9 @@ config_struct! {
             profile: String,
             /// CAM role of the CVM instance. Default: `TENCENTCLOUD_CAM_ROLE_NAME`.
             cam_role_name: String,
-            /// A role assumed first.
-            assume_role: CosAssumeRole,
+            /// A role assumed first: the `assume_role` block, at most one (Terraform's schema
+            /// makes it a set; the setter takes one).
+            assume_role: Vec<CosAssumeRole>,
         }
     }
 }
@@ -777,7 +779,20 @@ config_struct! {
     }
 }
 
+/// A block Terraform declares as a set of at most one: written as a one-element list, the
+/// form both the backend block and `terraform_remote_state`'s `config` accept.
+macro_rules! single_block {
+    ($($t:ty),*) => {$(
+        impl IntoBackendValue<Vec<$t>> for $t {
+            fn into_backend_value(self) -> Vec<$t> { vec![self] }
+        }
+    )*};
+}
+single_block!(OssAssumeRole, CosAssumeRole);
+
 /// Where Terraform keeps a stack's state: one of Terraform's backends or the `cloud` block.
+// One backend per stack, set once: the size of the S3 variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Backend {
     /// [`LocalBackend`].

@@ -53,6 +53,29 @@ pub enum StackError {
         /// What is wrong, quoting the value.
         message: String,
     },
+    /// Values of a stack that is not in the app (cross-stack references need both stacks in
+    /// one [`crate::App`]).
+    #[error(
+        "uses {} of stack `{stack}`, which is not in this app: add both stacks to the same App",
+        references.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+    )]
+    ForeignStack {
+        /// The producing stack.
+        stack: String,
+        /// The expressions read from it.
+        references: Vec<String>,
+    },
+    /// Stacks that read each other's values: none can be applied first.
+    #[error(
+        "stacks {} reference each other in a cycle ({} -> {}): move the shared values to one stack or a third stack both read",
+        stacks.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" and "),
+        stacks.join(" -> "),
+        stacks.first().map_or("", String::as_str)
+    )]
+    StackCycle {
+        /// The stacks of the cycle, in reference order, starting with the smallest name.
+        stacks: Vec<String>,
+    },
 }
 
 /// Every problem found in one stack, each prefixed with the stack's name when displayed.

@@ -10,6 +10,8 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use super::cross_stack::{self, StackId};
+
 /// A Terraform expression in HCL syntax, without the surrounding `${` `}`.
 ///
 /// ```
@@ -17,39 +19,126 @@ use serde_json::Value;
 /// let e = Expression::raw("aws_s3_bucket.events.arn");
 /// assert_eq!(e.interpolation(), "${aws_s3_bucket.events.arn}");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Expression(String);
+///
+/// An expression read from a stack's element (a handle's reference, a variable, a local) also
+/// knows the stack it comes from, its *origin*: used in another stack of the same
+/// [`crate::App`], it becomes a cross-stack reference (see [`crate::RemoteState`]). Equality,
+/// ordering and hashing look at the HCL text only.
+#[derive(Clone)]
+pub struct Expression {
+    hcl: String,
+    origin: Option<StackId>,
+}
+
+impl PartialEq for Expression {
+    fn eq(&self, other: &Self) -> bool {
+        self.hcl == other.hcl
+    }
+}
+
+impl Eq for Expression {}
+
+impl std::hash::Hash for Expression {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.hcl.hash(state);
+    }
+}
+
+impl PartialOrd for Expression {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Expression {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.hcl.cmp(&other.hcl)
+    }
+}
+
+impl fmt::Debug for Expression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Expression").field(&self.hcl).finish()
+    }
+}
 
 impl Expression {
     /// An expression from HCL source text; the caller vouches for its syntax.
     pub fn raw(hcl: impl Into<String>) -> Self {
-        Self(hcl.into())
+        Self {
+            hcl: hcl.into(),
+            origin: None,
+        }
+    }
+
+    /// An expression computed from `self` (a function of it, a conversion, a traversal):
+    /// `hcl` is the new text, and it keeps `self`'s origin stack, so that a value derived from
+    /// another stack's reference still becomes a cross-stack reference.
+    pub fn derived(&self, hcl: impl Into<String>) -> Self {
+        Self {
+            hcl: hcl.into(),
+            origin: self.origin,
+        }
+    }
+
+    /// An expression computed from several (`f(a, b)`): it keeps their origin stack when all
+    /// of them that have one share it, and has none when they come from different stacks.
+    pub fn combined<'a>(
+        hcl: impl Into<String>,
+        sources: impl IntoIterator<Item = &'a Expression>,
+    ) -> Self {
+        let mut origin = None;
+        for source in sources {
+            match (origin, source.origin) {
+                (_, None) => {}
+                (None, Some(o)) => origin = Some(o),
+                (Some(a), Some(b)) if a == b => {}
+                (Some(_), Some(_)) => return Self::raw(hcl),
+            }
+        }
+        Self {
+            hcl: hcl.into(),
+            origin,
+        }
+    }
+
+    /// The expression read from an element of the stack `origin`.
+    pub(crate) fn in_stack(hcl: impl Into<String>, origin: StackId) -> Self {
+        Self {
+            hcl: hcl.into(),
+            origin: Some(origin),
+        }
+    }
+
+    /// The stack this expression reads from, if it reads a stack's element.
+    pub(crate) fn origin(&self) -> Option<StackId> {
+        self.origin
     }
 
     /// The HCL source text of this expression.
     pub fn as_hcl(&self) -> &str {
-        &self.0
+        &self.hcl
     }
 
     /// The expression as a Terraform JSON string value: `${expr}`.
     pub fn interpolation(&self) -> String {
-        format!("${{{}}}", self.0)
+        format!("${{{}}}", self.hcl)
     }
 
     /// A reference to an attribute of this value: `expr.name`.
     pub fn attr(&self, name: &str) -> Self {
-        Self(format!("{}.{}", self.0, name))
+        self.derived(format!("{}.{}", self.hcl, name))
     }
 
     /// An index into this value: `expr[index]`.
     pub fn index(&self, index: usize) -> Self {
-        Self(format!("{}[{}]", self.0, index))
+        self.derived(format!("{}[{}]", self.hcl, index))
     }
 }
 
 impl fmt::Display for Expression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.hcl)
     }
 }
 
@@ -486,8 +575,16 @@ impl<T: TfLiteral> Serialize for Tf<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Tf::Literal(v) => v.serialize_tf(serializer),
-            Tf::Expr(e) => serializer.serialize_str(&e.interpolation()),
-            Tf::Template(parts) => serializer.serialize_str(&template_text(parts)),
+            // A reference into another stack is rewritten while a stack records its element
+            // (`cross_stack`); nothing to do for the others.
+            Tf::Expr(e) => match e.origin.and_then(|o| cross_stack::foreign(o, &e.hcl)) {
+                Some(local) => serializer.serialize_str(&format!("${{{local}}}")),
+                None => serializer.serialize_str(&e.interpolation()),
+            },
+            Tf::Template(parts) => match cross_stack::localize_template(parts) {
+                Some(local) => serializer.serialize_str(&template_text(&local)),
+                None => serializer.serialize_str(&template_text(parts)),
+            },
         }
     }
 }

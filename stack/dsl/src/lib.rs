@@ -12,6 +12,7 @@
 
 mod backend;
 pub mod bindings;
+mod cross_stack;
 mod diff;
 mod error;
 mod expr;
@@ -22,16 +23,18 @@ pub mod manifest;
 mod number;
 mod references;
 mod refs;
+mod remote_state;
 mod rename;
 mod stack;
 mod synth;
 
 pub use backend::{
-    AzureRmBackend, Backend, CloudBackend, CloudWorkspaces, ConsulBackend, CosAssumeRole, CosBackend,
-    GcsBackend, HttpBackend, IntoBackendValue, KubernetesBackend, KubernetesExec, LocalBackend,
-    OssAssumeRole, OssBackend, PgBackend, RemoteBackend, RemoteWorkspaces, S3AssumeRole,
-    S3AssumeRoleWithWebIdentity, S3Backend, S3Endpoints,
+    AzureRmBackend, Backend, CloudBackend, CloudWorkspaces, ConsulBackend, CosAssumeRole,
+    CosBackend, GcsBackend, HttpBackend, IntoBackendValue, KubernetesBackend, KubernetesExec,
+    LocalBackend, OssAssumeRole, OssBackend, PgBackend, RemoteBackend, RemoteWorkspaces,
+    S3AssumeRole, S3AssumeRoleWithWebIdentity, S3Backend, S3Endpoints,
 };
+pub use cross_stack::{input_id as cross_stack_input_id, output_id as cross_stack_output_id};
 pub use diff::{ChangeKind, ElementChange, SynthDiff};
 pub use error::{StackError, SynthError};
 pub use expr::{Dynamic, Expression, TemplatePart, Tf, TfLiteral, escape_literal, hcl_quote};
@@ -40,12 +43,13 @@ pub use logical_id::LogicalId;
 pub use number::Number;
 pub use references::{Reference, parse_template, references_in};
 pub use refs::{FromExpression, ListRef, MapRef};
+pub use remote_state::{RemoteState, RemoteStateError, RemoteStateRefs};
 pub use rename::{
     IdentityRule, Rename, RenameBasis, declared_moves, detect_renames, identity_match,
     identity_rule, moved_block_json, rename_references,
 };
 pub use stack::{
-    App, DataHandle, DataSource, Handle, Lifecycle, Output, RequiredProvider, Resource,
-    Stack, Variable, apply_override, canonicalize, visit_strings,
+    App, DataHandle, DataSource, Handle, Lifecycle, Output, RequiredProvider, Resource, Stack,
+    Variable, apply_override, canonicalize, visit_strings,
 };
 pub use synth::{MANIFEST_VERSION, OutputError, Rendered, Synthesized, count_resources, render};

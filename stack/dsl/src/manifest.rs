@@ -7,8 +7,12 @@
 //! {"version": "0.20.0",
 //!  "stacks": {"callflow": {"name": "callflow",
 //!                          "workingDirectory": "stacks/callflow",
-//!                          "synthesizedStackPath": "stacks/callflow/cdk.tf.json"}}}
+//!                          "synthesizedStackPath": "stacks/callflow/cdk.tf.json",
+//!                          "dependencies": []}}}
 //! ```
+//!
+//! `dependencies` lists the stacks whose values a stack reads (cross-stack references, as
+//! cdktf writes them); [`Manifest::stacks_in_dependency_order`] is the order to apply them in.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -66,6 +70,8 @@ pub struct StackEntry {
     /// The Terraform JSON file, relative to the synth output directory
     /// (`stacks/<name>/cdk.tf.json`).
     pub synthesized_stack_path: PathBuf,
+    /// The stacks this one reads values of, which are applied before it.
+    pub dependencies: Vec<StackName>,
 }
 
 /// The parsed `manifest.json` of one synth output directory.
@@ -89,6 +95,8 @@ struct RawStack {
     name: String,
     working_directory: PathBuf,
     synthesized_stack_path: PathBuf,
+    #[serde(default)]
+    dependencies: Vec<String>,
 }
 
 impl Manifest {
@@ -134,14 +142,28 @@ impl Manifest {
                     });
                 }
             }
+            let dependencies = stack
+                .dependencies
+                .iter()
+                .map(|d| d.parse())
+                .collect::<Result<Vec<StackName>, _>>()?;
             stacks.insert(
                 name.clone(),
                 StackEntry {
                     name,
                     working_directory: stack.working_directory,
                     synthesized_stack_path: stack.synthesized_stack_path,
+                    dependencies,
                 },
             );
+        }
+        for entry in stacks.values() {
+            if let Some(missing) = entry.dependencies.iter().find(|d| !stacks.contains_key(*d)) {
+                return Err(ManifestError::UnknownDependency {
+                    stack: entry.name.clone(),
+                    dependency: missing.clone(),
+                });
+            }
         }
         Ok(Self {
             out_dir,
@@ -173,6 +195,52 @@ impl Manifest {
         };
         let parsed: StackName = name.parse().map_err(|_| unknown())?;
         self.stacks.get(&parsed).ok_or_else(unknown)
+    }
+
+    /// Every stack, each after the stacks it depends on (ties by name): the order to apply
+    /// them in (destroy in reverse). A cycle is an error naming its stacks.
+    pub fn stacks_in_dependency_order(&self) -> Result<Vec<&StackEntry>, ManifestError> {
+        let mut order: Vec<&StackEntry> = Vec::with_capacity(self.stacks.len());
+        let mut placed: std::collections::BTreeSet<&StackName> = std::collections::BTreeSet::new();
+        while order.len() < self.stacks.len() {
+            // The first stack by name whose dependencies are all placed (Kahn, deterministic).
+            let next = self.stacks.values().find(|e| {
+                !placed.contains(&e.name) && e.dependencies.iter().all(|d| placed.contains(d))
+            });
+            match next {
+                Some(entry) => {
+                    placed.insert(&entry.name);
+                    order.push(entry);
+                }
+                None => {
+                    let stacks = self
+                        .stacks
+                        .keys()
+                        .filter(|n| !placed.contains(n))
+                        .cloned()
+                        .collect();
+                    return Err(ManifestError::DependencyCycle { stacks });
+                }
+            }
+        }
+        Ok(order)
+    }
+
+    /// The given stacks (names as on the command line) in dependency order: each after those
+    /// of them it depends on, directly or through stacks not given.
+    pub fn order_stacks<'a>(
+        &'a self,
+        names: &[&str],
+    ) -> Result<Vec<&'a StackEntry>, ManifestError> {
+        let wanted = names
+            .iter()
+            .map(|n| self.stack(n).map(|e| &e.name))
+            .collect::<Result<std::collections::BTreeSet<_>, _>>()?;
+        Ok(self
+            .stacks_in_dependency_order()?
+            .into_iter()
+            .filter(|e| wanted.contains(&e.name))
+            .collect())
     }
 
     /// The directory terraform runs in for stack `name`: `<out_dir>/<workingDirectory>`.
@@ -236,6 +304,25 @@ pub enum ManifestError {
         /// The offending path.
         path: PathBuf,
     },
+    /// A stack depends on a stack the manifest does not list.
+    #[error(
+        "the synth manifest says stack {stack} depends on {dependency}, which it does not list; re-run `callflow synth`"
+    )]
+    UnknownDependency {
+        /// The dependent stack.
+        stack: StackName,
+        /// The missing stack.
+        dependency: StackName,
+    },
+    /// Stacks that depend on each other: no order applies them.
+    #[error(
+        "the stacks {} of the synth manifest depend on each other in a cycle; re-run `callflow synth`",
+        stack_list(stacks)
+    )]
+    DependencyCycle {
+        /// The stacks left unordered (the cycle and the stacks behind it).
+        stacks: Vec<StackName>,
+    },
     /// No stack of that name was synthesized.
     #[error(
         "no stack named {name:?} in the synth output; {}",
@@ -247,6 +334,11 @@ pub enum ManifestError {
         /// The stacks the manifest has.
         available: Vec<StackName>,
     },
+}
+
+fn stack_list(stacks: &[StackName]) -> String {
+    let names: Vec<&str> = stacks.iter().map(StackName::as_str).collect();
+    names.join(", ")
 }
 
 fn available_list(available: &[StackName]) -> String {
@@ -306,6 +398,66 @@ mod tests {
         let error = Manifest::parse("out", text).expect_err("escaping path");
         assert!(
             matches!(error, ManifestError::PathOutsideOutput { .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn stacks_come_in_dependency_order() {
+        let text = r#"{"version": "0.20.0", "stacks": {
+            "app": {"name": "app", "workingDirectory": "stacks/app",
+                    "synthesizedStackPath": "stacks/app/cdk.tf.json", "dependencies": ["network", "dns"]},
+            "dns": {"name": "dns", "workingDirectory": "stacks/dns",
+                    "synthesizedStackPath": "stacks/dns/cdk.tf.json", "dependencies": ["network"]},
+            "network": {"name": "network", "workingDirectory": "stacks/network",
+                        "synthesizedStackPath": "stacks/network/cdk.tf.json", "dependencies": []},
+            "zzz": {"name": "zzz", "workingDirectory": "stacks/zzz",
+                    "synthesizedStackPath": "stacks/zzz/cdk.tf.json"}}}"#;
+        let manifest = Manifest::parse("out", text).expect("valid manifest");
+        let order: Vec<&str> = manifest
+            .stacks_in_dependency_order()
+            .expect("acyclic")
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(order, ["network", "dns", "app", "zzz"]);
+        let some: Vec<&str> = manifest
+            .order_stacks(&["app", "network"])
+            .expect("known stacks")
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(some, ["network", "app"]);
+    }
+
+    #[test]
+    fn a_dependency_cycle_or_an_unknown_dependency_is_an_error() {
+        let stack = |name: &str, deps: &str| {
+            format!(
+                r#""{name}": {{"name": "{name}", "workingDirectory": "stacks/{name}",
+                    "synthesizedStackPath": "stacks/{name}/cdk.tf.json", "dependencies": [{deps}]}}"#
+            )
+        };
+        let text = format!(
+            r#"{{"version": "1", "stacks": {{{}, {}}}}}"#,
+            stack("a", r#""b""#),
+            stack("b", r#""a""#)
+        );
+        let error = Manifest::parse("out", &text)
+            .expect("parses")
+            .stacks_in_dependency_order()
+            .expect_err("cycle");
+        assert_eq!(
+            error.to_string(),
+            "the stacks a, b of the synth manifest depend on each other in a cycle; re-run `callflow synth`"
+        );
+        let text = format!(
+            r#"{{"version": "1", "stacks": {{{}}}}}"#,
+            stack("a", r#""gone""#)
+        );
+        let error = Manifest::parse("out", &text).expect_err("unknown dependency");
+        assert!(
+            matches!(error, ManifestError::UnknownDependency { .. }),
             "{error}"
         );
     }

@@ -45,12 +45,18 @@ impl<E> ListRef<E> {
 
     /// `tolist(expr)`: a set converted to a list, so that its elements can be indexed.
     pub fn tolist(&self) -> Self {
-        Self::from_expression(Expression::raw(format!("tolist({})", self.expression)))
+        Self::from_expression(
+            self.expression
+                .derived(format!("tolist({})", self.expression)),
+        )
     }
 
     /// `length(expr)`.
     pub fn length(&self) -> Tf<super::Number> {
-        Tf::Expr(Expression::raw(format!("length({})", self.expression)))
+        Tf::Expr(
+            self.expression
+                .derived(format!("length({})", self.expression)),
+        )
     }
 }
 
@@ -109,7 +115,7 @@ impl<E> MapRef<E> {
 impl<E: FromExpression> MapRef<E> {
     /// The value under `key`: `expr["key"]`.
     pub fn get(&self, key: &str) -> E {
-        E::from_expression(Expression::raw(format!(
+        E::from_expression(self.expression.derived(format!(
             "{}[{}]",
             self.expression,
             hcl_quote(key)

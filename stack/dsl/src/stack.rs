@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::backend::Backend;
+use super::cross_stack::{self, CrossStack, StackId};
 use super::error::{StackError, SynthError};
 use super::expr::{Expression, Tf};
 use super::logical_id::LogicalId;
@@ -67,8 +68,11 @@ impl<R: Resource> Deref for Handle<R> {
 }
 
 impl<R: Resource> Handle<R> {
-    fn new(name: LogicalId) -> Self {
-        let refs = R::Refs::from_expression(Expression::raw(format!("{}.{}", R::TYPE, name)));
+    fn new(name: LogicalId, origin: StackId) -> Self {
+        let refs = R::Refs::from_expression(Expression::in_stack(
+            format!("{}.{}", R::TYPE, name),
+            origin,
+        ));
         Self { name, refs }
     }
 
@@ -117,8 +121,11 @@ impl<D: DataSource> Deref for DataHandle<D> {
 }
 
 impl<D: DataSource> DataHandle<D> {
-    fn new(name: LogicalId) -> Self {
-        let refs = D::Refs::from_expression(Expression::raw(format!("data.{}.{}", D::TYPE, name)));
+    fn new(name: LogicalId, origin: StackId) -> Self {
+        let refs = D::Refs::from_expression(Expression::in_stack(
+            format!("data.{}.{}", D::TYPE, name),
+            origin,
+        ));
         Self { name, refs }
     }
 
@@ -204,6 +211,8 @@ pub struct Stack {
     required_version: Option<String>,
     backend: Backend,
     errors: Vec<StackError>,
+    id: StackId,
+    cross: CrossStack,
 }
 
 impl Stack {
@@ -212,6 +221,8 @@ impl Stack {
         let name = name.into();
         Self {
             backend: Backend::local(format!("terraform.{name}.tfstate")),
+            id: StackId::register(&name),
+            cross: CrossStack::default(),
             name,
             resources: BTreeMap::new(),
             data: BTreeMap::new(),
@@ -246,7 +257,12 @@ impl Stack {
     }
 
     fn element(&mut self, body: &impl Serialize, address: &str) -> Element {
-        let body = match serde_json::to_value(body) {
+        // Another stack's references are rewritten to remote-state reads while serializing.
+        let (body, imported) = cross_stack::record(self.id, || serde_json::to_value(body));
+        if !imported.is_empty() {
+            self.cross.import(imported);
+        }
+        let body = match body {
             Ok(v) => v,
             Err(e) => {
                 self.errors.push(StackError::Serialize {
@@ -271,6 +287,32 @@ impl Stack {
         self.errors.push(error);
     }
 
+    /// The stack's identity: the origin of the references it hands out.
+    pub(crate) fn id(&self) -> StackId {
+        self.id
+    }
+
+    /// The stack's cross-stack references.
+    pub(crate) fn cross(&self) -> &CrossStack {
+        &self.cross
+    }
+
+    /// The stack's cross-stack references, mutable.
+    pub(crate) fn cross_mut(&mut self) -> &mut CrossStack {
+        &mut self.cross
+    }
+
+    /// The state backend.
+    pub fn state_backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The names of the stacks this one reads values of (cross-stack references), which must
+    /// be applied first: its `dependencies` in `manifest.json`.
+    pub fn dependencies(&self) -> impl Iterator<Item = &str> {
+        self.cross.depends_on().iter().map(String::as_str)
+    }
+
     /// Declares a resource under a logical id unique for its type; a duplicate is a synth error.
     pub fn resource<R: Resource>(&mut self, name: &str, resource: R) -> Handle<R> {
         let id = self.logical_id(name);
@@ -285,7 +327,7 @@ impl Stack {
                 slot.insert(element);
             }
         }
-        Handle::new(id)
+        Handle::new(id, self.id)
     }
 
     /// Declares a data source under a logical id unique for its type.
@@ -302,7 +344,7 @@ impl Stack {
                 slot.insert(element);
             }
         }
-        DataHandle::new(id)
+        DataHandle::new(id, self.id)
     }
 
     fn resource_element<R: Resource>(&mut self, handle: &Handle<R>) -> &mut Element {
@@ -358,7 +400,7 @@ impl Stack {
                 address: format!("var.{id}"),
             });
         }
-        Tf::expr(Expression::raw(format!("var.{id}")))
+        Tf::expr(Expression::in_stack(format!("var.{id}"), self.id))
     }
 
     /// Declares a local value and returns a reference to it (`${local.name}`).
@@ -369,12 +411,17 @@ impl Stack {
                 address: format!("local.{id}"),
             });
         }
-        Tf::expr(Expression::raw(format!("local.{id}")))
+        Tf::expr(Expression::in_stack(format!("local.{id}"), self.id))
     }
 
     /// Declares an output value.
-    pub fn output(&mut self, name: &str, output: Output) {
+    pub fn output(&mut self, name: &str, mut output: Output) {
         let id = self.logical_id(name);
+        let (value, imported) = cross_stack::localize_output(self.id, output.value);
+        output.value = value;
+        if !imported.is_empty() {
+            self.cross.import(imported);
+        }
         if self.outputs.insert(id.to_string(), output).is_some() {
             self.errors.push(StackError::DuplicateId {
                 address: format!("output.{id}"),
@@ -434,6 +481,9 @@ impl Stack {
             None => (None, None),
         };
         let mut errors = self.errors.clone();
+        if self.cross.has_pending() {
+            errors.extend(self.cross.pending_errors());
+        }
         let mut root = Map::new();
 
         let backend_name = self.backend.type_name();
@@ -516,6 +566,9 @@ impl Stack {
 
         let mut doc = Value::Object(root);
         self.check_references(&doc, &mut errors);
+        if self.cross.has_pending() {
+            cross_stack::drop_unwired_reads(&mut errors);
+        }
         canonicalize(&mut doc);
         if errors.is_empty() {
             Ok(doc)
@@ -859,8 +912,29 @@ impl App {
     }
 
     /// Adds a stack; stack names must be unique (checked at synth).
+    ///
+    /// Cross-stack references are wired here, as soon as both stacks are in the app: the
+    /// producer gets the output, the consumer the `terraform_remote_state` data source reading
+    /// the producer's backend (see [`crate::RemoteState`]).
     pub fn add_stack(&mut self, stack: Stack) {
         self.stacks.push(stack);
+        if self.stacks.iter().any(|s| s.cross().has_pending()) {
+            cross_stack::wire(&mut self.stacks);
+        }
+    }
+
+    /// Each stack's dependencies (the stacks whose values it reads), for stacks that have any.
+    fn dependencies(&self) -> BTreeMap<String, Vec<String>> {
+        self.stacks
+            .iter()
+            .filter(|s| !s.cross().depends_on().is_empty())
+            .map(|s| {
+                (
+                    s.name().to_owned(),
+                    s.dependencies().map(str::to_owned).collect(),
+                )
+            })
+            .collect()
     }
 
     /// The stacks in the order they were added.
@@ -872,7 +946,17 @@ impl App {
     /// keeping only the text (not every document tree) in memory: what `callflow synth` writes.
     /// Errors of all stacks are collected, each prefixed by its stack.
     pub fn render(&self) -> Result<super::synth::Rendered, Vec<SynthError>> {
-        render_parallel(&self.stacks, |s| s.name().to_string(), render_stack)
+        let cycles = cross_stack::cycles(&self.stacks);
+        match render_parallel(&self.stacks, |s| s.name().to_string(), render_stack) {
+            Ok(rendered) if cycles.is_empty() => {
+                Ok(rendered.with_dependencies(self.dependencies()))
+            }
+            Ok(_) => Err(cycles),
+            Err(mut errors) => {
+                errors.extend(cycles);
+                Err(errors)
+            }
+        }
     }
 
     /// Like [`App::render`], but each stack is built from its item inside the worker that
@@ -906,8 +990,9 @@ impl App {
                 Err(e) => errors.push(e),
             }
         }
+        errors.extend(cross_stack::cycles(&self.stacks));
         if errors.is_empty() {
-            Ok(super::synth::Synthesized::new(out))
+            Ok(super::synth::Synthesized::new(out).with_dependencies(self.dependencies()))
         } else {
             Err(errors)
         }

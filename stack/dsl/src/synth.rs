@@ -37,12 +37,28 @@ pub enum OutputError {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Synthesized {
     stacks: BTreeMap<String, Value>,
+    /// Each stack's dependencies (stacks whose values it reads), when it has any.
+    dependencies: BTreeMap<String, Vec<String>>,
 }
 
 impl Synthesized {
     /// Wraps synthesized documents.
     pub fn new(stacks: BTreeMap<String, Value>) -> Self {
-        Self { stacks }
+        Self {
+            stacks,
+            dependencies: BTreeMap::new(),
+        }
+    }
+
+    /// The same stacks with their dependencies (the manifest's `dependencies`), by stack name.
+    pub fn with_dependencies(mut self, dependencies: BTreeMap<String, Vec<String>>) -> Self {
+        self.dependencies = dependencies;
+        self
+    }
+
+    /// The stacks `stack` depends on (empty when none).
+    pub fn dependencies_of(&self, stack: &str) -> &[String] {
+        self.dependencies.get(stack).map_or(&[], Vec::as_slice)
     }
 
     /// The documents by stack name.
@@ -57,7 +73,7 @@ impl Synthesized {
 
     /// The `manifest.json` document (cdktf's shape).
     pub fn manifest(&self) -> Value {
-        manifest(self.stacks.keys())
+        manifest(self.stacks.keys(), &self.dependencies)
     }
 
     /// Every file of the output, by path relative to the output directory, as written.
@@ -86,12 +102,23 @@ impl Synthesized {
 pub struct Rendered {
     stacks: BTreeMap<String, String>,
     resources: usize,
+    dependencies: BTreeMap<String, Vec<String>>,
 }
 
 impl Rendered {
     /// Wraps rendered documents and their resource count.
     pub fn new(stacks: BTreeMap<String, String>, resources: usize) -> Self {
-        Self { stacks, resources }
+        Self {
+            stacks,
+            resources,
+            dependencies: BTreeMap::new(),
+        }
+    }
+
+    /// The same stacks with their dependencies (the manifest's `dependencies`), by stack name.
+    pub fn with_dependencies(mut self, dependencies: BTreeMap<String, Vec<String>>) -> Self {
+        self.dependencies = dependencies;
+        self
     }
 
     /// Number of stacks.
@@ -107,14 +134,14 @@ impl Rendered {
     /// Every file of the output, by path relative to the output directory.
     pub fn files(&self) -> BTreeMap<PathBuf, String> {
         files(
-            &manifest(self.stacks.keys()),
+            &manifest(self.stacks.keys(), &self.dependencies),
             self.stacks.iter().map(|(n, t)| (n, t.clone())),
         )
     }
 
     /// Writes the output under `dir`, replacing the directories of stacks that no longer exist.
     pub fn write_to(&self, dir: &Path) -> Result<(), OutputError> {
-        let manifest = render(&manifest(self.stacks.keys()));
+        let manifest = render(&manifest(self.stacks.keys(), &self.dependencies));
         let entries = std::iter::once((PathBuf::from("manifest.json"), manifest.as_str()))
             .chain(self.stacks.iter().map(|(n, t)| (stack_path(n), t.as_str())));
         write_files(dir, entries, |name| self.stacks.contains_key(name))
@@ -150,7 +177,10 @@ fn files<'a>(
     files
 }
 
-fn manifest<'a>(names: impl Iterator<Item = &'a String>) -> Value {
+fn manifest<'a>(
+    names: impl Iterator<Item = &'a String>,
+    dependencies: &BTreeMap<String, Vec<String>>,
+) -> Value {
     let stacks: serde_json::Map<String, Value> = names
         .map(|name| {
             (
@@ -161,7 +191,7 @@ fn manifest<'a>(names: impl Iterator<Item = &'a String>) -> Value {
                     "workingDirectory": format!("stacks/{name}"),
                     "synthesizedStackPath": format!("stacks/{name}/cdk.tf.json"),
                     "annotations": [],
-                    "dependencies": [],
+                    "dependencies": dependencies.get(name).cloned().unwrap_or_default(),
                 }),
             )
         })
@@ -204,13 +234,27 @@ fn write_files<'a>(
 fn read_from(dir: &Path) -> Result<Synthesized, OutputError> {
     let manifest = Manifest::load(dir)?;
     let mut stacks = BTreeMap::new();
+    let mut dependencies = BTreeMap::new();
     for entry in manifest.stacks() {
         stacks.insert(
             entry.name.as_str().to_owned(),
             read_json(&dir.join(&entry.synthesized_stack_path))?,
         );
+        if !entry.dependencies.is_empty() {
+            dependencies.insert(
+                entry.name.as_str().to_owned(),
+                entry
+                    .dependencies
+                    .iter()
+                    .map(|d| d.as_str().to_owned())
+                    .collect(),
+            );
+        }
     }
-    Ok(Synthesized { stacks })
+    Ok(Synthesized {
+        stacks,
+        dependencies,
+    })
 }
 
 fn read_json(path: &Path) -> Result<Value, OutputError> {
