@@ -139,7 +139,7 @@ fn meta_arguments_variables_outputs_and_functions() {
         "p",
         S3BucketPolicy::new(
             bucket.bucket(),
-            functions::jsonencode(&Tf::Literal(vec!["a".to_string()])),
+            functions::jsonencode(Tf::Literal(vec!["a".to_string()])),
         ),
     );
     stack.depends_on(&policy, &[bucket.address()]);

@@ -17,6 +17,8 @@ const FN_CALL_WIDTH: usize = 60;
 /// Names the generated code must not shadow (the runtime prelude and std types it uses).
 const RESERVED: &[&str] = &[
     "BTreeMap",
+    "ProvidedBy",
+    "Provider",
     "DataSource",
     "Dynamic",
     "Expression",
@@ -86,6 +88,23 @@ pub struct ModuleEmitter<'a> {
     direct: std::collections::BTreeMap<(String, String), String>,
     out: String,
     counts: Counts,
+    /// Whether references structs are emitted (not for a provider's configuration, which has
+    /// nothing to read back).
+    refs: bool,
+    /// The provider configuration type (path from the module) whose `ProvidedBy` the module's
+    /// resource and data-source types implement.
+    provided_by: Option<String>,
+}
+
+/// What the generated provider configuration type says about its provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderInfo {
+    /// The local name (`aws`): the `provider.<name>` key and the prefix of `aws.<alias>`.
+    pub local_name: String,
+    /// The registry source (`hashicorp/aws`).
+    pub source: String,
+    /// The version constraint for `required_providers`, when the project names one.
+    pub version: Option<String>,
 }
 
 /// Where a nested type sits: the top-level type's struct name, the struct it is a field of, and
@@ -136,7 +155,71 @@ impl<'a> ModuleEmitter<'a> {
             direct: std::collections::BTreeMap::new(),
             out: String::new(),
             counts: Counts::default(),
+            refs: true,
+            provided_by: None,
         }
+    }
+
+    /// Types of this module are configured by the provider type at `path` (relative to the
+    /// module, e.g. `super::provider::AwsProvider`): each implements `ProvidedBy` of it.
+    pub fn provided_by(mut self, path: String) -> Self {
+        self.provided_by = Some(path);
+        self
+    }
+
+    /// Emits the provider's configuration type `name` (argument structs only: a provider
+    /// configuration has no attributes to reference). `alias` is left out: it is the
+    /// meta-argument the stack sets when a configuration is declared under an alias (schemas
+    /// derived from cdktf's bindings list it as an attribute; Terraform's own do not).
+    pub fn provider(&mut self, name: &str, info: &ProviderInfo, schema: &TypeSchema) {
+        self.refs = false;
+        let mut block = schema.block.clone();
+        block.attributes.remove("alias");
+        let mut doc = vec![format!(
+            "The configuration of the {} provider (`provider \"{}\"` block).",
+            self.provider, info.local_name
+        )];
+        doc.extend(description(block.description.as_deref()));
+        doc.push(String::new());
+        doc.push(format!(
+            "Every argument is optional unless it is a parameter of `{name}::new`; set the others \
+             with the `set_*` methods. Declare it with `Stack::add_provider` (the default \
+             configuration) or `Stack::add_provider_alias` (a further one, e.g. another \
+             region), and give the returned handle to `Stack::use_provider` for the resources \
+             that use it."
+        ));
+        let mut nested = String::new();
+        let ctx = Ctx {
+            top: name,
+            owner: name,
+            parent_field: None,
+        };
+        let fields = self.block_fields(ctx, &block, &mut nested);
+        self.arg_struct(name, &doc, &fields, None);
+        self.out.push('\n');
+        self.out.push_str(&impl_head(Some("Provider"), name));
+        self.out.push_str(&assignment(
+            4,
+            "const NAME: &'static str",
+            &rust_str(&info.local_name),
+        ));
+        self.out.push_str(&assignment(
+            4,
+            "const SOURCE: &'static str",
+            &rust_str(&info.source),
+        ));
+        let version = match &info.version {
+            Some(v) => format!("Some({})", rust_str(v)),
+            None => "None".into(),
+        };
+        self.out.push_str(&assignment(
+            4,
+            "const VERSION: Option<&'static str>",
+            &version,
+        ));
+        self.out.push_str("}\n");
+        self.out.push_str(&nested);
+        self.refs = true;
     }
 
     /// The struct name of a top-level type, claimed before any nested name of the module.
@@ -149,6 +232,12 @@ impl<'a> ModuleEmitter<'a> {
             TopKind::Data => format!("Data{}", pascal(bare)),
         };
         self.names.claim(&base, "", &["Refs"])
+    }
+
+    /// The name of the provider's configuration type, `<LocalName>Provider` (`AwsProvider`).
+    pub fn claim_provider(&mut self, local_name: &str) -> String {
+        self.names
+            .claim(&format!("{}Provider", pascal(local_name)), "", &["Refs"])
     }
 
     /// Reserves the names of the types directly under a top-level type (call after every
@@ -221,6 +310,18 @@ impl<'a> ModuleEmitter<'a> {
         self.out
             .push_str(&assignment(4, "type Refs", &format!("{name}Refs")));
         self.out.push_str("}\n");
+        if let Some(provider) = &self.provided_by {
+            self.out.push('\n');
+            let one = format!("impl ProvidedBy<{provider}> for {name} {{}}\n");
+            if one.len() - 1 <= MAX_WIDTH {
+                self.out.push_str(&one);
+            } else {
+                let _ = writeln!(
+                    self.out,
+                    "impl ProvidedBy<{provider}>\n    for {name}\n{{\n}}"
+                );
+            }
+        }
         let refs_doc = vec![format!(
             "References to the attributes of a declared `{type_name}` {what} (every attribute, computed ones included)."
         )];
@@ -355,10 +456,12 @@ impl<'a> ModuleEmitter<'a> {
         let fields = self.block_fields(inner_ctx, &bt.block, &mut inner);
         let struct_doc = vec![format!("The `{tf_name}` block of `{owner}`.")];
         self.arg_struct_into(nested, &name, &struct_doc, &fields, None);
-        let refs_doc = vec![format!(
-            "References to the attributes of a `{tf_name}` block of `{owner}`."
-        )];
-        self.refs_struct_into(nested, &format!("{name}Refs"), &refs_doc, &fields);
+        if self.refs {
+            let refs_doc = vec![format!(
+                "References to the attributes of a `{tf_name}` block of `{owner}`."
+            )];
+            self.refs_struct_into(nested, &format!("{name}Refs"), &refs_doc, &fields);
+        }
         nested.push_str(&inner);
         Field {
             tf_name: tf_name.into(),
@@ -527,10 +630,12 @@ impl<'a> ModuleEmitter<'a> {
             let doc = vec![format!("The value of `{field}` of `{owner}` (an object).")];
             self.arg_struct_into(out, name, &doc, fields, Some(()));
         }
-        let doc = vec![format!(
-            "References to the attributes of `{field}` of `{owner}`."
-        )];
-        self.refs_struct_into(out, &format!("{name}Refs"), &doc, fields);
+        if self.refs {
+            let doc = vec![format!(
+                "References to the attributes of `{field}` of `{owner}`."
+            )];
+            self.refs_struct_into(out, &format!("{name}Refs"), &doc, fields);
+        }
     }
 
     fn arg_struct(&mut self, name: &str, doc: &[String], fields: &[Field], literal: Option<()>) {

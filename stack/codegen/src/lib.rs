@@ -43,7 +43,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-pub use emit::TopKind;
+pub use emit::{ProviderInfo, TopKind};
 pub use error::{CodegenError, SchemaError};
 pub use select::glob_match;
 pub use write::write_dir;
@@ -86,6 +86,9 @@ pub struct Options {
     pub command: String,
     /// The provider version the schema is of, for the header (e.g. `6.25.0`).
     pub version: Option<String>,
+    /// The version constraint the generated provider type requires (`~> 6.25`): declaring the
+    /// provider adds it to `required_providers`.
+    pub version_constraint: Option<String>,
     /// A `rustfmt` to pass the few modules through whose lines exceed 100 columns (very long
     /// generated names, where rustfmt's layout choices are not worth re-implementing); `None`
     /// writes every module as emitted (the fast path: the full AWS provider).
@@ -103,6 +106,7 @@ impl Options {
             root_file: "lib.rs".into(),
             command: "callflow get".into(),
             version: None,
+            version_constraint: None,
             rustfmt: None,
         }
     }
@@ -171,7 +175,8 @@ pub fn generate_from_value(
             found: doc.providers.keys().cloned().collect::<Vec<_>>().join(", "),
         })?;
     let short = address.rsplit('/').next().unwrap_or(address).to_string();
-    let type_prefix = format!("{}_", options.type_prefix.clone().unwrap_or(short));
+    let local_name = options.type_prefix.clone().unwrap_or(short);
+    let type_prefix = format!("{local_name}_");
     let display = address
         .strip_prefix("registry.terraform.io/")
         .unwrap_or(address)
@@ -226,6 +231,24 @@ pub fn generate_from_value(
         modules: modules.len(),
         ..Stats::default()
     };
+    // The provider's configuration type, in a module of its own.
+    let provider_module = provider.provider.as_ref().map(|schema| {
+        let module = if modules.contains_key("provider") {
+            "provider_config"
+        } else {
+            "provider"
+        };
+        let mut emitter = emit::ModuleEmitter::new(&display, &type_prefix);
+        let name = emitter.claim_provider(&local_name);
+        let info = ProviderInfo {
+            local_name: local_name.clone(),
+            source: display.clone(),
+            version: options.version_constraint.clone(),
+        };
+        emitter.provider(&name, &info, schema);
+        let (items, counts) = emitter.finish();
+        (module.to_string(), name, items, counts)
+    });
     let mut root_text = header.clone();
     let _ = std::fmt::Write::write_fmt(
         &mut root_text,
@@ -236,11 +259,31 @@ pub fn generate_from_value(
             modules.len()
         ),
     );
-    if !modules.is_empty() {
+    if !modules.is_empty() || provider_module.is_some() {
         root_text.push('\n');
+    }
+    let mut module_lines = BTreeMap::new();
+    if let Some((module, name, items, counts)) = &provider_module {
+        stats.structs += counts.structs;
+        let text = format!(
+            "{header}//! The configuration of the {display} provider: [`{name}`].\n#![allow(clippy::too_many_arguments, clippy::wrong_self_convention)]\n\nuse {}::bindings::*;\nuse serde::Serialize;\n{items}",
+            options.runtime
+        );
+        let text = match &options.rustfmt {
+            Some(rustfmt) if has_long_lines(&text) => format_with(rustfmt, &text, module)?,
+            _ => text,
+        };
+        module_lines.insert(
+            module.clone(),
+            format!("pub mod {};\n", names::ident(module)),
+        );
+        files.insert(format!("{module}.rs"), text);
     }
     for (module, types) in &modules {
         let mut emitter = emit::ModuleEmitter::new(&display, &type_prefix);
+        if let Some((provider_mod, name, _, _)) = &provider_module {
+            emitter = emitter.provided_by(format!("super::{provider_mod}::{name}"));
+        }
         let names: Vec<String> = types
             .iter()
             .map(|(kind, name)| emitter.claim_top(*kind, name))
@@ -268,8 +311,17 @@ pub fn generate_from_value(
             _ => text,
         };
         let ident = names::ident(module);
-        let _ = std::fmt::Write::write_fmt(&mut root_text, format_args!("pub mod {ident};\n"));
+        module_lines.insert(module.clone(), format!("pub mod {ident};\n"));
         files.insert(format!("{module}.rs"), text);
+    }
+    for line in module_lines.values() {
+        root_text.push_str(line);
+    }
+    if let Some((module, name, _, _)) = &provider_module {
+        let _ = std::fmt::Write::write_fmt(
+            &mut root_text,
+            format_args!("\npub use {}::{name};\n", names::ident(module)),
+        );
     }
     files.insert(options.root_file.clone(), root_text);
     stats.lines = files.values().map(|t| t.lines().count()).sum();
@@ -369,6 +421,10 @@ fn trim(
         "data_source_schemas".into(),
         keep("data_source_schemas", data_sources),
     );
+    // The provider's configuration block, which the provider type is generated from.
+    if let Some(config) = provider.get("provider") {
+        p.insert("provider".into(), config.clone());
+    }
     p.insert(
         "resource_schemas".into(),
         keep("resource_schemas", resources),

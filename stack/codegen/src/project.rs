@@ -96,6 +96,7 @@ impl ProviderBinding {
         options.type_prefix = Some(self.name.clone());
         options.services = self.services.clone();
         options.command = "callflow get".into();
+        options.version_constraint = Some(self.version.clone());
         options.rustfmt = Some("rustfmt".into());
         options.version = Some(
             self.schema_version

@@ -24,6 +24,9 @@ pub struct ProviderSchema {
     pub resources: BTreeMap<String, TypeSchema>,
     /// Data source types by name.
     pub data_sources: BTreeMap<String, TypeSchema>,
+    /// The provider's own configuration block (`provider "aws" { ... }`), when the document has
+    /// a `provider` section.
+    pub provider: Option<TypeSchema>,
 }
 
 /// One resource or data-source type.
@@ -224,10 +227,33 @@ impl Parser<'_> {
             }
             Ok(out)
         };
+        let provider = match obj.get("provider") {
+            None => None,
+            Some(v) => Some(self.provider_config(v, &format!("{path}.provider"))?),
+        };
         Ok(ProviderSchema {
             resources: types("resource_schemas")?,
             data_sources: types("data_source_schemas")?,
+            provider,
         })
+    }
+
+    /// The `provider` section: like a type's schema, except that a provider without arguments
+    /// (Terraform's builtin provider prints `{"version": 0}`) may have no `block`.
+    fn provider_config(&self, v: &Value, path: &str) -> Res<TypeSchema> {
+        let t = "provider";
+        let obj = self.object(v, Some(t), path)?;
+        let version = match obj.get("version") {
+            None => 0,
+            Some(n) => n
+                .as_u64()
+                .ok_or_else(|| self.err(Some(t), &format!("{path}.version"), "not an integer"))?,
+        };
+        let block = match obj.get("block") {
+            None => Block::default(),
+            Some(b) => self.block(b, t, &format!("{path}.block"))?,
+        };
+        Ok(TypeSchema { version, block })
     }
 
     fn type_schema(&self, v: &Value, t: &str, path: &str) -> Res<TypeSchema> {

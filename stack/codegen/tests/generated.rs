@@ -224,3 +224,117 @@ fn the_builtin_provider_generates_and_its_types_work() {
         json!("${terraform_data.d.id}/${data.terraform_remote_state.s.backend}")
     );
 }
+
+#[test]
+fn the_generated_provider_type_configures_default_and_aliased_providers() {
+    use callflow_dsl::Provider;
+    use constructs::provider::DemoProvider;
+    let mut stack = Stack::new("providers");
+    stack.add_provider(DemoProvider::new().set_endpoint("https://eu.example.com"));
+    let us = stack.add_provider_alias(
+        "us",
+        DemoProvider::new().set_endpoint("https://us.example.com"),
+    );
+    let thing = stack.resource("other", constructs::thing::ThingConfig::new("x"));
+    stack.use_provider(&thing, &us);
+    let region = stack.data("current", constructs::region::DataRegion::new());
+    stack.use_provider_for_data(&region, &us);
+    let doc = stack.synth().expect("synth");
+    assert_eq!(
+        doc["provider"]["demo"],
+        json!([
+            {"endpoint": "https://eu.example.com"},
+            {"alias": "us", "endpoint": "https://us.example.com"}
+        ])
+    );
+    assert_eq!(
+        doc["resource"]["demo_thing_config"]["other"]["provider"],
+        "demo.us"
+    );
+    assert_eq!(doc["data"]["demo_region"]["current"]["provider"], "demo.us");
+    // No version constraint in the test options: the requirement names the source only.
+    assert_eq!(
+        doc["terraform"]["required_providers"]["demo"],
+        json!({"source": "acme/demo"})
+    );
+    assert_eq!(DemoProvider::NAME, "demo");
+    assert_eq!(constructs::DemoProvider::SOURCE, "acme/demo");
+}
+
+/// The provider JSON the DSL writes for a generated provider type, read by the real
+/// `terraform`: Terraform's builtin provider needs no download, so a stack declaring its default
+/// and an aliased configuration (with `required_providers` added by the declaration) and a
+/// `terraform_data` using the alias is initialized, validated and planned offline; a wrong
+/// shape (a map instead of a list of configurations, an alias Terraform cannot resolve) fails.
+/// Skipped with `SKIPPED` without terraform unless `CALLFLOW_REQUIRE_TERRAFORM` is set.
+#[test]
+fn terraform_reads_the_declared_provider_configurations() {
+    use builtin::TerraformProvider;
+    let terraform = std::env::var_os("TERRAFORM")
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from("/usr/local/bin/terraform")).filter(|p| p.is_file()));
+    let Some(terraform) = terraform else {
+        assert!(
+            std::env::var_os("CALLFLOW_REQUIRE_TERRAFORM").is_none(),
+            "terraform is required (CALLFLOW_REQUIRE_TERRAFORM is set) but was not found"
+        );
+        eprintln!("SKIPPED: no terraform binary ($TERRAFORM, /usr/local/bin/terraform)");
+        return;
+    };
+    let mut stack = Stack::new("aliased");
+    stack.add_provider(TerraformProvider::new());
+    let second = stack.add_provider_alias("second", TerraformProvider::new());
+    let data = stack.resource("d", builtin::data::Data::new().set_input(json!("x")));
+    stack.use_provider(&data, &second);
+    let doc = stack.synth().expect("synth");
+    assert_eq!(
+        doc["provider"]["terraform"],
+        json!([{}, {"alias": "second"}])
+    );
+    assert_eq!(
+        doc["terraform"]["required_providers"]["terraform"],
+        json!({"source": "terraform.io/builtin/terraform"})
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("cdk.tf.json"), doc.to_string()).expect("write stack");
+    let rc = dir.path().join("empty.tfrc");
+    std::fs::write(&rc, "").expect("write CLI config");
+    for args in [
+        &["init", "-input=false", "-no-color"][..],
+        &["validate", "-no-color"][..],
+        &[
+            "plan",
+            "-input=false",
+            "-no-color",
+            "-lock=false",
+            "-out=tfplan",
+        ][..],
+        &["show", "-json", "tfplan"][..],
+    ] {
+        let out = std::process::Command::new(&terraform)
+            .args(args)
+            .current_dir(dir.path())
+            .env("TF_CLI_CONFIG_FILE", &rc)
+            .env("TF_IN_AUTOMATION", "1")
+            .output()
+            .expect("terraform runs");
+        assert!(
+            out.status.success(),
+            "terraform {args:?}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if args[0] == "show" {
+            let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+            let config = &plan["configuration"];
+            assert_eq!(
+                config["root_module"]["resources"][0]["provider_config_key"], "terraform.second",
+                "{config}"
+            );
+            assert!(
+                config["provider_config"]["terraform.second"].is_object(),
+                "{config}"
+            );
+        }
+    }
+}

@@ -5,6 +5,7 @@ pub use std::collections::BTreeMap;
 
 pub use super::expr::{Dynamic, Expression, Tf, TfLiteral};
 pub use super::number::Number;
+pub use super::provider::{ProvidedBy, Provider};
 pub use super::refs::{FromExpression, ListRef, MapRef};
 pub use super::stack::{DataSource, Resource};
 

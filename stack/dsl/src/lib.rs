@@ -21,6 +21,7 @@ mod json;
 mod logical_id;
 pub mod manifest;
 mod number;
+mod provider;
 mod references;
 mod refs;
 mod remote_state;
@@ -41,6 +42,7 @@ pub use expr::{Dynamic, Expression, TemplatePart, Tf, TfLiteral, escape_literal,
 pub use json::{TfJson, TfJsonObject};
 pub use logical_id::LogicalId;
 pub use number::Number;
+pub use provider::{ProvidedBy, Provider, ProviderHandle};
 pub use references::{Reference, parse_template, references_in};
 pub use refs::{FromExpression, ListRef, MapRef};
 pub use remote_state::{RemoteState, RemoteStateError, RemoteStateRefs};

@@ -182,7 +182,8 @@ pub struct Output {
 pub struct RequiredProvider {
     /// Registry source, e.g. `hashicorp/aws`.
     pub source: String,
-    /// Version constraint, e.g. `~> 6.25`.
+    /// Version constraint, e.g. `~> 6.25`; empty for any version (left out of the JSON).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub version: String,
 }
 
@@ -365,7 +366,8 @@ impl Stack {
         self.resource_element(handle).lifecycle = Some(lifecycle);
     }
 
-    /// Sets the `provider` meta-argument (`aws.<alias>`).
+    /// Sets the `provider` meta-argument (`aws.<alias>`) from a string.
+    #[deprecated(note = "use Stack::use_provider with the handle of Stack::add_provider_alias")]
     pub fn provider_alias<R: Resource>(&mut self, handle: &Handle<R>, provider: &str) {
         self.resource_element(handle).provider = Some(provider.to_string());
     }
@@ -430,6 +432,7 @@ impl Stack {
     }
 
     /// Adds a provider configuration block (`provider.<name>`); several make aliases.
+    #[deprecated(note = "use Stack::add_provider with the provider's generated configuration type")]
     pub fn provider(&mut self, name: &str, config: Value) {
         self.providers
             .entry(name.to_string())
@@ -440,6 +443,35 @@ impl Stack {
     /// Requires a provider (`terraform.required_providers`).
     pub fn require_provider(&mut self, name: &str, provider: RequiredProvider) {
         self.required_providers.insert(name.to_string(), provider);
+    }
+
+    /// The provider configuration blocks by local name (typed ones come from
+    /// [`crate::provider`]).
+    pub(crate) fn provider_blocks_mut(&mut self) -> &mut BTreeMap<String, Vec<Value>> {
+        &mut self.providers
+    }
+
+    /// Whether `terraform.required_providers` already names `name`.
+    pub(crate) fn requires_provider(&self, name: &str) -> bool {
+        self.required_providers.contains_key(name)
+    }
+
+    /// Sets the `provider` meta-argument of a declared resource (`data` false) or data source.
+    pub(crate) fn set_element_provider(
+        &mut self,
+        data: bool,
+        kind: &str,
+        name: &str,
+        provider: String,
+    ) {
+        let elements = if data {
+            &mut self.data
+        } else {
+            &mut self.resources
+        };
+        if let Some(element) = elements.get_mut(&(kind.to_string(), name.to_string())) {
+            element.provider = Some(provider);
+        }
     }
 
     /// Sets `terraform.required_version`.

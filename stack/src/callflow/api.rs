@@ -328,7 +328,7 @@ impl Api {
                 .set_description("Redeployed whenever the API body changes")
                 .set_triggers(Tf::from([(
                     "redeployment",
-                    functions::sha1(&rest_api.body()),
+                    functions::sha1(rest_api.body()),
                 )])),
         );
         stack.lifecycle(

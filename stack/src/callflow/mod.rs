@@ -30,10 +30,17 @@ pub use observability::{
 
 use callflow_deployment::env;
 
-use crate::dsl::{App, Output, RequiredProvider, S3AssumeRole, S3Backend, Stack, Tf, Variable};
+use crate::aws::AwsProvider;
+use crate::aws::provider::AwsProviderDefaultTags;
+use crate::dsl::{App, Output, Provider, S3AssumeRole, S3Backend, Stack, Tf, Variable};
 
-/// The hashicorp/aws provider version constraint the stack is written against.
-pub const AWS_PROVIDER_VERSION: &str = "~> 6.25";
+/// The hashicorp/aws provider version constraint the stack is written against: the one the
+/// bindings were generated for (`version` of the aws `[[providers]]` in `callflow.toml`),
+/// which declaring the provider requires.
+pub const AWS_PROVIDER_VERSION: &str = match AwsProvider::VERSION {
+    Some(version) => version,
+    None => "",
+};
 
 /// The contract's idempotency window, read once per process (reading it copies the whole
 /// spec, and 100 stacks synthesize in one process).
@@ -60,23 +67,16 @@ fn s3_backend(state: &StateConfig) -> S3Backend {
 /// Builds the Callflow stack for one environment.
 pub fn callflow_stack(config: &CallflowConfig) -> Stack {
     let mut stack = Stack::new(&config.stack_name);
-    stack.require_provider(
-        "aws",
-        RequiredProvider {
-            source: "hashicorp/aws".into(),
-            version: AWS_PROVIDER_VERSION.into(),
-        },
-    );
-    stack.provider(
-        "aws",
-        serde_json::json!({
-            "region": config.region,
-            "default_tags": [{ "tags": {
-                "Service": config.service,
-                "Environment": config.environment,
-                "ManagedBy": "callflow-stack",
-            }}],
-        }),
+    // The default aws configuration (and with it `required_providers.aws`: hashicorp/aws at
+    // AWS_PROVIDER_VERSION). Every resource carries these tags.
+    stack.add_provider(
+        AwsProvider::new()
+            .set_region(config.region.as_str())
+            .set_default_tags(vec![AwsProviderDefaultTags::new().set_tags(Tf::from([
+                ("Service", config.service.as_str()),
+                ("Environment", config.environment.as_str()),
+                ("ManagedBy", "callflow-stack"),
+            ]))]),
     );
     if let Some(state) = &config.state {
         stack.backend(s3_backend(state));

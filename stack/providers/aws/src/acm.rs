@@ -172,6 +172,8 @@ impl Resource for AcmCertificate {
     type Refs = AcmCertificateRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for AcmCertificate {}
+
 /// References to the attributes of a declared `aws_acm_certificate` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct AcmCertificateRefs(Expression);
@@ -539,6 +541,8 @@ impl Resource for AcmCertificateValidation {
     const TYPE: &'static str = "aws_acm_certificate_validation";
     type Refs = AcmCertificateValidationRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for AcmCertificateValidation {}
 
 /// References to the attributes of a declared `aws_acm_certificate_validation` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]

@@ -48,6 +48,8 @@ impl Resource for ApiGatewayAccount {
     type Refs = ApiGatewayAccountRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for ApiGatewayAccount {}
+
 /// References to the attributes of a declared `aws_api_gateway_account` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct ApiGatewayAccountRefs(Expression);
@@ -219,6 +221,8 @@ impl Resource for ApiGatewayApiKey {
     type Refs = ApiGatewayApiKeyRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for ApiGatewayApiKey {}
+
 /// References to the attributes of a declared `aws_api_gateway_api_key` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct ApiGatewayApiKeyRefs(Expression);
@@ -371,6 +375,8 @@ impl Resource for ApiGatewayBasePathMapping {
     type Refs = ApiGatewayBasePathMappingRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for ApiGatewayBasePathMapping {}
+
 /// References to the attributes of a declared `aws_api_gateway_base_path_mapping` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct ApiGatewayBasePathMappingRefs(Expression);
@@ -494,6 +500,8 @@ impl Resource for ApiGatewayDeployment {
     const TYPE: &'static str = "aws_api_gateway_deployment";
     type Refs = ApiGatewayDeploymentRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for ApiGatewayDeployment {}
 
 /// References to the attributes of a declared `aws_api_gateway_deployment` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
@@ -741,6 +749,8 @@ impl Resource for ApiGatewayDomainName {
     const TYPE: &'static str = "aws_api_gateway_domain_name";
     type Refs = ApiGatewayDomainNameRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for ApiGatewayDomainName {}
 
 /// References to the attributes of a declared `aws_api_gateway_domain_name` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
@@ -1036,6 +1046,8 @@ impl Resource for ApiGatewayMethodSettings {
     const TYPE: &'static str = "aws_api_gateway_method_settings";
     type Refs = ApiGatewayMethodSettingsRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for ApiGatewayMethodSettings {}
 
 /// References to the attributes of a declared `aws_api_gateway_method_settings` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
@@ -1433,6 +1445,8 @@ impl Resource for ApiGatewayRestApi {
     type Refs = ApiGatewayRestApiRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for ApiGatewayRestApi {}
+
 /// References to the attributes of a declared `aws_api_gateway_rest_api` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct ApiGatewayRestApiRefs(Expression);
@@ -1783,6 +1797,8 @@ impl Resource for ApiGatewayStage {
     const TYPE: &'static str = "aws_api_gateway_stage";
     type Refs = ApiGatewayStageRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for ApiGatewayStage {}
 
 /// References to the attributes of a declared `aws_api_gateway_stage` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
@@ -2151,6 +2167,8 @@ impl Resource for ApiGatewayUsagePlan {
     type Refs = ApiGatewayUsagePlanRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for ApiGatewayUsagePlan {}
+
 /// References to the attributes of a declared `aws_api_gateway_usage_plan` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct ApiGatewayUsagePlanRefs(Expression);
@@ -2511,6 +2529,8 @@ impl Resource for ApiGatewayUsagePlanKey {
     const TYPE: &'static str = "aws_api_gateway_usage_plan_key";
     type Refs = ApiGatewayUsagePlanKeyRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for ApiGatewayUsagePlanKey {}
 
 /// References to the attributes of a declared `aws_api_gateway_usage_plan_key` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]

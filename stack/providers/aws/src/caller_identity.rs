@@ -37,6 +37,8 @@ impl DataSource for DataCallerIdentity {
     type Refs = DataCallerIdentityRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for DataCallerIdentity {}
+
 /// References to the attributes of a declared `aws_caller_identity` data source (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct DataCallerIdentityRefs(Expression);

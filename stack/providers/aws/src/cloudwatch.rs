@@ -60,6 +60,8 @@ impl Resource for CloudwatchDashboard {
     type Refs = CloudwatchDashboardRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for CloudwatchDashboard {}
+
 /// References to the attributes of a declared `aws_cloudwatch_dashboard` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct CloudwatchDashboardRefs(Expression);
@@ -219,6 +221,8 @@ impl Resource for CloudwatchLogGroup {
     type Refs = CloudwatchLogGroupRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for CloudwatchLogGroup {}
+
 /// References to the attributes of a declared `aws_cloudwatch_log_group` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct CloudwatchLogGroupRefs(Expression);
@@ -363,6 +367,8 @@ impl Resource for CloudwatchLogMetricFilter {
     const TYPE: &'static str = "aws_cloudwatch_log_metric_filter";
     type Refs = CloudwatchLogMetricFilterRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for CloudwatchLogMetricFilter {}
 
 /// References to the attributes of a declared `aws_cloudwatch_log_metric_filter` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
@@ -775,6 +781,8 @@ impl Resource for CloudwatchMetricAlarm {
     const TYPE: &'static str = "aws_cloudwatch_metric_alarm";
     type Refs = CloudwatchMetricAlarmRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for CloudwatchMetricAlarm {}
 
 /// References to the attributes of a declared `aws_cloudwatch_metric_alarm` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]

@@ -154,6 +154,8 @@ impl Resource for IamRole {
     type Refs = IamRoleRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for IamRole {}
+
 /// References to the attributes of a declared `aws_iam_role` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct IamRoleRefs(Expression);
@@ -355,6 +357,8 @@ impl Resource for IamRolePolicy {
     const TYPE: &'static str = "aws_iam_role_policy";
     type Refs = IamRolePolicyRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for IamRolePolicy {}
 
 /// References to the attributes of a declared `aws_iam_role_policy` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]

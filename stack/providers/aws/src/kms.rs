@@ -74,6 +74,8 @@ impl Resource for KmsAlias {
     type Refs = KmsAliasRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for KmsAlias {}
+
 /// References to the attributes of a declared `aws_kms_alias` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct KmsAliasRefs(Expression);
@@ -298,6 +300,8 @@ impl Resource for KmsKey {
     const TYPE: &'static str = "aws_kms_key";
     type Refs = KmsKeyRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for KmsKey {}
 
 /// References to the attributes of a declared `aws_kms_key` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]

@@ -478,6 +478,8 @@ impl Resource for LambdaFunction {
     type Refs = LambdaFunctionRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for LambdaFunction {}
+
 /// References to the attributes of a declared `aws_lambda_function` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct LambdaFunctionRefs(Expression);
@@ -1590,6 +1592,8 @@ impl Resource for LambdaPermission {
     const TYPE: &'static str = "aws_lambda_permission";
     type Refs = LambdaPermissionRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for LambdaPermission {}
 
 /// References to the attributes of a declared `aws_lambda_permission` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]

@@ -9,7 +9,10 @@ pub mod iam;
 pub mod kms;
 pub mod lambda;
 pub mod partition;
+pub mod provider;
 pub mod region;
 pub mod route53;
 pub mod s3;
 pub mod sns;
+
+pub use provider::AwsProvider;

@@ -37,6 +37,8 @@ impl DataSource for DataPartition {
     type Refs = DataPartitionRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for DataPartition {}
+
 /// References to the attributes of a declared `aws_partition` data source (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct DataPartitionRefs(Expression);

@@ -66,6 +66,8 @@ impl DataSource for DataRegion {
     type Refs = DataRegionRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for DataRegion {}
+
 /// References to the attributes of a declared `aws_region` data source (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct DataRegionRefs(Expression);

@@ -226,6 +226,8 @@ impl Resource for Route53Record {
     type Refs = Route53RecordRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for Route53Record {}
+
 /// References to the attributes of a declared `aws_route53_record` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct Route53RecordRefs(Expression);

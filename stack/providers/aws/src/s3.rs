@@ -257,6 +257,8 @@ impl Resource for S3Bucket {
     type Refs = S3BucketRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for S3Bucket {}
+
 /// References to the attributes of a declared `aws_s3_bucket` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct S3BucketRefs(Expression);
@@ -2230,6 +2232,8 @@ impl Resource for S3BucketLifecycleConfiguration {
     type Refs = S3BucketLifecycleConfigurationRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for S3BucketLifecycleConfiguration {}
+
 /// References to the attributes of a declared `aws_s3_bucket_lifecycle_configuration` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct S3BucketLifecycleConfigurationRefs(Expression);
@@ -3097,6 +3101,8 @@ impl Resource for S3BucketMetric {
     type Refs = S3BucketMetricRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for S3BucketMetric {}
+
 /// References to the attributes of a declared `aws_s3_bucket_metric` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct S3BucketMetricRefs(Expression);
@@ -3257,6 +3263,8 @@ impl Resource for S3BucketOwnershipControls {
     type Refs = S3BucketOwnershipControlsRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for S3BucketOwnershipControls {}
+
 /// References to the attributes of a declared `aws_s3_bucket_ownership_controls` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct S3BucketOwnershipControlsRefs(Expression);
@@ -3373,6 +3381,8 @@ impl Resource for S3BucketPolicy {
     const TYPE: &'static str = "aws_s3_bucket_policy";
     type Refs = S3BucketPolicyRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for S3BucketPolicy {}
 
 /// References to the attributes of a declared `aws_s3_bucket_policy` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
@@ -3503,6 +3513,8 @@ impl Resource for S3BucketPublicAccessBlock {
     type Refs = S3BucketPublicAccessBlockRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for S3BucketPublicAccessBlock {}
+
 /// References to the attributes of a declared `aws_s3_bucket_public_access_block` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct S3BucketPublicAccessBlockRefs(Expression);
@@ -3620,6 +3632,8 @@ impl Resource for S3BucketServerSideEncryptionConfiguration {
     const TYPE: &'static str = "aws_s3_bucket_server_side_encryption_configuration";
     type Refs = S3BucketServerSideEncryptionConfigurationRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for S3BucketServerSideEncryptionConfiguration {}
 
 /// References to the attributes of a declared `aws_s3_bucket_server_side_encryption_configuration` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
@@ -3862,6 +3876,8 @@ impl Resource for S3BucketVersioning {
     const TYPE: &'static str = "aws_s3_bucket_versioning";
     type Refs = S3BucketVersioningRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for S3BucketVersioning {}
 
 /// References to the attributes of a declared `aws_s3_bucket_versioning` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]

@@ -321,6 +321,8 @@ impl Resource for SnsTopic {
     type Refs = SnsTopicRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for SnsTopic {}
+
 /// References to the attributes of a declared `aws_sns_topic` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct SnsTopicRefs(Expression);
@@ -553,6 +555,8 @@ impl Resource for SnsTopicDataProtectionPolicy {
     type Refs = SnsTopicDataProtectionPolicyRefs;
 }
 
+impl ProvidedBy<super::provider::AwsProvider> for SnsTopicDataProtectionPolicy {}
+
 /// References to the attributes of a declared `aws_sns_topic_data_protection_policy` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct SnsTopicDataProtectionPolicyRefs(Expression);
@@ -634,6 +638,8 @@ impl Resource for SnsTopicPolicy {
     const TYPE: &'static str = "aws_sns_topic_policy";
     type Refs = SnsTopicPolicyRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for SnsTopicPolicy {}
 
 /// References to the attributes of a declared `aws_sns_topic_policy` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
@@ -818,6 +824,8 @@ impl Resource for SnsTopicSubscription {
     const TYPE: &'static str = "aws_sns_topic_subscription";
     type Refs = SnsTopicSubscriptionRefs;
 }
+
+impl ProvidedBy<super::provider::AwsProvider> for SnsTopicSubscription {}
 
 /// References to the attributes of a declared `aws_sns_topic_subscription` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]

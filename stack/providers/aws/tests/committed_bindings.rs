@@ -1,6 +1,9 @@
 //! The committed bindings are exactly what `callflow get` generates from the committed trimmed
 //! schema (`schema.json`) with the selection in `callflow.toml`: CI fails when someone edits the
 //! generated files or changes the selection without regenerating (as for `cdktf.out/`).
+//! `UPDATE_BINDINGS=1 cargo test -p callflow-provider-aws --test committed_bindings` rewrites
+//! them from the committed schema (as `callflow get --schema stack/providers/aws/schema.json`
+//! does), for a change of the generator.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -28,6 +31,11 @@ fn committed_bindings_are_what_callflow_get_generates() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let src = aws.src_dir(&root);
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        callflow_codegen::write_dir(&src, &generated.files).expect("write src");
+        std::fs::write(&schema_path, &generated.trimmed_schema).expect("write schema.json");
+        return;
+    }
     let committed: BTreeMap<String, String> = std::fs::read_dir(&src)
         .expect("src")
         .filter_map(Result::ok)

@@ -46,6 +46,8 @@ impl Resource for Data {
     type Refs = DataRefs;
 }
 
+impl ProvidedBy<super::provider::TerraformProvider> for Data {}
+
 /// References to the attributes of a declared `terraform_data` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct DataRefs(Expression);

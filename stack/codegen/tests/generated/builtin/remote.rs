@@ -72,6 +72,8 @@ impl DataSource for DataRemoteState {
     type Refs = DataRemoteStateRefs;
 }
 
+impl ProvidedBy<super::provider::TerraformProvider> for DataRemoteState {}
+
 /// References to the attributes of a declared `terraform_remote_state` data source (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct DataRemoteStateRefs(Expression);

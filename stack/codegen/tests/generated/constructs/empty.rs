@@ -27,6 +27,8 @@ impl Resource for Empty {
     type Refs = EmptyRefs;
 }
 
+impl ProvidedBy<super::provider::DemoProvider> for Empty {}
+
 /// References to the attributes of a declared `demo_empty` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct EmptyRefs;

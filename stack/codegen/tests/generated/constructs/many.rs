@@ -63,6 +63,8 @@ impl Resource for Many {
     type Refs = ManyRefs;
 }
 
+impl ProvidedBy<super::provider::DemoProvider> for Many {}
+
 /// References to the attributes of a declared `demo_many` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct ManyRefs(Expression);

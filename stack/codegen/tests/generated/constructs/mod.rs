@@ -3,5 +3,8 @@
 
 pub mod empty;
 pub mod many;
+pub mod provider;
 pub mod region;
 pub mod thing;
+
+pub use provider::DemoProvider;

@@ -37,6 +37,8 @@ impl DataSource for DataRegion {
     type Refs = DataRegionRefs;
 }
 
+impl ProvidedBy<super::provider::DemoProvider> for DataRegion {}
+
 /// References to the attributes of a declared `demo_region` data source (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct DataRegionRefs(Expression);

@@ -285,6 +285,8 @@ impl Resource for Thing {
     type Refs = ThingRefs;
 }
 
+impl ProvidedBy<super::provider::DemoProvider> for Thing {}
+
 /// References to the attributes of a declared `demo_thing` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct ThingRefs(Expression);
@@ -1011,6 +1013,8 @@ impl Resource for ThingConfig {
     type Refs = ThingConfigRefs;
 }
 
+impl ProvidedBy<super::provider::DemoProvider> for ThingConfig {}
+
 /// References to the attributes of a declared `demo_thing_config` resource (every attribute, computed ones included).
 #[derive(Clone, Debug)]
 pub struct ThingConfigRefs(Expression);
@@ -1053,6 +1057,8 @@ impl DataSource for DataThing {
     const TYPE: &'static str = "demo_thing";
     type Refs = DataThingRefs;
 }
+
+impl ProvidedBy<super::provider::DemoProvider> for DataThing {}
 
 /// References to the attributes of a declared `demo_thing` data source (every attribute, computed ones included).
 #[derive(Clone, Debug)]
