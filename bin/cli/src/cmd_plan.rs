@@ -12,6 +12,8 @@ use callflow_plan::{
     TerraformVar, plan_stack, read_plan_file,
 };
 
+use callflow_stack::dsl::manifest::Manifest;
+
 use crate::project::{ConfigArgs, synthesize};
 
 /// Output format of `plan`.
@@ -54,9 +56,10 @@ pub struct PlanArgs {
     /// Synth output directory (synthesized again before planning).
     #[arg(long, default_value = "cdktf.out")]
     out: PathBuf,
-    /// Stack to plan (a name from manifest.json).
+    /// Stack to plan (a name from manifest.json); repeat it to plan several, which are planned
+    /// in dependency order (a stack after the stacks whose outputs it reads).
     #[arg(long, default_value = "callflow")]
-    stack: String,
+    stack: Vec<String>,
     /// Summarize this saved plan instead of synthesizing and planning: `terraform show -json`
     /// output, or a binary plan file (`terraform plan -out=FILE`), which is shown with
     /// `terraform show -json` in the current directory. No synth, no init.
@@ -94,23 +97,42 @@ pub struct PlanArgs {
 /// exit 0 ok, 2 error, 3 destructive changes blocked, 4 broadening blocked, 5 other security
 /// changes blocked (`any-change`).
 pub fn run(args: &PlanArgs) -> Result<ExitCode> {
-    let summary = match &args.plan_file {
+    let summaries: Vec<(String, PlanSummary)> = match &args.plan_file {
         Some(file) => {
             let plan = read_plan_file(file, || TerraformCli::locate(args.terraform.as_deref()))?;
-            PlanSummary::from_document(&plan)
+            vec![(String::new(), PlanSummary::from_document(&plan))]
         }
         None => plan_synthesized(args)?,
     };
+    let several = summaries.len() > 1;
     let mut stdout = std::io::stdout().lock();
-    match args.format {
-        Format::Json => stdout.write_all(summary.render_json().as_bytes())?,
-        Format::Markdown => {
-            stdout.write_all(summary.render_markdown().as_bytes())?;
-            stdout.write_all(b"\n")?;
-        }
-        Format::Human => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            stdout.write_all(summary.render_human(color).as_bytes())?;
+    if several && args.format == Format::Json {
+        // One document: the stacks in the order they were planned.
+        let stacks: Vec<serde_json::Value> = summaries
+            .iter()
+            .map(|(stack, summary)| serde_json::json!({ "stack": stack, "plan": summary }))
+            .collect();
+        stdout.write_all(serde_json::to_string_pretty(&stacks)?.as_bytes())?;
+    } else {
+        for (stack, summary) in &summaries {
+            match args.format {
+                Format::Json => stdout.write_all(summary.render_json().as_bytes())?,
+                Format::Markdown => {
+                    if several {
+                        writeln!(stdout, "## Stack `{stack}`\n")?;
+                    }
+                    stdout.write_all(summary.render_markdown().as_bytes())?;
+                    stdout.write_all(b"\n")?;
+                }
+                Format::Human => {
+                    if several {
+                        writeln!(stdout, "Stack {stack}:")?;
+                    }
+                    let color =
+                        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                    stdout.write_all(summary.render_human(color).as_bytes())?;
+                }
+            }
         }
     }
     stdout.flush()?;
@@ -119,20 +141,25 @@ pub fn run(args: &PlanArgs) -> Result<ExitCode> {
         require_approval: args.require_approval.into(),
         allow_broadening: args.allow_broadening,
     };
-    match summary.check(&policy) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(blocked) => {
+    // Every stack's gate; the lowest exit code of all blocked stacks wins, as within one.
+    let mut code = None;
+    for (stack, summary) in &summaries {
+        if let Err(blocked) = summary.check(&policy) {
             for reason in &blocked.reasons {
-                eprintln!("error: {reason}");
+                match several {
+                    true => eprintln!("error: stack {stack}: {reason}"),
+                    false => eprintln!("error: {reason}"),
+                }
             }
-            Ok(ExitCode::from(
-                u8::try_from(blocked.exit_code()).unwrap_or(2),
-            ))
+            let this = u8::try_from(blocked.exit_code()).unwrap_or(2);
+            code = Some(code.map_or(this, |c: u8| c.min(this)));
         }
     }
+    Ok(code.map_or(ExitCode::SUCCESS, ExitCode::from))
 }
 
-fn plan_synthesized(args: &PlanArgs) -> Result<PlanSummary> {
+/// Synthesizes, then plans each requested stack in dependency order (manifest.json).
+fn plan_synthesized(args: &PlanArgs) -> Result<Vec<(String, PlanSummary)>> {
     let synthesized = synthesize(&args.config.config)?;
     synthesized
         .write_to(&args.out)
@@ -156,7 +183,17 @@ fn plan_synthesized(args: &PlanArgs) -> Result<PlanSummary> {
             .collect(),
         plan_file: None,
     };
-    Ok(plan_stack(&args.out, &args.stack, &terraform, &options)?)
+    let manifest = Manifest::load(&args.out)?;
+    let names: Vec<&str> = args.stack.iter().map(String::as_str).collect();
+    let mut summaries = Vec::new();
+    for entry in manifest.order_stacks(&names)? {
+        let name = entry.name.as_str();
+        summaries.push((
+            name.to_owned(),
+            plan_stack(&args.out, name, &terraform, &options)?,
+        ));
+    }
+    Ok(summaries)
 }
 
 /// The stack hashes the handler zips at plan time; say how to build them when they are absent.

@@ -119,11 +119,21 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
             .with_context(|| format!("no stack {name:?} in {}", args.synth_dir.display()))?,
         None => match synth.stacks().values().collect::<Vec<_>>().as_slice() {
             [only] => *only,
-            stacks => bail!(
-                "{} stacks in {}: choose one with --stack",
-                stacks.len(),
-                args.synth_dir.display()
-            ),
+            stacks => {
+                // Listed in dependency order: a stack after the stacks whose outputs it reads.
+                let manifest = callflow_stack::dsl::manifest::Manifest::load(&args.synth_dir)?;
+                let order: Vec<&str> = manifest
+                    .stacks_in_dependency_order()?
+                    .into_iter()
+                    .map(|e| e.name.as_str())
+                    .collect();
+                bail!(
+                    "{} stacks in {} ({}): choose one with --stack",
+                    stacks.len(),
+                    args.synth_dir.display(),
+                    order.join(", ")
+                )
+            }
         },
     };
     let expected = ExpectedStack::from_synth(doc)?;
