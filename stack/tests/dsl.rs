@@ -142,7 +142,7 @@ fn meta_arguments_variables_outputs_and_functions() {
             functions::jsonencode(Tf::Literal(vec!["a".to_string()])),
         ),
     );
-    stack.depends_on(&policy, &[bucket.address()]);
+    stack.depends_on(&policy, &[&bucket]);
     stack.lifecycle(
         &policy,
         Lifecycle {

@@ -53,6 +53,77 @@ pub enum StackError {
         /// What is wrong, quoting the value.
         message: String,
     },
+    /// An element with both `count` and `for_each` (Terraform accepts only one).
+    #[error("`{address}` has both count and for_each: use one")]
+    CountAndForEach {
+        /// The element's address.
+        address: String,
+    },
+    /// A resource address that does not parse (`type.name`, `type.name[0]`, `type.name["k"]`).
+    #[error("invalid resource address `{address}`: {reason}")]
+    InvalidAddress {
+        /// The address as given.
+        address: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A `moved` or `import` block whose target is not declared in this stack.
+    #[error("{block}: the target `{address}` is not declared in this stack")]
+    UndeclaredTarget {
+        /// The block, as Terraform would read it.
+        block: String,
+        /// The undeclared resource.
+        address: String,
+    },
+    /// A `moved` block Terraform would refuse (its source still declared, or onto itself).
+    #[error("{block}: {reason}")]
+    InvalidMove {
+        /// The block, as Terraform would read it.
+        block: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// An `import` of a resource type that cannot be imported.
+    #[error("import into `{address}`: resource type `{kind}` cannot be imported")]
+    NotImportable {
+        /// The import target.
+        address: String,
+        /// Its resource type.
+        kind: String,
+    },
+    /// A `removed` block for a resource the stack still declares.
+    #[error(
+        "removed {{ from = {address} }}: `{address}` is still declared; remove its declaration"
+    )]
+    RemovedStillDeclared {
+        /// The resource address.
+        address: String,
+    },
+    /// An instance access that does not match the element's `count` / `for_each`: a key on an
+    /// element without either, a string key on a `count` element, a number on a `for_each` one.
+    #[error("`{reference}` at `{at}`: {reason}")]
+    WrongInstanceKey {
+        /// The reference or address as written.
+        reference: String,
+        /// Where it occurs (JSON path or block).
+        at: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+    /// An attribute read on an element with `count` / `for_each` without choosing an instance.
+    #[error(
+        "`{reference}` at `{at}`: `{element}` has {meta}, so its attributes are read on one instance (`.instance(..)`) or all of them (`.splat(..)`)"
+    )]
+    MissingInstanceKey {
+        /// The reference as written.
+        reference: String,
+        /// JSON path where it occurs.
+        at: String,
+        /// The repeated element.
+        element: String,
+        /// `count` or `for_each`.
+        meta: &'static str,
+    },
     /// Values of a stack that is not in the app (cross-stack references need both stacks in
     /// one [`crate::App`]).
     #[error(

@@ -12,6 +12,7 @@
 
 mod backend;
 pub mod bindings;
+mod check;
 mod cross_stack;
 mod diff;
 mod error;
@@ -20,8 +21,10 @@ pub mod functions;
 mod json;
 mod logical_id;
 pub mod manifest;
+mod meta;
 mod number;
 mod provider;
+mod refactor;
 mod references;
 mod refs;
 mod remote_state;
@@ -35,14 +38,20 @@ pub use backend::{
     LocalBackend, OssAssumeRole, OssBackend, PgBackend, RemoteBackend, RemoteWorkspaces,
     S3AssumeRole, S3AssumeRoleWithWebIdentity, S3Backend, S3Endpoints,
 };
+pub use check::Check;
 pub use cross_stack::{input_id as cross_stack_input_id, output_id as cross_stack_output_id};
 pub use diff::{ChangeKind, ElementChange, SynthDiff};
 pub use error::{StackError, SynthError};
 pub use expr::{Dynamic, Expression, TemplatePart, Tf, TfLiteral, escape_literal, hcl_quote};
 pub use json::{TfJson, TfJsonObject};
 pub use logical_id::LogicalId;
+pub use meta::{
+    Block, Condition, CountHandle, CountIndex, DataOf, Declared, Dependable, Each, ForEach,
+    ForEachHandle, Instance,
+};
 pub use number::Number;
 pub use provider::{ProvidedBy, Provider, ProviderHandle};
+pub use refactor::{Address, InstanceKey, IntoAddress, Target};
 pub use references::{Reference, parse_template, references_in};
 pub use refs::{FromExpression, ListRef, MapRef};
 pub use remote_state::{RemoteState, RemoteStateError, RemoteStateRefs};

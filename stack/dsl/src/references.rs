@@ -63,7 +63,86 @@ impl fmt::Display for Reference {
 pub fn references_in(template: &str) -> Vec<Reference> {
     let mut out = Vec::new();
     scan_template(template.as_bytes(), &mut out);
+    out.into_iter().map(|(r, _)| r).collect()
+}
+
+/// How a reference to a resource or data source goes on right after its name: what synth checks
+/// against the element's `count` / `for_each`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// The whole element (`aws_s3_bucket.b`, e.g. in `depends_on` or a `for_each`).
+    Whole,
+    /// An attribute of the element itself (`aws_s3_bucket.b.arn`).
+    Attr,
+    /// A numeric instance index (`aws_s3_bucket.b[0]`).
+    Index,
+    /// A string instance key (`aws_s3_bucket.b["k"]`).
+    Key,
+    /// The splat (`aws_s3_bucket.b[*]`).
+    Splat,
+    /// An index computed by an expression (`aws_s3_bucket.b[each.key]`).
+    Computed,
+}
+
+/// [`references_in`] with each reference's [`Access`] (variables and locals: [`Access::Whole`]).
+pub(crate) fn references_with_access(template: &str) -> Vec<(Reference, Access)> {
+    let mut out = Vec::new();
+    scan_template(template.as_bytes(), &mut out);
     out
+}
+
+/// The access after a reference's name: `names` segments were read, ending before `b[j]`.
+fn access_after(b: &[u8], j: usize, names: usize, segments: usize) -> Access {
+    if segments > names {
+        return Access::Attr;
+    }
+    if b.get(j) != Some(&b'[') {
+        return Access::Whole;
+    }
+    let mut k = j + 1;
+    while b.get(k) == Some(&b' ') {
+        k += 1;
+    }
+    match b.get(k) {
+        Some(c) if c.is_ascii_digit() => {
+            let mut e = k;
+            while b.get(e).is_some_and(u8::is_ascii_digit) {
+                e += 1;
+            }
+            while b.get(e) == Some(&b' ') {
+                e += 1;
+            }
+            if b.get(e) == Some(&b']') {
+                Access::Index
+            } else {
+                Access::Computed
+            }
+        }
+        Some(b'"') => {
+            // A key that is a plain string literal (no interpolation inside).
+            let mut e = k + 1;
+            while let Some(&c) = b.get(e) {
+                match c {
+                    b'\\' => e += 1,
+                    b'"' => break,
+                    b'$' if b.get(e + 1) == Some(&b'{') => return Access::Computed,
+                    _ => {}
+                }
+                e += 1;
+            }
+            e += 1;
+            while b.get(e) == Some(&b' ') {
+                e += 1;
+            }
+            if b.get(e) == Some(&b']') {
+                Access::Key
+            } else {
+                Access::Computed
+            }
+        }
+        Some(b'*') => Access::Splat,
+        _ => Access::Computed,
+    }
 }
 
 /// Splits a rendered Terraform template (as found in Terraform JSON) back into literal text
@@ -115,7 +194,7 @@ pub fn parse_template(text: &str) -> Vec<TemplatePart> {
 }
 
 /// Scans template text for references.
-fn scan_template(b: &[u8], out: &mut Vec<Reference>) {
+fn scan_template(b: &[u8], out: &mut Vec<(Reference, Access)>) {
     // Only a `$` can start an interpolation (skipping `%%{` changes nothing), so jump from one
     // `$` to the next instead of looking at every byte.
     let mut i = 0;
@@ -138,7 +217,7 @@ fn scan_template(b: &[u8], out: &mut Vec<Reference>) {
 }
 
 /// Scans an expression from `start` until its closing `}`; returns the index of that brace.
-fn scan_expression(b: &[u8], start: usize, out: &mut Vec<Reference>) -> usize {
+fn scan_expression(b: &[u8], start: usize, out: &mut Vec<(Reference, Access)>) -> usize {
     // Names bound by `for` expressions seen so far in this expression.
     let mut bound: Vec<String> = Vec::new();
     let mut depth = 0usize;
@@ -200,7 +279,12 @@ fn scan_expression(b: &[u8], start: usize, out: &mut Vec<Reference>) -> usize {
                         .then(|| classify(&segments))
                         .flatten()
                 {
-                    out.push(r);
+                    let access = match &r {
+                        Reference::Resource { .. } => access_after(b, j, 2, segments.len()),
+                        Reference::Data { .. } => access_after(b, j, 3, segments.len()),
+                        _ => Access::Whole,
+                    };
+                    out.push((r, access));
                 }
                 i = j;
                 continue;
@@ -293,6 +377,39 @@ mod tests {
         assert_eq!(
             names("${jsonencode({a = data.aws_region.current.name, b = \"${var.x}\"})}"),
             ["data.aws_region.current.name", "var.x"]
+        );
+    }
+
+    #[test]
+    fn reads_the_instance_access_after_a_name() {
+        let accesses = |s: &str| -> Vec<Access> {
+            references_with_access(s)
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect()
+        };
+        assert_eq!(
+            accesses(
+                "${a_b.x} ${a_b.x.id} ${a_b.x[0].id} ${a_b.x[\"k\"]} ${a_b.x[*].id} ${a_b.x[each.key]}"
+            ),
+            [
+                Access::Whole,
+                Access::Attr,
+                Access::Index,
+                Access::Key,
+                Access::Splat,
+                Access::Computed
+            ]
+        );
+        assert_eq!(
+            accesses("${data.a_b.x[1].id} ${data.a_b.x.id} ${a_b.x[\"${var.k}\"]} ${a_b.x[1 + 1]}"),
+            [
+                Access::Index,
+                Access::Attr,
+                Access::Computed,
+                Access::Whole,
+                Access::Computed
+            ]
         );
     }
 

@@ -9,11 +9,20 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::backend::Backend;
+use super::check::Check;
 use super::cross_stack::{self, CrossStack, StackId};
 use super::error::{StackError, SynthError};
 use super::expr::{Expression, Tf};
 use super::logical_id::LogicalId;
-use super::references::{Reference, references_in};
+use super::meta::{
+    CountHandle, CountIndex, DataOf, Declared, Dependable, DynamicBlock, Each, ForEach,
+    ForEachHandle, Rep, Repetition,
+};
+use super::number::Number;
+use super::refactor::{
+    DeclaredResource, Import, IntoAddress, Moved, Refactors, Removed, Target, key_problem,
+};
+use super::references::{Access, Reference, references_with_access};
 use super::refs::FromExpression;
 
 /// A Terraform resource type with a typed body.
@@ -22,6 +31,11 @@ pub trait Resource: Serialize {
     const TYPE: &'static str;
     /// The typed references to its attributes, reachable through its [`Handle`].
     type Refs: FromExpression;
+    /// Whether Terraform can adopt an existing object of this type with an `import` block.
+    /// Most resource types can; a binding whose type cannot (its provider implements no import)
+    /// sets `false`, and [`Stack::import`] of it is then a synth error. Data sources are never
+    /// imported: `import` takes resource handles only.
+    const IMPORTABLE: bool = true;
 }
 
 /// A Terraform data source type with a typed body.
@@ -68,7 +82,7 @@ impl<R: Resource> Deref for Handle<R> {
 }
 
 impl<R: Resource> Handle<R> {
-    fn new(name: LogicalId, origin: StackId) -> Self {
+    pub(crate) fn new(name: LogicalId, origin: StackId) -> Self {
         let refs = R::Refs::from_expression(Expression::in_stack(
             format!("{}.{}", R::TYPE, name),
             origin,
@@ -121,7 +135,7 @@ impl<D: DataSource> Deref for DataHandle<D> {
 }
 
 impl<D: DataSource> DataHandle<D> {
-    fn new(name: LogicalId, origin: StackId) -> Self {
+    pub(crate) fn new(name: LogicalId, origin: StackId) -> Self {
         let refs = D::Refs::from_expression(Expression::in_stack(
             format!("data.{}.{}", D::TYPE, name),
             origin,
@@ -147,6 +161,68 @@ pub struct Lifecycle {
     /// Attributes whose drift Terraform ignores.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignore_changes: Vec<String>,
+    /// Replace this object when one of these changes: whole elements or their attributes
+    /// (set with [`Lifecycle::replaced_with`] / [`Lifecycle::replaced_on_change`]).
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "serialize_traversals"
+    )]
+    pub replace_triggered_by: Vec<Expression>,
+    /// Conditions checked before the object is planned; a false one stops the plan.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub precondition: Vec<super::meta::Condition>,
+    /// Conditions checked after the object is planned or applied (`self` is the object).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub postcondition: Vec<super::meta::Condition>,
+}
+
+/// `replace_triggered_by` entries are static references, written without `${}`.
+fn serialize_traversals<S: serde::Serializer>(
+    items: &[Expression],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(items.iter().map(Expression::as_hcl))
+}
+
+impl Lifecycle {
+    /// Replace this object whenever `element` is replaced or updated.
+    pub fn replaced_with(mut self, element: &dyn Dependable) -> Self {
+        self.replace_triggered_by
+            .push(Expression::raw(element.dependency_address()));
+        self
+    }
+
+    /// Replace this object whenever the attribute `reference` reads changes
+    /// (e.g. `other.input()`); it must be a reference to a resource's attribute.
+    pub fn replaced_on_change<T: super::expr::TfLiteral>(mut self, reference: &Tf<T>) -> Self {
+        self.replace_triggered_by.push(match reference {
+            Tf::Expr(e) => e.clone(),
+            other => Expression::raw(other.to_hcl()),
+        });
+        self
+    }
+
+    /// Adds a precondition: when `condition` is false, the plan stops with `error_message`.
+    pub fn with_precondition(
+        mut self,
+        condition: Tf<bool>,
+        error_message: impl Into<Tf<String>>,
+    ) -> Self {
+        self.precondition
+            .push(super::meta::Condition::new(condition, error_message));
+        self
+    }
+
+    /// Adds a postcondition (see [`Stack::postcondition`] for one that reads `self`).
+    pub fn with_postcondition(
+        mut self,
+        condition: Tf<bool>,
+        error_message: impl Into<Tf<String>>,
+    ) -> Self {
+        self.postcondition
+            .push(super::meta::Condition::new(condition, error_message));
+        self
+    }
 }
 
 /// A Terraform input variable (`variable` block).
@@ -195,6 +271,8 @@ struct Element {
     provider: Option<String>,
     overrides: Vec<(String, Value)>,
     comments: BTreeMap<String, String>,
+    repetition: Option<Repetition>,
+    dynamic: Vec<DynamicBlock>,
 }
 
 /// One Terraform configuration (a cdktf stack): resources, data sources, variables, locals,
@@ -212,6 +290,8 @@ pub struct Stack {
     required_version: Option<String>,
     backend: Backend,
     errors: Vec<StackError>,
+    refactors: Refactors,
+    checks: BTreeMap<String, Check>,
     id: StackId,
     cross: CrossStack,
 }
@@ -234,6 +314,8 @@ impl Stack {
             required_providers: BTreeMap::new(),
             required_version: None,
             errors: Vec::new(),
+            refactors: Refactors::default(),
+            checks: BTreeMap::new(),
         }
     }
 
@@ -280,6 +362,8 @@ impl Stack {
             provider: None,
             overrides: Vec::new(),
             comments: BTreeMap::new(),
+            repetition: None,
+            dynamic: Vec::new(),
         }
     }
 
@@ -317,34 +401,14 @@ impl Stack {
     /// Declares a resource under a logical id unique for its type; a duplicate is a synth error.
     pub fn resource<R: Resource>(&mut self, name: &str, resource: R) -> Handle<R> {
         let id = self.logical_id(name);
-        let address = format!("{}.{}", R::TYPE, id);
-        let element = self.element(&resource, &address);
-        let key = (R::TYPE.to_string(), id.to_string());
-        match self.resources.entry(key) {
-            std::collections::btree_map::Entry::Occupied(_) => {
-                self.errors.push(StackError::DuplicateId { address });
-            }
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                slot.insert(element);
-            }
-        }
+        self.insert_element(false, R::TYPE, &id, &resource, None);
         Handle::new(id, self.id)
     }
 
     /// Declares a data source under a logical id unique for its type.
     pub fn data<D: DataSource>(&mut self, name: &str, source: D) -> DataHandle<D> {
         let id = self.logical_id(name);
-        let address = format!("data.{}.{}", D::TYPE, id);
-        let element = self.element(&source, &address);
-        let key = (D::TYPE.to_string(), id.to_string());
-        match self.data.entry(key) {
-            std::collections::btree_map::Entry::Occupied(_) => {
-                self.errors.push(StackError::DuplicateId { address });
-            }
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                slot.insert(element);
-            }
-        }
+        self.insert_element(true, D::TYPE, &id, &source, None);
         DataHandle::new(id, self.id)
     }
 
@@ -354,16 +418,325 @@ impl Stack {
             .expect("a Handle is only created by Stack::resource, which inserts the element")
     }
 
-    /// Adds `depends_on` edges: `handle` is created after every resource in `on`.
-    pub fn depends_on<R: Resource>(&mut self, handle: &Handle<R>, on: &[String]) {
-        self.resource_element(handle)
-            .depends_on
-            .extend(on.iter().cloned());
+    /// Inserts a declared element; a duplicate address is a synth error.
+    fn insert_element(
+        &mut self,
+        data: bool,
+        kind: &'static str,
+        id: &LogicalId,
+        body: &impl Serialize,
+        repetition: Option<Repetition>,
+    ) {
+        let address = if data {
+            format!("data.{kind}.{id}")
+        } else {
+            format!("{kind}.{id}")
+        };
+        let mut element = self.element(body, &address);
+        element.repetition = repetition;
+        let map = if data {
+            &mut self.data
+        } else {
+            &mut self.resources
+        };
+        match map.entry((kind.to_string(), id.to_string())) {
+            std::collections::btree_map::Entry::Occupied(_) => {
+                self.errors.push(StackError::DuplicateId { address });
+            }
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(element);
+            }
+        }
     }
 
-    /// Sets the `lifecycle` meta-argument.
-    pub fn lifecycle<R: Resource>(&mut self, handle: &Handle<R>, lifecycle: Lifecycle) {
-        self.resource_element(handle).lifecycle = Some(lifecycle);
+    /// The `count` repetition of a value, with the number when it is a literal.
+    fn count_repetition(&mut self, address: String, count: Tf<Number>) -> Repetition {
+        let literal = match &count {
+            Tf::Literal(Number::UInt(n)) => Some(*n),
+            Tf::Literal(Number::Int(n)) => match u64::try_from(*n) {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    self.errors.push(StackError::Invalid {
+                        construct: address,
+                        message: format!("count is {n}: it must be zero or more"),
+                    });
+                    None
+                }
+            },
+            Tf::Literal(Number::Float(f)) => {
+                self.errors.push(StackError::Invalid {
+                    construct: address,
+                    message: format!("count is {f}: it must be a whole number"),
+                });
+                None
+            }
+            _ => None,
+        };
+        Repetition::Count(count.to_tf_json(), literal)
+    }
+
+    /// Declares `count` instances of a resource (`count = n`): `body` builds the body once,
+    /// with `count.index` as a typed value; reach instances through the returned handle.
+    ///
+    /// ```
+    /// use callflow_dsl::{Expression, FromExpression, Resource, Stack, Tf};
+    /// #[derive(serde::Serialize)]
+    /// struct Thing { input: Tf<String> }
+    /// struct ThingRefs(Expression);
+    /// impl FromExpression for ThingRefs { fn from_expression(e: Expression) -> Self { Self(e) } }
+    /// impl ThingRefs { fn id(&self) -> Tf<String> { Tf::expr(self.0.attr("id")) } }
+    /// impl Resource for Thing { const TYPE: &'static str = "demo_thing"; type Refs = ThingRefs; }
+    ///
+    /// let mut stack = Stack::new("demo");
+    /// let things = stack.resource_with_count("t", 2, |i| Thing { input: i.index().as_string() });
+    /// assert_eq!(things.instance(1).id().to_tf_json(), serde_json::json!("${demo_thing.t[1].id}"));
+    /// let doc = stack.synth().unwrap();
+    /// assert_eq!(doc["resource"]["demo_thing"]["t"], serde_json::json!({"count": 2, "input": "${count.index}"}));
+    /// ```
+    pub fn resource_with_count<R: Resource>(
+        &mut self,
+        name: &str,
+        count: impl Into<Tf<Number>>,
+        body: impl FnOnce(&CountIndex) -> R,
+    ) -> CountHandle<R> {
+        let id = self.logical_id(name);
+        let repetition = self.count_repetition(format!("{}.{id}", R::TYPE), count.into());
+        let resource = body(&CountIndex::new());
+        self.insert_element(false, R::TYPE, &id, &resource, Some(repetition));
+        CountHandle::new(id)
+    }
+
+    /// Declares one instance of a resource per element of `for_each`: `body` builds the body
+    /// once, with `each.key` and the typed `each.value`.
+    pub fn resource_for_each<R: Resource, V>(
+        &mut self,
+        name: &str,
+        for_each: ForEach<V>,
+        body: impl FnOnce(&Each<V>) -> R,
+    ) -> ForEachHandle<R> {
+        let id = self.logical_id(name);
+        let resource = body(&Each::new());
+        let (value, keys) = for_each.into_parts();
+        let repetition = Repetition::ForEach(value, keys);
+        self.insert_element(false, R::TYPE, &id, &resource, Some(repetition));
+        ForEachHandle::new(id)
+    }
+
+    /// [`Stack::resource_with_count`] for a data source.
+    pub fn data_with_count<D: DataSource>(
+        &mut self,
+        name: &str,
+        count: impl Into<Tf<Number>>,
+        body: impl FnOnce(&CountIndex) -> D,
+    ) -> CountHandle<DataOf<D>> {
+        let id = self.logical_id(name);
+        let repetition = self.count_repetition(format!("data.{}.{id}", D::TYPE), count.into());
+        let source = body(&CountIndex::new());
+        self.insert_element(true, D::TYPE, &id, &source, Some(repetition));
+        CountHandle::new(id)
+    }
+
+    /// [`Stack::resource_for_each`] for a data source.
+    pub fn data_for_each<D: DataSource, V>(
+        &mut self,
+        name: &str,
+        for_each: ForEach<V>,
+        body: impl FnOnce(&Each<V>) -> D,
+    ) -> ForEachHandle<DataOf<D>> {
+        let id = self.logical_id(name);
+        let source = body(&Each::new());
+        let (value, keys) = for_each.into_parts();
+        let repetition = Repetition::ForEach(value, keys);
+        self.insert_element(true, D::TYPE, &id, &source, Some(repetition));
+        ForEachHandle::new(id)
+    }
+
+    /// The element a handle names; a handle of another stack is a synth error (`None`).
+    fn element_mut(&mut self, handle: &impl Declared) -> Option<&mut Element> {
+        let (data, kind, name) = handle.element_key();
+        let key = (kind.to_string(), name.to_string());
+        let known = if data {
+            self.data.contains_key(&key)
+        } else {
+            self.resources.contains_key(&key)
+        };
+        if !known {
+            self.errors.push(StackError::UnknownReference {
+                reference: handle_address(data, kind, name.as_str()),
+                at: "a handle of another stack".into(),
+            });
+            return None;
+        }
+        if data {
+            self.data.get_mut(&key)
+        } else {
+            self.resources.get_mut(&key)
+        }
+    }
+
+    /// Adds `depends_on` edges: `element` is created after every element in `on`
+    /// (`&[&log_group, &role]`: any handle, resource or data source).
+    pub fn depends_on(&mut self, element: &impl Declared, on: &[&dyn Dependable]) {
+        if let Some(e) = self.element_mut(element) {
+            e.depends_on
+                .extend(on.iter().map(|d| d.dependency_address()));
+        }
+    }
+
+    /// Sets the `lifecycle` meta-argument (replacing one set before, conditions included).
+    pub fn lifecycle(&mut self, element: &impl Declared, lifecycle: Lifecycle) {
+        if let Some(e) = self.element_mut(element) {
+            e.lifecycle = Some(lifecycle);
+        }
+    }
+
+    /// Adds a `lifecycle` precondition: when `condition` is false, the plan stops with
+    /// `error_message`, naming the element.
+    pub fn precondition(
+        &mut self,
+        element: &impl Declared,
+        condition: Tf<bool>,
+        error_message: impl Into<Tf<String>>,
+    ) {
+        if let Some(e) = self.element_mut(element) {
+            e.lifecycle
+                .get_or_insert_with(Lifecycle::default)
+                .precondition
+                .push(super::meta::Condition::new(condition, error_message));
+        }
+    }
+
+    /// Adds a `lifecycle` postcondition; `condition` reads the element itself (`self`) through
+    /// its typed references.
+    pub fn postcondition<E: Declared>(
+        &mut self,
+        element: &E,
+        condition: impl FnOnce(&E::Refs) -> Tf<bool>,
+        error_message: impl Into<Tf<String>>,
+    ) {
+        let this = E::Refs::from_expression(Expression::raw("self"));
+        let condition = super::meta::Condition::new(condition(&this), error_message);
+        if let Some(e) = self.element_mut(element) {
+            e.lifecycle
+                .get_or_insert_with(Lifecycle::default)
+                .postcondition
+                .push(condition);
+        }
+    }
+
+    /// Adds a `dynamic` block: one nested block `block` per element of `for_each`, its body
+    /// built by `content` from the typed iterator (`key()`, `value()`). The typed body should
+    /// leave `block` unset.
+    pub fn dynamic<V, C: Serialize>(
+        &mut self,
+        element: &impl Declared,
+        block: &str,
+        for_each: ForEach<V>,
+        content: impl FnOnce(&Each<V>) -> C,
+    ) {
+        let iterator = DynamicBlock::iterator_for(block);
+        let content = content(&Each::named(iterator.clone()));
+        let content = match serde_json::to_value(&content) {
+            Ok(v) => v,
+            Err(e) => {
+                self.errors.push(StackError::Serialize {
+                    address: format!("dynamic.{block}"),
+                    message: e.to_string(),
+                });
+                return;
+            }
+        };
+        let block = DynamicBlock {
+            block: block.to_string(),
+            for_each: for_each.into_parts().0,
+            iterator,
+            content,
+        };
+        if let Some(e) = self.element_mut(element) {
+            e.dynamic.push(block);
+        }
+    }
+
+    /// Declares that the object at `from` (an old address: `"aws_s3_bucket.events_store"`, or
+    /// an [`crate::Address`]) is now `to`, so Terraform moves its state instead of destroying
+    /// and recreating it (`moved` block). `to` is a handle, or one instance
+    /// (`handle.instance("k")`): moves into and out of `count` / `for_each` instances.
+    /// A `from` that does not parse or is still declared, or a `to` not declared in this stack,
+    /// is a synth error.
+    pub fn moved(&mut self, from: impl IntoAddress, to: &impl Target) {
+        match (from.into_address(), to.target_address()) {
+            (Ok(from), Ok(to)) => self.refactors.moved.push(Moved { from, to }),
+            (Err(e), _) | (_, Err(e)) => self.errors.push(e),
+        }
+    }
+
+    /// A rename within one resource type: `stack.renamed("events_store", &events)` is
+    /// `stack.moved("aws_s3_bucket.events_store", &events)`.
+    pub fn renamed(&mut self, old_name: &str, to: &impl Target) {
+        match (LogicalId::parse(old_name), to.target_address()) {
+            (Ok(name), Ok(to)) => {
+                let from = super::refactor::Address::new(to.kind(), name, None);
+                self.refactors.moved.push(Moved { from, to });
+            }
+            (Err(e), _) | (_, Err(e)) => self.errors.push(e),
+        }
+    }
+
+    /// Adopts the existing object `id` as `to` (`import` block): the next plan imports it
+    /// instead of creating it. `to` is a handle or one literal instance; a type that cannot be
+    /// imported ([`Resource::IMPORTABLE`]) or an undeclared target is a synth error.
+    pub fn import<T: Target>(&mut self, to: &T, id: impl Into<Tf<String>>) {
+        match to.target_address() {
+            Ok(address) => self.refactors.imports.push(Import {
+                to: address,
+                to_expression: None,
+                id: id.into(),
+                for_each: None,
+                importable: T::IMPORTABLE,
+            }),
+            Err(e) => self.errors.push(e),
+        }
+    }
+
+    /// Imports one object per element of `for_each` into the instance `each.key` of a
+    /// `for_each` resource; `id` computes each object's id from the typed `each`.
+    pub fn import_for_each<R: Resource, V>(
+        &mut self,
+        to: &ForEachHandle<R>,
+        for_each: ForEach<V>,
+        id: impl FnOnce(&Each<V>) -> Tf<String>,
+    ) {
+        let each = Each::new();
+        let target = super::refactor::Address::new(R::TYPE, to.logical_id().clone(), None);
+        self.refactors.imports.push(Import {
+            to_expression: Some(format!("{target}[each.key]")),
+            to: target,
+            id: id(&each),
+            for_each: Some(for_each.into_parts().0),
+            importable: R::IMPORTABLE,
+        });
+    }
+
+    /// Stops managing the resource at `from` (`removed` block), which the stack no longer
+    /// declares: with `destroy = false` the real object is kept and only forgotten.
+    pub fn removed(&mut self, from: impl IntoAddress, destroy: bool) {
+        match from.into_address() {
+            Ok(from) => self.refactors.removed.push(Removed { from, destroy }),
+            Err(e) => self.errors.push(e),
+        }
+    }
+
+    /// Declares a `check` block: assertions Terraform evaluates at every plan and apply and
+    /// reports as warnings, with data sources scoped to it ([`Check::data`]).
+    pub fn check(&mut self, name: &str, build: impl FnOnce(&mut Check)) {
+        let id = self.logical_id(name);
+        let mut check = Check::new(self.id);
+        build(&mut check);
+        if self.checks.insert(id.to_string(), check).is_some() {
+            self.errors.push(StackError::DuplicateId {
+                address: format!("check.{id}"),
+            });
+        }
     }
 
     /// Sets the `provider` meta-argument (`aws.<alias>`) from a string.
@@ -373,25 +746,20 @@ impl Stack {
     }
 
     /// The escape hatch, as cdktf's `addOverride`: sets the value at a dotted path in the
-    /// resource's JSON (numeric segments index lists), applied last so it always wins.
+    /// element's JSON (numeric segments index lists), applied last so it always wins.
     /// A `null` value deletes the attribute.
-    pub fn add_override<R: Resource>(&mut self, handle: &Handle<R>, path: &str, value: Value) {
-        self.resource_element(handle)
-            .overrides
-            .push((path.to_string(), value));
+    pub fn add_override(&mut self, element: &impl Declared, path: &str, value: Value) {
+        if let Some(e) = self.element_mut(element) {
+            e.overrides.push((path.to_string(), value));
+        }
     }
 
     /// Records an accepted security-scanner finding on a resource, with the reason, so the
     /// suppression lives in code next to the resource (rendered as checkov's inline skip comment).
-    pub fn suppress_check<R: Resource>(
-        &mut self,
-        handle: &Handle<R>,
-        check_id: &str,
-        reason: &str,
-    ) {
-        self.resource_element(handle)
-            .comments
-            .insert(check_id.to_string(), reason.to_string());
+    pub fn suppress_check(&mut self, element: &impl Declared, check_id: &str, reason: &str) {
+        if let Some(e) = self.element_mut(element) {
+            e.comments.insert(check_id.to_string(), reason.to_string());
+        }
     }
 
     /// Declares an input variable and returns a reference to it (`${var.name}`).
@@ -596,8 +964,46 @@ impl Stack {
             root.insert("output".into(), Value::Object(outputs));
         }
 
+        if !self.refactors.is_empty() {
+            self.refactors.render(&mut root);
+        }
+        if !self.checks.is_empty() {
+            let mut checks = Map::new();
+            for (name, check) in &self.checks {
+                errors.extend(check.problems(name));
+                checks.insert(name.clone(), check.to_json());
+            }
+            root.insert("check".into(), Value::Object(checks));
+        }
+
         let mut doc = Value::Object(root);
         self.check_references(&doc, &mut errors);
+        if !self.refactors.is_empty() {
+            self.refactors.check(
+                |kind, name| {
+                    let e = self.resources.get(&(kind.to_string(), name.to_string()))?;
+                    Some(match &e.repetition {
+                        None => DeclaredResource {
+                            rep: Rep::Single,
+                            count: None,
+                            keys: None,
+                        },
+                        Some(Repetition::Count(_, n)) => DeclaredResource {
+                            rep: Rep::Count,
+                            count: *n,
+                            keys: None,
+                        },
+                        Some(Repetition::ForEach(_, keys)) => DeclaredResource {
+                            rep: Rep::ForEach,
+                            count: None,
+                            keys: keys.as_deref(),
+                        },
+                    })
+                },
+                &mut errors,
+            );
+        }
+
         if self.cross.has_pending() {
             cross_stack::drop_unwired_reads(&mut errors);
         }
@@ -612,51 +1018,120 @@ impl Stack {
         }
     }
 
-    /// Every `${...}` reference must name a declared resource, data source, variable or local.
+    /// Every `${...}` reference must name a declared resource, data source, variable or local;
+    /// one into an element with `count` / `for_each` picks instances (`[0]`, `["k"]`, `[*]`) of
+    /// the right kind, and one into an element without either picks none.
     fn check_references(&self, doc: &Value, errors: &mut Vec<StackError>) {
-        let resources: BTreeSet<(&str, &str)> = self
-            .resources
-            .keys()
-            .map(|(t, n)| (t.as_str(), n.as_str()))
-            .collect();
-        let data: BTreeSet<(&str, &str)> = self
-            .data
-            .keys()
-            .map(|(t, n)| (t.as_str(), n.as_str()))
-            .collect();
+        // How each element repeats, read from its rendered body (overrides included).
+        let rendered = |section: &str, kind: &str, name: &str| {
+            doc.get(section)
+                .and_then(|s| s.get(kind))
+                .and_then(|t| t.get(name))
+        };
+        let mut resources: BTreeMap<(&str, &str), Rep> = BTreeMap::new();
+        let mut data: BTreeMap<(&str, &str), Rep> = BTreeMap::new();
+        for (section, elements, declared) in [
+            ("resource", &self.resources, &mut resources),
+            ("data", &self.data, &mut data),
+        ] {
+            for (kind, name) in elements.keys() {
+                let body = rendered(section, kind, name);
+                if let Some(Value::Object(b)) = body
+                    && b.contains_key("count")
+                    && b.contains_key("for_each")
+                {
+                    errors.push(StackError::CountAndForEach {
+                        address: handle_address(section == "data", kind, name),
+                    });
+                }
+                declared.insert(
+                    (kind.as_str(), name.as_str()),
+                    body.map_or(Rep::Single, Rep::of_body),
+                );
+            }
+        }
         let mut seen = BTreeSet::new();
         visit_strings(doc, "", &mut |path, s| {
-            for reference in references_in(s) {
-                let ok = match &reference {
+            for (reference, access) in references_with_access(s) {
+                let repeats = match &reference {
                     Reference::Resource { kind, name, .. } => {
-                        resources.contains(&(kind.as_str(), name.as_str()))
+                        resources.get(&(kind.as_str(), name.as_str())).copied()
                     }
-                    Reference::Data { kind, name, .. } => {
-                        data.contains(&(kind.as_str(), name.as_str()))
+                    Reference::Data { kind, name, .. } => data
+                        .get(&(kind.as_str(), name.as_str()))
+                        .copied()
+                        .or_else(|| self.scoped_data(path, kind, name).then_some(Rep::Single)),
+                    Reference::Variable(name) => {
+                        self.variables.contains_key(name).then_some(Rep::Single)
                     }
-                    Reference::Variable(name) => self.variables.contains_key(name),
-                    Reference::Local(name) => self.locals.contains_key(name),
+                    Reference::Local(name) => self.locals.contains_key(name).then_some(Rep::Single),
                 };
-                if !ok && seen.insert((path.to_string(), reference.to_string())) {
-                    errors.push(StackError::UnknownReference {
+                let problem = match repeats {
+                    None => Some(StackError::UnknownReference {
                         reference: reference.to_string(),
                         at: path.to_string(),
-                    });
+                    }),
+                    Some(rep) => access_problem(&reference, rep, access, path),
+                };
+                if let Some(problem) = problem
+                    && seen.insert((path.to_string(), reference.to_string()))
+                {
+                    errors.push(problem);
                 }
             }
         });
-        for element in self.resources.values() {
-            for dep in &element.depends_on {
-                let mut parts = dep.splitn(2, '.');
-                let (kind, name) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-                if !resources.contains(&(kind, name)) {
-                    errors.push(StackError::UnknownReference {
-                        reference: dep.clone(),
-                        at: "depends_on".into(),
-                    });
+        for (section, elements) in [("resource", &self.resources), ("data", &self.data)] {
+            for element in elements.values() {
+                for dep in &element.depends_on {
+                    let (declared, kind_name) = match dep.strip_prefix("data.") {
+                        Some(rest) => (&data, rest),
+                        None => (&resources, dep.as_str()),
+                    };
+                    let mut parts = kind_name.splitn(2, '.');
+                    let (kind, name) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                    if !declared.contains_key(&(kind, name)) {
+                        errors.push(StackError::UnknownReference {
+                            reference: dep.clone(),
+                            at: if section == "data" {
+                                "data depends_on".into()
+                            } else {
+                                "depends_on".into()
+                            },
+                        });
+                    }
+                }
+                for trigger in element
+                    .lifecycle
+                    .iter()
+                    .flat_map(|l| l.replace_triggered_by.iter())
+                {
+                    let refs = references_with_access(&trigger.interpolation());
+                    let ok = !refs.is_empty()
+                        && refs.iter().all(|(r, _)| match r {
+                            Reference::Resource { kind, name, .. } => {
+                                resources.contains_key(&(kind.as_str(), name.as_str()))
+                            }
+                            _ => false,
+                        });
+                    if !ok {
+                        errors.push(StackError::UnknownReference {
+                            reference: trigger.to_string(),
+                            at: "lifecycle.replace_triggered_by (a declared resource or its attribute)"
+                                .into(),
+                        });
+                    }
                 }
             }
         }
+    }
+
+    /// Whether `data.kind.name`, read at JSON path `path`, is a data source scoped to the
+    /// check block that path is in.
+    fn scoped_data(&self, path: &str, kind: &str, name: &str) -> bool {
+        path.strip_prefix("check.")
+            .and_then(|rest| rest.split('.').next())
+            .and_then(|check| self.checks.get(check))
+            .is_some_and(|c| c.declares_data(kind, name))
     }
 }
 
@@ -710,6 +1185,18 @@ fn render_elements(
             }
             if let Some(p) = &element.provider {
                 map.insert("provider".into(), Value::String(p.clone()));
+            }
+            if let Some(repetition) = &element.repetition {
+                let (argument, value) = repetition.argument();
+                map.insert(argument.into(), value.clone());
+            }
+            if !element.dynamic.is_empty() {
+                let blocks: Map<String, Value> = element
+                    .dynamic
+                    .iter()
+                    .map(|d| (d.block.clone(), d.to_json()))
+                    .collect();
+                map.insert("dynamic".into(), Value::Object(blocks));
             }
             if !element.comments.is_empty() {
                 let skips: Vec<String> = element
@@ -1028,5 +1515,50 @@ impl App {
         } else {
             Err(errors)
         }
+    }
+}
+
+/// An element's address: `type.name` or `data.type.name`.
+fn handle_address(data: bool, kind: &str, name: &str) -> String {
+    if data {
+        format!("data.{kind}.{name}")
+    } else {
+        format!("{kind}.{name}")
+    }
+}
+
+/// The problem with reading `reference` with `access` when its element repeats as `rep`.
+fn access_problem(reference: &Reference, rep: Rep, access: Access, at: &str) -> Option<StackError> {
+    use super::refactor::InstanceKey;
+    let (data, kind, name) = match reference {
+        Reference::Resource { kind, name, .. } => (false, kind, name),
+        Reference::Data { kind, name, .. } => (true, kind, name),
+        _ => return None,
+    };
+    let key = match access {
+        Access::Index => Some(InstanceKey::Index(0)),
+        Access::Key => Some(InstanceKey::Key(String::new())),
+        Access::Computed if rep == Rep::Single => Some(InstanceKey::Index(0)),
+        _ => None,
+    };
+    if let Some(reason) = key_problem(rep, key.as_ref()) {
+        return Some(StackError::WrongInstanceKey {
+            reference: handle_address(data, kind, name),
+            at: at.to_string(),
+            reason: reason.into(),
+        });
+    }
+    match (rep, access) {
+        (Rep::Count | Rep::ForEach, Access::Attr) => Some(StackError::MissingInstanceKey {
+            reference: reference.to_string(),
+            at: at.to_string(),
+            element: handle_address(data, kind, name),
+            meta: if rep == Rep::Count {
+                "count"
+            } else {
+                "for_each"
+            },
+        }),
+        _ => None,
     }
 }

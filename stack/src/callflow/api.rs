@@ -385,7 +385,7 @@ impl Api {
             "this",
             ApiGatewayAccount::new().set_cloudwatch_role_arn(cloudwatch_role.arn()),
         );
-        stack.depends_on(&api_account, &[cloudwatch_policy.address()]);
+        stack.depends_on(&api_account, &[&cloudwatch_policy]);
 
         let stage = stack.resource(
             "v1",
@@ -397,7 +397,7 @@ impl Api {
                     ACCESS_LOG_FORMAT,
                 )),
         );
-        stack.depends_on(&stage, &[api_account.address()]);
+        stack.depends_on(&stage, &[&api_account]);
         stack.suppress_check(&stage, "CKV_AWS_120", "responses are per-principal event data: caching them would serve one client's data to another");
         stack.suppress_check(
             &stage,

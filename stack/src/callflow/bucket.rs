@@ -298,7 +298,7 @@ impl EventsBucket {
                     ]),
             ]),
         );
-        stack.depends_on(&lifecycle, &[versioning.address()]);
+        stack.depends_on(&lifecycle, &[&versioning]);
         let encryption = stack.resource(
             "events",
             S3BucketServerSideEncryptionConfiguration::new(
@@ -341,7 +341,7 @@ impl EventsBucket {
         let tls_only = PolicyDocument::new(vec![tls_only]).render(stack, "EventsBucket");
         let policy = stack.resource("events", S3BucketPolicy::new(name.clone(), tls_only));
         // A bucket policy is rejected while the public access block is being applied.
-        stack.depends_on(&policy, &[public_access_block.address()]);
+        stack.depends_on(&policy, &[&public_access_block]);
         let metrics = stack.resource("events", S3BucketMetric::new(name, REQUEST_METRICS_FILTER));
         Self {
             name: props.name.clone(),

@@ -256,7 +256,7 @@ impl HandlerFunction {
                     LambdaFunctionLoggingConfig::new("JSON").set_log_group(log_group.name()),
                 ),
         );
-        stack.depends_on(&function, &[log_group.address(), base.address()]);
+        stack.depends_on(&function, &[&log_group, &base]);
         stack.suppress_check(
             &function,
             "CKV_AWS_116",

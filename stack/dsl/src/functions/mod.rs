@@ -205,21 +205,6 @@ impl Tf<Dynamic> {
     }
 }
 
-impl<T> Tf<T> {
-    /// This value as `dynamic`, e.g. to put a typed value into a `dynamic` argument of a
-    /// resource (literals become their HCL expression).
-    pub fn as_dynamic(&self) -> Tf<Dynamic>
-    where
-        T: TfLiteral,
-    {
-        match self {
-            Tf::Literal(v) => Tf::Expr(Expression::raw(v.to_hcl())),
-            Tf::Expr(e) => Tf::Expr(e.clone()),
-            Tf::Template(parts) => Tf::Template(parts.clone()),
-        }
-    }
-}
-
 /// `name(args...)` as the reference type `R`.
 fn call<R: FromExpression>(name: &str, args: &[&dyn Arg]) -> R {
     call_variadic::<R, dyn Arg>(name, args, &[])
