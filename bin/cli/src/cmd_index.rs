@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::progress::Progress;
+
 /// Arguments of `callflow index`.
 #[derive(clap::Args, Debug)]
 pub struct IndexArgs {
@@ -85,23 +87,26 @@ fn backfill(args: &BackfillArgs) -> anyhow::Result<ExitCode> {
         // The embedded store (when used) lives as long as `_storage`.
         let (_storage, store, description) = open_store(args).await?;
         let (resume_after, earlier) = resume.map_or((None, 0), |c| (c.last, c.events));
+        let progress = Progress::new(None);
         if let Some(id) = resume_after {
-            eprintln!("callflow index: resuming after {id} ({earlier} events indexed before)");
+            progress.log(&format!(
+                "callflow index: resuming after {id} ({earlier} events indexed before)"
+            ));
         }
-        eprintln!(
+        progress.log(&format!(
             "callflow index: backfilling {} .. {} in {description}",
             fmt_time(args.from),
             fmt_time(args.to)
-        );
+        ));
         let started = std::time::Instant::now();
         let mut write_error = None;
         let done = store
             .backfill(args.from, args.to, resume_after, |p| {
-                eprintln!(
+                progress.status(format!(
                     "callflow index: {} events indexed, last {}",
                     earlier + p.events,
                     p.last.map_or_else(|| "-".to_owned(), |id| id.to_string())
-                );
+                ));
                 if let Some(path) = &args.checkpoint
                     && write_error.is_none()
                 {
@@ -110,6 +115,7 @@ fn backfill(args: &BackfillArgs) -> anyhow::Result<ExitCode> {
             })
             .await
             .context("backfilling the index")?;
+        progress.finish();
         if let Some(e) = write_error {
             return Err(e);
         }

@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 use callflow_loadtest::{ApiClient, ClientRetryPolicy, OperationMix, SoakConfig, run_soak};
 
+use crate::progress::Progress;
+
 /// Arguments of `callflow soak`.
 #[derive(clap::Args, Debug)]
 pub struct SoakArgs {
@@ -121,10 +123,28 @@ pub fn run(args: &SoakArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let progress = Progress::new(Some(args.duration.as_secs().max(1)));
+    progress.log(&format!(
+        "callflow soak: {} ops/s, {} workers, for {:?} (at most {} operations) against {}",
+        args.rate, args.concurrency, args.duration, args.max_requests, args.url
+    ));
     let report = runtime.block_on(async {
         let client = ApiClient::new(&args.url, &token, ClientRetryPolicy::default());
-        run_soak(&client, &config).await
+        let soak = run_soak(&client, &config);
+        tokio::pin!(soak);
+        let started = std::time::Instant::now();
+        loop {
+            tokio::select! {
+                report = &mut soak => break report,
+                () = tokio::time::sleep(std::time::Duration::from_millis(250)) => {
+                    let elapsed = started.elapsed();
+                    let phase = if elapsed < args.duration { "load" } else { "audit" };
+                    progress.update(elapsed.as_secs().min(args.duration.as_secs()), phase);
+                }
+            }
+        }
     });
+    progress.finish();
     print!("{report}");
     Ok(if report.audit.is_consistent() {
         ExitCode::SUCCESS

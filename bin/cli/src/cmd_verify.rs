@@ -12,6 +12,8 @@ use callflow_verify::{
     AwsClients, AwsTarget, ExpectedStack, Probe, Report, infra_probes, run_probes,
 };
 
+use crate::progress::Progress;
+
 /// Output format of `verify`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -119,24 +121,15 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
             .with_context(|| format!("no stack {name:?} in {}", args.synth_dir.display()))?,
         None => match synth.stacks().values().collect::<Vec<_>>().as_slice() {
             [only] => *only,
-            stacks => {
-                // Listed in dependency order: a stack after the stacks whose outputs it reads.
-                let manifest = callflow_stack::dsl::manifest::Manifest::load(&args.synth_dir)?;
-                let order: Vec<&str> = manifest
-                    .stacks_in_dependency_order()?
-                    .into_iter()
-                    .map(|e| e.name.as_str())
-                    .collect();
-                bail!(
-                    "{} stacks in {} ({}): choose one with --stack",
-                    stacks.len(),
-                    args.synth_dir.display(),
-                    order.join(", ")
-                )
-            }
+            stacks => bail!(
+                "{} stacks in {}: choose one with --stack",
+                stacks.len(),
+                args.synth_dir.display()
+            ),
         },
     };
     let expected = ExpectedStack::from_synth(doc)?;
+    let started = std::time::SystemTime::now();
     let api_url = if args.skip_api {
         None
     } else {
@@ -177,23 +170,23 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode> {
             let client = ApiClient::new(url, Duration::from_secs(args.request_timeout))?;
             probes.extend(api_probes(ApiTarget::new(client, token, read_only_token)));
         }
-        let progress = std::io::stderr().is_terminal();
+        let progress = Progress::new(Some(probes.len() as u64));
         let rows = run_probes(probes, |p| {
-            if progress {
-                let failed = p.rows.iter().filter(|r| !r.passed()).count();
-                let mark = if failed == 0 { "ok".to_owned() } else { format!("{failed} FAILED") };
-                eprint!("\r\x1b[2K[{}/{}] {} … {mark}", p.done, p.total, p.label);
-                if p.done == p.total {
-                    eprint!("\r\x1b[2K");
-                }
+            let failed = p.rows.iter().filter(|r| !r.passed()).count();
+            let mark = if failed == 0 { "ok".to_owned() } else { format!("{failed} FAILED") };
+            if progress.interactive() {
+                progress.update(p.done as u64, format!("{} … {mark}", p.label));
+            } else {
+                progress.log(&format!("callflow verify: [{}/{}] {} … {mark}", p.done, p.total, p.label));
             }
         })
         .await;
+        progress.finish();
         anyhow::Ok(Report::new(rows))
     })?;
 
     if let Some(path) = &args.junit {
-        std::fs::write(path, report.render_junit("callflow verify"))
+        std::fs::write(path, report.render_junit("callflow verify", Some(started)))
             .with_context(|| format!("writing {}", path.display()))?;
     }
     let text = match args.format {

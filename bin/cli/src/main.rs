@@ -14,6 +14,7 @@ mod cmd_soak;
 mod cmd_synth;
 mod cmd_token;
 mod cmd_verify;
+mod progress;
 mod project;
 
 use std::process::ExitCode;

@@ -1,7 +1,9 @@
 //! The report: a table for people, JSON and JUnit XML for CI.
 
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus};
 
 use serde::Serialize;
 
@@ -120,55 +122,56 @@ impl Report {
         out
     }
 
-    /// JUnit XML: one test suite, one test case per check, failures with expected/actual/fix.
-    pub fn render_junit(&self, suite: &str) -> String {
+    /// JUnit XML (written with `quick-junit`, in the schema CI parsers read): one test suite,
+    /// one test case per check (classname and name split at the first `": "`), failures with
+    /// `expected X, got Y` as the message and expected/actual/fix as the text. `started`, when
+    /// given, is the run's timestamp; the suite's time is the longest check (they run
+    /// concurrently).
+    pub fn render_junit(&self, suite: &str, started: Option<SystemTime>) -> String {
         let total: Duration = self
             .checks
             .iter()
             .map(|c| c.duration)
             .max()
             .unwrap_or_default();
-        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        let _ = writeln!(
-            out,
-            "<testsuites><testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3}\">",
-            xml(suite),
-            self.checks.len(),
-            self.failures().count(),
-            total.as_secs_f64()
-        );
+        let mut report = quick_junit::Report::new(suite);
+        let mut test_suite = quick_junit::TestSuite::new(suite);
+        if let Some(at) = started {
+            let timestamp = chrono::DateTime::<chrono::Utc>::from(at).fixed_offset();
+            report.set_timestamp(timestamp);
+            test_suite.set_timestamp(timestamp);
+        }
+        report.set_time(total);
+        test_suite.set_time(total);
         for c in &self.checks {
             let (classname, name) = c
                 .check
                 .split_once(": ")
                 .unwrap_or((suite, c.check.as_str()));
-            let _ = write!(
-                out,
-                "  <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
-                xml(classname),
-                xml(name),
-                c.duration.as_secs_f64()
-            );
-            if c.passed() {
-                out.push_str("/>\n");
+            let status = if c.passed() {
+                TestCaseStatus::success()
             } else {
-                let message = format!("expected {}, got {}", c.expected, c.actual);
-                let body = format!(
-                    "expected: {}\nactual: {}\nfix: {}",
-                    c.expected,
-                    c.actual,
-                    c.fix.as_deref().unwrap_or("-")
-                );
-                let _ = writeln!(
-                    out,
-                    ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>",
-                    xml(&message),
-                    xml(&body)
-                );
-            }
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status
+                    .set_message(format!("expected {}, got {}", c.expected, c.actual))
+                    .set_description(format!(
+                        "expected: {}\nactual: {}\nfix: {}",
+                        c.expected,
+                        c.actual,
+                        c.fix.as_deref().unwrap_or("-")
+                    ));
+                status
+            };
+            let mut case = TestCase::new(name, status);
+            case.set_classname(classname).set_time(c.duration);
+            test_suite.add_test_case(case);
         }
-        out.push_str("</testsuite></testsuites>\n");
-        out
+        report.add_test_suite(test_suite);
+        // Serializing to a String cannot fail on I/O; the only other error is a value XML
+        // cannot hold, which quick-junit escapes or strips itself.
+        report
+            .to_string()
+            .unwrap_or_else(|e| format!("<!-- JUnit report could not be written: {e} -->\n"))
     }
 }
 
@@ -178,24 +181,6 @@ fn duration(d: Duration) -> String {
     } else {
         format!("{:.1}s", d.as_secs_f64())
     }
-}
-
-/// Escapes text for XML attributes and content; drops characters XML 1.0 cannot carry.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -230,7 +215,34 @@ mod tests {
 
     #[test]
     fn junit_escapes_text_and_marks_failures() {
-        insta::assert_snapshot!(report().render_junit("callflow verify"));
+        insta::assert_snapshot!(report().render_junit("callflow verify", None));
+    }
+
+    #[test]
+    fn junit_carries_the_run_timestamp_and_parses_back() {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_764_838_800);
+        let xml = report().render_junit("callflow verify", Some(at));
+        assert!(xml.contains("timestamp=\"2025-12-04T09:00:00"), "{xml}");
+        let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+        let suite = &parsed.test_suites[0];
+        assert_eq!((suite.tests, suite.failures), (2, 1));
+        let failed = &suite.test_cases[1];
+        assert_eq!(failed.classname.as_deref(), Some("lambda f"));
+        match &failed.status {
+            TestCaseStatus::NonSuccess {
+                message,
+                description,
+                ..
+            } => {
+                assert_eq!(message.as_deref(), Some("expected 256, got 512"));
+                assert!(
+                    description
+                        .as_deref()
+                        .is_some_and(|d| d.ends_with("fix: apply <stack> & \"re-run\""))
+                );
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
     }
 
     #[test]
