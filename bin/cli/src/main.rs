@@ -5,6 +5,7 @@
 //! with `--require-approval broadening`, without `--allow-broadening`); 5 other security changes
 //! blocked (`--require-approval any-change`).
 
+mod cmd_convert;
 mod cmd_dev;
 mod cmd_diff;
 mod cmd_get;
@@ -56,6 +57,11 @@ enum Command {
     ///
     /// Exit status: 0 written (or current with --check), 1 stale with --check, 2 error.
     Get(cmd_get::GetArgs),
+    /// Convert a Terraform configuration (a directory of *.tf / *.tf.json) or a synthesized
+    /// cdk.tf.json into a Rust Cargo package on the DSL and generated bindings.
+    ///
+    /// Exit status: 0 converted, 1 converted with constructs listed as gaps, 2 error.
+    Convert(cmd_convert::ConvertArgs),
     /// Synthesize, run terraform init/plan/show on a stack, and summarize the plan — or
     /// summarize a saved plan with --plan-file (no synth, no init). Security changes, drift
     /// (changed outside Terraform) and destructive changes are called out; --format human,
@@ -92,6 +98,7 @@ fn main() -> ExitCode {
         Command::Synth(args) => cmd_synth::run(&args),
         Command::Diff(args) => cmd_diff::run(&args),
         Command::Get(args) => cmd_get::run(&args),
+        Command::Convert(args) => cmd_convert::run(&args),
         Command::Plan(args) => cmd_plan::run(&args),
         Command::Dev(args) => cmd_dev::run(&args),
         Command::Token(args) => cmd_token::run(&args),

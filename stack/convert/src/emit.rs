@@ -892,9 +892,6 @@ impl Emitter<'_> {
             let typed = match key {
                 "depends_on" => self.depends_on(value),
                 "lifecycle" => self.lifecycle(value),
-                "provider" => value
-                    .as_str()
-                    .map(|p| format!("provider_alias(&{var}, {})", str_lit(p))),
                 "//" => self.suppressions(var, value),
                 _ => None,
             };
@@ -915,6 +912,7 @@ impl Emitter<'_> {
             "dynamic" => "`dynamic` blocks have no typed form in the DSL yet".to_string(),
             "lifecycle" => "lifecycle beyond create_before_destroy / prevent_destroy / ignore_changes (conditions, replace_triggered_by) has no typed form yet".to_string(),
             "provisioner" | "connection" => "provisioners have no typed form in the DSL".to_string(),
+            "provider" => "a provider alias reference needs the provider's typed configuration handle (Stack::add_provider_alias), which the converter does not generate yet".to_string(),
             "depends_on" if kind == Kind::Resource => {
                 "depends_on naming other than resources and data sources, or unsorted (the DSL writes them sorted)".to_string()
             }
@@ -971,9 +969,8 @@ impl Emitter<'_> {
             return None;
         }
         self.use_dsl("Lifecycle");
-        if fields.len() < 3 {
-            fields.push("..Default::default()".into());
-        }
+        // Lifecycle has more fields (replace_triggered_by, pre/postconditions) than these.
+        fields.push("..Default::default()".into());
         Some(format!(
             "lifecycle(&{{var}}, Lifecycle {{ {} }});",
             fields.join(", ")
@@ -1305,7 +1302,10 @@ impl Emitter<'_> {
             ));
         }
         if *inner != RType::String {
-            return None;
+            // A template read as another type (Terraform converts the string).
+            self.use_dsl("Tf");
+            self.use_dsl("parse_template");
+            return Some(format!("Tf::Template(parse_template({}))", str_lit(s)));
         }
         let typed: Vec<Option<String>> = parts
             .iter()
@@ -1437,7 +1437,9 @@ impl Emitter<'_> {
         if patched {
             out.push_str("    let mut doc = stack.synth()?;\n");
             out.push_str("    // What the DSL has no typed form for yet, set on the synthesized document\n    // (`callflow convert` listed each of these).\n");
-            out.push_str(&self.patches);
+            for line in self.patches.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
             out.push_str("    canonicalize(&mut doc);\n");
         } else {
             out.push_str("    let doc = stack.synth()?;\n");

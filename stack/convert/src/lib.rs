@@ -234,6 +234,10 @@ pub fn convert(options: &Options) -> Result<Conversion, ConvertError> {
         let ident = package.replace('-', "_");
         let mut opts = callflow_codegen::Options::new(provider.address.clone());
         opts.command = "callflow convert".into();
+        if provider.address == "terraform.io/builtin/terraform" {
+            // `terraform_data` reads better as `terraform::TerraformData` than `data::Data`.
+            opts.type_prefix = Some(String::new());
+        }
         opts.rustfmt = options.rustfmt.clone();
         let generated = callflow_codegen::generate_from_value(
             &path.display().to_string(),

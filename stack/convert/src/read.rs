@@ -350,6 +350,8 @@ enum Context {
     Removed,
     Variable,
     Output,
+    /// The `terraform` block: every nested block appears once (an object in JSON).
+    Terraform,
     Other,
 }
 
@@ -364,13 +366,14 @@ impl Context {
             Context::Removed => matches!(key, "from"),
             Context::Variable => key == "type",
             Context::Output => key == "depends_on",
-            Context::Other => false,
+            Context::Terraform | Context::Other => false,
         }
     }
 
     fn nested(self, block: &str) -> Context {
         match (self, block) {
             (Context::Resource | Context::Removed, "lifecycle") => Context::Lifecycle,
+            (Context::Terraform, _) => Context::Terraform,
             _ => Context::Other,
         }
     }
@@ -477,7 +480,7 @@ fn add_hcl_block(
         }
         "terraform" => {
             want(0)?;
-            config.terraform.push(named(Context::Other)?);
+            config.terraform.push(named(Context::Terraform)?);
         }
         "moved" => {
             want(0)?;
@@ -559,6 +562,21 @@ fn body_json(hcl: &Hcl<'_>, body: &Body, ctx: Context) -> Result<Map<String, Val
                 let labels: Vec<String> = block.labels.iter().map(label).collect();
                 let inner = Value::Object(body_json(hcl, &block.body, inner_ctx)?);
                 match labels.as_slice() {
+                    // Blocks Terraform allows once are objects in its JSON syntax.
+                    [] if inner_ctx == Context::Lifecycle
+                        || ctx == Context::Terraform
+                        || kind == "connection" =>
+                    {
+                        out.insert(kind.to_string(), inner);
+                    }
+                    [l] if ctx == Context::Terraform => {
+                        let slot = out
+                            .entry(kind.to_string())
+                            .or_insert_with(|| Value::Object(Map::new()));
+                        if let Value::Object(by_label) = slot {
+                            by_label.insert(l.clone(), inner);
+                        }
+                    }
                     [] => push(&mut out, kind, inner),
                     [l] if kind == "provisioner" => {
                         let mut m = Map::new();
