@@ -11,8 +11,8 @@ use callflow_core::BucketName;
 use callflow_dev::stack_functions::{find_synth_dir, stack_document};
 use callflow_dev::{
     AccessLogSink, AuthorizerTtl, BinaryDir, DEFAULT_DATA_DIR, DEFAULT_PORT, DEFAULT_SUBJECT,
-    DevConfig, DevServer, DiscardSink, LambdaMode, PlanLimits, ProcessOptions, StdoutSink,
-    StorageChoice, ThrottleLimits, UsagePlans,
+    DevConfig, DevServer, DiscardSink, EmbeddedFsync, LambdaMode, PlanLimits, ProcessOptions,
+    StdoutSink, StorageChoice, ThrottleLimits, UsagePlans,
 };
 use callflow_openapi::Scope;
 use time::OffsetDateTime;
@@ -36,6 +36,15 @@ pub enum LambdaArg {
     Process,
     /// The handler functions called inside this process (no build, no cdktf.out needed).
     InProcess,
+}
+
+/// How the embedded store syncs acknowledged writes.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsyncArg {
+    /// Group commit: concurrent PUTs share one file-system sync.
+    Group,
+    /// One object's file and directory fsyncs to itself.
+    PerObject,
 }
 
 /// Arguments of `callflow dev`.
@@ -83,6 +92,11 @@ pub struct DevArgs {
     /// credentials and region from the usual AWS environment variables.
     #[arg(long, value_name = "URL")]
     s3_endpoint: Option<String>,
+    /// How the embedded store makes acknowledged writes durable: `group` (concurrent PUTs
+    /// share file-system syncs) or `per-object` (each PUT syncs its own file and directory,
+    /// to compare against). Both acknowledge a write only once it is on disk.
+    #[arg(long, value_enum, default_value_t = FsyncArg::Group)]
+    embedded_fsync: FsyncArg,
     /// Bucket for --s3-endpoint (created if missing). Without --s3-endpoint: use this
     /// existing bucket on Amazon S3 with your AWS credentials.
     #[arg(long, value_name = "BUCKET")]
@@ -167,6 +181,10 @@ impl DevArgs {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)),
             data_dir: self.data_dir.clone(),
             storage,
+            embedded_fsync: match self.embedded_fsync {
+                FsyncArg::Group => EmbeddedFsync::Group,
+                FsyncArg::PerObject => EmbeddedFsync::PerObject,
+            },
             authorizer_ttl,
             throttle,
             access_log,

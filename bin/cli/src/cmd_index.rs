@@ -144,10 +144,14 @@ async fn open_store(
         let key = callflow_dev::local_auth::index_key(dir)
             .with_context(|| format!("reading the index key in {}", dir.display()))?;
         let key = IndexKey::new(key).context("the data directory's index key")?;
-        let storage =
-            callflow_dev::Storage::open(&callflow_dev::StorageChoice::Embedded, dir, &key)
-                .await
-                .with_context(|| format!("opening the embedded store in {}", dir.display()))?;
+        let storage = callflow_dev::Storage::open(
+            &callflow_dev::StorageChoice::Embedded,
+            dir,
+            &key,
+            callflow_dev::EmbeddedFsync::default(),
+        )
+        .await
+        .with_context(|| format!("opening the embedded store in {}", dir.display()))?;
         let store = storage.event_store();
         let description = format!("the embedded store of {}", dir.display());
         return Ok((Some(storage), store, description));

@@ -49,6 +49,6 @@ pub use lambda_process::{LambdaMode, ProcessLambdas, ProcessOptions};
 pub use local_auth::{DEFAULT_SUBJECT, DEV_AUDIENCE, DEV_ISSUER, LocalIdentity};
 pub use policy_cache::{AuthorizerResult, AuthorizerTtl, PolicyCache};
 pub use server::{DEFAULT_DATA_DIR, DEFAULT_PORT, DevConfig, DevError, DevServer, JWKS_PATH};
-pub use storage::{DEV_BUCKET, Storage, StorageChoice};
+pub use storage::{DEV_BUCKET, EmbeddedFsync, Storage, StorageChoice};
 pub use throttle::{ThrottleLimits, TokenBucket};
 pub use usage_plan::{InvalidUsagePlan, PlanLimits, UsageMeter, UsagePlans, UsageVerdict};

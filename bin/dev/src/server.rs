@@ -33,7 +33,7 @@ use crate::lambda_process::{
 };
 use crate::local_auth::{LocalAuthError, LocalIdentity, continuation_key, index_key};
 use crate::policy_cache::AuthorizerTtl;
-use crate::storage::{Storage, StorageChoice, StorageError};
+use crate::storage::{EmbeddedFsync, Storage, StorageChoice, StorageError};
 use crate::throttle::ThrottleLimits;
 use crate::usage_plan::UsagePlans;
 
@@ -86,6 +86,8 @@ pub struct DevConfig {
     pub data_dir: PathBuf,
     /// Where events go. Default: embedded.
     pub storage: StorageChoice,
+    /// How the embedded store syncs acknowledged writes. Default: group commit.
+    pub embedded_fsync: EmbeddedFsync,
     /// Authorizer result TTL. Default: the spec's (300 s).
     pub authorizer_ttl: AuthorizerTtl,
     /// Stage throttling. Default: the deployed stage's (burst 200, 100/s).
@@ -112,6 +114,7 @@ impl Default for DevConfig {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             storage: StorageChoice::Embedded,
+            embedded_fsync: EmbeddedFsync::default(),
             authorizer_ttl: spec_authorizer_ttl(),
             throttle: ThrottleLimits::default(),
             usage_plans: Some(UsagePlans::default()),
@@ -198,7 +201,13 @@ impl DevServer {
                 path: config.data_dir.join("auth").join("index-key"),
                 message: e.to_string(),
             })?;
-        let storage = Storage::open(&config.storage, &config.data_dir, &index_key).await?;
+        let storage = Storage::open(
+            &config.storage,
+            &config.data_dir,
+            &index_key,
+            config.embedded_fsync,
+        )
+        .await?;
         let events = storage.event_store();
         let storer: Arc<dyn Integration> = Arc::new(EventStorer::new(
             events.clone(),

@@ -51,6 +51,18 @@ pub enum StorageChoice {
     },
 }
 
+/// How the embedded store makes each acknowledged PUT durable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EmbeddedFsync {
+    /// Concurrent PUTs share file-system syncs (group commit; the default where the platform
+    /// has `syncfs`, else the same as [`EmbeddedFsync::PerObject`]).
+    #[default]
+    Group,
+    /// Each PUT syncs its own file and directory (the store's behaviour before group commit;
+    /// kept to compare against).
+    PerObject,
+}
+
 /// Starting the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -71,12 +83,13 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Opens the chosen store (starting the embedded one under `<data_dir>/s3`); `index_key`
-    /// keys the by-type index's party digests.
+    /// Opens the chosen store (starting the embedded one under `<data_dir>/s3`, syncing as
+    /// `fsync` says); `index_key` keys the by-type index's party digests.
     pub async fn open(
         choice: &StorageChoice,
         data_dir: &Path,
         index_key: &IndexKey,
+        fsync: EmbeddedFsync,
     ) -> Result<Self, StorageError> {
         match choice {
             StorageChoice::Embedded => {
@@ -84,6 +97,8 @@ impl Storage {
                 // memory stays flat under load.
                 let config = StoreConfig {
                     request_log_capacity: 0,
+                    group_commit: fsync == EmbeddedFsync::Group
+                        && StoreConfig::default().group_commit,
                     ..StoreConfig::new(data_dir.join("s3"))
                 };
                 let store = RunningStore::start(config).await?;

@@ -16,6 +16,7 @@ async fn a_read_burst_leaves_at_most_the_pool_bound_of_connections_open() {
         &StorageChoice::Embedded,
         dir.path(),
         &callflow_core::IndexKey::new(vec![1u8; 32]).expect("index key"),
+        callflow_dev::EmbeddedFsync::default(),
     )
     .await
     .expect("embedded store");

@@ -24,6 +24,7 @@ use s3s::{S3, S3Error, S3Request, S3Response, S3Result, s3_error};
 use crate::catalog::{Bucket, Catalog, read_object_header};
 use crate::disk;
 use crate::faults::FaultInjector;
+use crate::group_commit::GroupCommit;
 use crate::key_index::IndexEntry;
 use crate::listing::{self, ContinuationToken, ListQuery};
 use crate::locks::KeyLocks;
@@ -38,15 +39,23 @@ pub(crate) struct Backend {
     locks: Arc<KeyLocks>,
     log: RequestLog,
     faults: FaultInjector,
+    /// Shared flushes for object writes; `None` writes each object with its own fsyncs.
+    group: Option<Arc<GroupCommit>>,
 }
 
 impl Backend {
-    pub fn new(catalog: Arc<Catalog>, log: RequestLog, faults: FaultInjector) -> Self {
+    pub fn new(
+        catalog: Arc<Catalog>,
+        log: RequestLog,
+        faults: FaultInjector,
+        group: Option<Arc<GroupCommit>>,
+    ) -> Self {
         Self {
             catalog,
             locks: Arc::new(KeyLocks::default()),
             log,
             faults,
+            group,
         }
     }
 
@@ -352,6 +361,7 @@ impl Backend {
         let locks = Arc::clone(&self.locks);
         let catalog = Arc::clone(&self.catalog);
         let (if_match, if_none_match) = (input.if_match.take(), input.if_none_match.take());
+        let group = self.group.clone();
         let write = tokio::spawn(async move {
             let _guard = locks.lock(bucket.name.as_str(), key.as_str()).await;
             blocking(move || {
@@ -362,7 +372,12 @@ impl Backend {
                     if_match.as_ref(),
                     if_none_match.as_ref(),
                 )?;
-                disk::write_durably(&path, &record::encode(&meta, &data)).map_err(internal)?;
+                let bytes = record::encode(&meta, &data);
+                match &group {
+                    Some(group) => disk::write_durably_grouped(&path, &bytes, group),
+                    None => disk::write_durably(&path, &bytes),
+                }
+                .map_err(internal)?;
                 catalog
                     .index()
                     .insert(&bucket.name, &entry)

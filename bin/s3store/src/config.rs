@@ -26,6 +26,11 @@ pub struct StoreConfig {
     /// Memory for the page cache of the on-disk key index, in bytes: the store's memory use
     /// does not grow with the number of objects beyond this. Default: 4 MiB.
     pub index_cache_bytes: usize,
+    /// Share file-system flushes between concurrent writes (group commit, see the crate docs):
+    /// a PUT is still acknowledged only once its object is durable, but concurrent PUTs wait
+    /// for one `syncfs` together instead of two `fsync`s each. Default: `true` where the
+    /// platform has `syncfs` (Linux); `false` keeps one object's `fsync`s to itself.
+    pub group_commit: bool,
 }
 
 impl StoreConfig {
@@ -48,6 +53,7 @@ impl Default for StoreConfig {
             request_log_capacity: 100_000,
             fault_seed: 0,
             index_cache_bytes: 4 << 20,
+            group_commit: crate::group_commit::GroupCommit::available(),
         }
     }
 }

@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::group_commit::GroupCommit;
 use crate::names::{BucketName, ObjectKey};
 
 /// Prefix of temporary files; anything starting with it is garbage after a crash.
@@ -83,21 +84,53 @@ pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .parent()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "object path has no parent"))?;
     create_dir_durably(dir)?;
-    let file_name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("object");
-    let tmp = dir.join(format!(
-        "{TMP_PREFIX}{file_name}-{}-{}",
-        std::process::id(),
-        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
+    let tmp = temp_path(dir, path);
     let result = write_then_rename(&tmp, path, bytes);
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result?;
     sync_dir(dir)
+}
+
+/// [`write_durably`] with the flushes shared through `group`: write the temp file, wait for a
+/// file-system sync that started after the write, rename, wait for one more. Same guarantee:
+/// returns only when the new content is durable under `path`.
+pub(crate) fn write_durably_grouped(
+    path: &Path,
+    bytes: &[u8],
+    group: &GroupCommit,
+) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "object path has no parent"))?;
+    create_dir_durably(dir)?;
+    let tmp = temp_path(dir, path);
+    let result = (|| {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        file.write_all(bytes)?;
+        drop(file);
+        group.flush()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result?;
+    group.flush()
+}
+
+/// A fresh temp file name beside `path` in `dir`.
+fn temp_path(dir: &Path, path: &Path) -> PathBuf {
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("object");
+    dir.join(format!(
+        "{TMP_PREFIX}{file_name}-{}-{}",
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {

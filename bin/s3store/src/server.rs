@@ -19,6 +19,7 @@ use crate::catalog::Catalog;
 use crate::config::StoreConfig;
 use crate::error::StoreError;
 use crate::faults::FaultInjector;
+use crate::group_commit::{GroupCommit, GroupCommitStats};
 use crate::key_index::IndexStart;
 use crate::names::BucketName;
 use crate::request_log::RequestLog;
@@ -36,6 +37,7 @@ pub struct RunningStore {
     catalog: Arc<Catalog>,
     log: RequestLog,
     faults: FaultInjector,
+    group: Option<Arc<GroupCommit>>,
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
     connections: Arc<AtomicUsize>,
@@ -53,7 +55,25 @@ impl RunningStore {
         let catalog = Arc::new(catalog);
         let log = RequestLog::with_capacity(config.request_log_capacity);
         let faults = FaultInjector::new(config.fault_seed);
-        let backend = Backend::new(Arc::clone(&catalog), log.clone(), faults.clone());
+        let group = if config.group_commit && GroupCommit::available() {
+            let dir = config.data_dir.clone();
+            let group = tokio::task::spawn_blocking(move || GroupCommit::open(&dir))
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))?
+                .map_err(|source| StoreError::Io {
+                    path: config.data_dir.clone(),
+                    source,
+                })?;
+            Some(Arc::new(group))
+        } else {
+            None
+        };
+        let backend = Backend::new(
+            Arc::clone(&catalog),
+            log.clone(),
+            faults.clone(),
+            group.clone(),
+        );
         let mut builder = S3ServiceBuilder::new(backend);
         builder.set_auth(SimpleAuth::from_single(
             config.access_key.as_str(),
@@ -82,6 +102,7 @@ impl RunningStore {
             catalog,
             log,
             faults,
+            group,
             stop,
             server: Some(server),
             connections,
@@ -122,6 +143,11 @@ impl RunningStore {
     /// Whether the key index was trusted at start or rebuilt from the object files.
     pub fn index_start(&self) -> IndexStart {
         self.catalog.index_start()
+    }
+
+    /// How many object writes shared how many file-system syncs, when group commit is on.
+    pub fn group_commit_stats(&self) -> Option<GroupCommitStats> {
+        self.group.as_ref().map(|g| g.stats())
     }
 
     /// A handle to inject faults into served requests.
