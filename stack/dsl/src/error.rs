@@ -127,7 +127,7 @@ pub enum StackError {
     /// Values of a stack that is not in the app (cross-stack references need both stacks in
     /// one [`crate::App`]).
     #[error(
-        "uses {} of stack `{stack}`, which is not in this app: add both stacks to the same App",
+        "uses {} of stack `{stack}`, which is not in this app: add both stacks to the same App (a value built for another stack and reused here, such as a cache shared by stacks, is read by name with `Tf::by_name`)",
         references.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
     )]
     ForeignStack {

@@ -115,6 +115,11 @@ impl Expression {
         self.origin
     }
 
+    /// This expression without origin: read by name in whatever stack uses it.
+    pub fn by_name(&self) -> Self {
+        Self::raw(self.hcl.clone())
+    }
+
     /// The HCL source text of this expression.
     pub fn as_hcl(&self) -> &str {
         &self.hcl
@@ -497,6 +502,30 @@ impl<T> Tf<T> {
             Tf::Literal(v) => Tf::Expr(Expression::raw(v.to_hcl())),
             Tf::Expr(e) => Tf::Expr(e.clone()),
             Tf::Template(parts) => Tf::Template(parts.clone()),
+        }
+    }
+
+    /// This value with its references read by name in whatever stack uses it, instead of as
+    /// references into the stack they were taken from: for a value built once and shared by
+    /// stacks that declare the same elements (a cache across stacks). Without it, such a value
+    /// used in another stack of an [`crate::App`] is a cross-stack reference. (An expression
+    /// or template only; references inside a literal collection keep their origin.)
+    pub fn by_name(&self) -> Self
+    where
+        T: Clone,
+    {
+        match self {
+            Tf::Literal(v) => Tf::Literal(v.clone()),
+            Tf::Expr(e) => Tf::Expr(e.by_name()),
+            Tf::Template(parts) => Tf::Template(
+                parts
+                    .iter()
+                    .map(|p| match p {
+                        TemplatePart::Interpolation(e) => TemplatePart::Interpolation(e.by_name()),
+                        literal => literal.clone(),
+                    })
+                    .collect(),
+            ),
         }
     }
 

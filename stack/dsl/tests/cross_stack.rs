@@ -128,12 +128,35 @@ fn a_reference_to_a_stack_not_in_the_app_is_a_synth_error() {
     assert_eq!(errors.len(), 1);
     assert_eq!(
         errors[0].to_string(),
-        "stack `b` has 1 problem(s):\n  b: uses `terraform_data.value.output` of stack `outside`, which is not in this app: add both stacks to the same App"
+        "stack `b` has 1 problem(s):\n  b: uses `terraform_data.value.output` of stack `outside`, which is not in this app: add both stacks to the same App (a value built for another stack and reused here, such as a cache shared by stacks, is read by name with `Tf::by_name`)"
     );
     // Alone, too: a stack cannot synthesize another stack's values.
     let mut c = Stack::new("c");
     c.resource("copy", TerraformData::new(value.output()));
     assert!(c.synth().is_err());
+}
+
+#[test]
+fn a_value_shared_by_name_is_read_in_the_stack_that_uses_it() {
+    // A value built once for stacks that declare the same elements (a cache across stacks).
+    let mut first = Stack::new("first");
+    let value = first.resource("value", TerraformData::new("x"));
+    let shared = Tf::template([value.output(), "/suffix".into()]).by_name();
+    let mut second = Stack::new("second");
+    second.resource("value", TerraformData::new("y"));
+    second.resource("copy", TerraformData::new(shared.clone()));
+    first.resource("copy", TerraformData::new(shared));
+    let mut app = App::new();
+    app.add_stack(first);
+    app.add_stack(second);
+    let synth = app.synth().expect("synth");
+    for stack in ["first", "second"] {
+        assert_eq!(
+            synth.stacks()[stack]["resource"]["terraform_data"]["copy"]["input"],
+            json!("${terraform_data.value.output}/suffix")
+        );
+        assert!(synth.stacks()[stack].get("data").is_none());
+    }
 }
 
 #[test]

@@ -159,8 +159,15 @@ fn derive_contract(integrations: &Integrations) -> Result<ApiContract, String> {
 /// synthesize in one pass); other integrations are derived afresh.
 fn api_contract(integrations: &Integrations) -> Result<Cow<'static, ApiContract>, String> {
     static CONTRACT: OnceLock<(Integrations, Result<ApiContract, String>)> = OnceLock::new();
-    let (key, cached) =
-        CONTRACT.get_or_init(|| (integrations.clone(), derive_contract(integrations)));
+    // The cached body serves every stack: its references are read by name in each (the same
+    // logical ids), not as references into the first stack.
+    let (key, cached) = CONTRACT.get_or_init(|| {
+        let contract = derive_contract(integrations).map(|mut c| {
+            c.body = c.body.by_name();
+            c
+        });
+        (integrations.clone(), contract)
+    });
     if key == integrations {
         cached.as_ref().map(Cow::Borrowed).map_err(Clone::clone)
     } else {
