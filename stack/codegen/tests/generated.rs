@@ -338,3 +338,49 @@ fn terraform_reads_the_declared_provider_configurations() {
         }
     }
 }
+
+/// A function call on another stack's reference keeps that stack as its origin, so the
+/// consumer reads the whole call through remote state (as it would read the reference) instead
+/// of naming a resource it does not have.
+#[test]
+fn function_calls_on_another_stacks_reference_become_cross_stack_references() {
+    use callflow_dsl::{App, functions};
+    let mut a = Stack::new("producer");
+    let value = a.resource("value", builtin::data::Data::new().set_input(json!("x")));
+    let mut b = Stack::new("consumer");
+    let upper = functions::upper(value.id());
+    let joined = functions::join("-", &[&vec![value.id()], &vec!["local"]]);
+    b.resource(
+        "copy",
+        builtin::data::Data::new().set_input(functions::tolist(&[upper, joined]).value()),
+    );
+    let mut app = App::new();
+    app.add_stack(a);
+    app.add_stack(b);
+    let synth = app.synth().expect("synth");
+    let consumer = &synth.stacks()["consumer"];
+    let input = consumer["resource"]["terraform_data"]["copy"]["input"]
+        .as_str()
+        .expect("an expression")
+        .to_string();
+    assert!(
+        !input.contains("terraform_data.value"),
+        "the consumer does not name the producer's resource: {input}"
+    );
+    assert!(
+        input.contains("data.terraform_remote_state."),
+        "read through remote state: {input}"
+    );
+    let outputs = synth.stacks()["producer"]["output"]
+        .as_object()
+        .expect("the producer exports the calls")
+        .values()
+        .map(|o| o["value"].as_str().unwrap_or_default().to_string())
+        .collect::<Vec<_>>();
+    assert!(
+        outputs
+            .iter()
+            .any(|v| v.contains("upper(terraform_data.value.id)")),
+        "{outputs:?}"
+    );
+}

@@ -46,7 +46,7 @@ pub use builtin::*;
 
 use std::collections::BTreeMap;
 
-use super::expr::{Dynamic, Expression, Tf, TfLiteral, hcl_quote};
+use super::expr::{Dynamic, Expression, TemplatePart, Tf, TfLiteral, hcl_quote};
 use super::number::Number;
 use super::refs::{FromExpression, ListRef, MapRef};
 
@@ -56,6 +56,13 @@ use super::refs::{FromExpression, ListRef, MapRef};
 pub trait Arg {
     /// The value as an HCL expression (inside the function call).
     fn to_arg_hcl(&self) -> String;
+
+    /// Adds the expressions the value reads to `out`, so that a call keeps the stack its
+    /// references come from (a call on another stack's reference becomes a cross-stack
+    /// reference, as the reference itself would). Literals read none.
+    fn collect_expressions<'a>(&'a self, out: &mut Vec<&'a Expression>) {
+        let _ = out;
+    }
 }
 
 /// An [`Arg`] whose Terraform type is `T` (`String`, `Number`, `bool`, `Vec<Tf<T>>` for lists
@@ -81,11 +88,24 @@ impl<A: Arg + ?Sized> Arg for &A {
     fn to_arg_hcl(&self) -> String {
         (**self).to_arg_hcl()
     }
+    fn collect_expressions<'a>(&'a self, out: &mut Vec<&'a Expression>) {
+        (**self).collect_expressions(out);
+    }
 }
 
 impl<T: TfLiteral> Arg for Tf<T> {
     fn to_arg_hcl(&self) -> String {
         self.to_hcl()
+    }
+    fn collect_expressions<'a>(&'a self, out: &mut Vec<&'a Expression>) {
+        match self {
+            Tf::Literal(_) => {}
+            Tf::Expr(e) => out.push(e),
+            Tf::Template(parts) => out.extend(parts.iter().filter_map(|p| match p {
+                TemplatePart::Interpolation(e) => Some(e),
+                TemplatePart::Literal(_) => None,
+            })),
+        }
     }
 }
 
@@ -122,11 +142,17 @@ impl<E> Arg for ListRef<E> {
     fn to_arg_hcl(&self) -> String {
         expression_hcl(self.expression())
     }
+    fn collect_expressions<'a>(&'a self, out: &mut Vec<&'a Expression>) {
+        out.push(self.expression());
+    }
 }
 
 impl<E> Arg for MapRef<E> {
     fn to_arg_hcl(&self) -> String {
         expression_hcl(self.expression())
+    }
+    fn collect_expressions<'a>(&'a self, out: &mut Vec<&'a Expression>) {
+        out.push(self.expression());
     }
 }
 
@@ -134,17 +160,26 @@ impl<A: Arg> Arg for [A] {
     fn to_arg_hcl(&self) -> String {
         items_hcl(self)
     }
+    fn collect_expressions<'a>(&'a self, out: &mut Vec<&'a Expression>) {
+        self.iter().for_each(|a| a.collect_expressions(out));
+    }
 }
 
 impl<A: Arg, const N: usize> Arg for [A; N] {
     fn to_arg_hcl(&self) -> String {
         items_hcl(self)
     }
+    fn collect_expressions<'a>(&'a self, out: &mut Vec<&'a Expression>) {
+        self.iter().for_each(|a| a.collect_expressions(out));
+    }
 }
 
 impl<A: Arg> Arg for Vec<A> {
     fn to_arg_hcl(&self) -> String {
         items_hcl(self)
+    }
+    fn collect_expressions<'a>(&'a self, out: &mut Vec<&'a Expression>) {
+        self.iter().for_each(|a| a.collect_expressions(out));
     }
 }
 
@@ -155,6 +190,9 @@ impl<A: Arg> Arg for BTreeMap<String, A> {
             .map(|(k, v)| format!("{} = {}", hcl_quote(k), v.to_arg_hcl()))
             .collect();
         format!("{{{}}}", items.join(", "))
+    }
+    fn collect_expressions<'a>(&'a self, out: &mut Vec<&'a Expression>) {
+        self.values().for_each(|a| a.collect_expressions(out));
     }
 }
 
@@ -216,19 +254,32 @@ fn call_variadic<R: FromExpression, A: Arg + ?Sized>(
     args: &[&dyn Arg],
     rest: &[&A],
 ) -> R {
-    let args: Vec<String> = args
+    let text: Vec<String> = args
         .iter()
         .map(|a| a.to_arg_hcl())
         .chain(rest.iter().map(|a| a.to_arg_hcl()))
         .collect();
-    R::from_expression(Expression::raw(format!("{name}({})", args.join(", "))))
+    let mut sources = Vec::new();
+    args.iter()
+        .for_each(|a| a.collect_expressions(&mut sources));
+    rest.iter()
+        .for_each(|a| a.collect_expressions(&mut sources));
+    R::from_expression(Expression::combined(
+        format!("{name}({})", text.join(", ")),
+        sources,
+    ))
 }
 
 /// A list of values as one expression (`[a.arn, b.arn]`), for list arguments whose elements are
 /// references. (Not a Terraform function: the list constructor of HCL.)
 pub fn list<T: TfLiteral>(items: &[Tf<T>]) -> Tf<Vec<Tf<T>>> {
-    let items: Vec<String> = items.iter().map(Tf::to_hcl).collect();
-    Tf::expr(Expression::raw(format!("[{}]", items.join(", "))))
+    let text: Vec<String> = items.iter().map(Tf::to_hcl).collect();
+    let mut sources = Vec::new();
+    items.collect_expressions(&mut sources);
+    Tf::expr(Expression::combined(
+        format!("[{}]", text.join(", ")),
+        sources,
+    ))
 }
 
 #[cfg(test)]
