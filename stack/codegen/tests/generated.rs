@@ -238,7 +238,7 @@ fn the_generated_provider_type_configures_default_and_aliased_providers() {
     let thing = stack.resource("other", constructs::thing::ThingConfig::new("x"));
     stack.use_provider(&thing, &us);
     let region = stack.data("current", constructs::region::DataRegion::new());
-    stack.use_provider_for_data(&region, &us);
+    stack.use_provider(&region, &us);
     let doc = stack.synth().expect("synth");
     assert_eq!(
         doc["provider"]["demo"],
@@ -286,6 +286,8 @@ fn terraform_reads_the_declared_provider_configurations() {
     let second = stack.add_provider_alias("second", TerraformProvider::new());
     let data = stack.resource("d", builtin::data::Data::new().set_input(json!("x")));
     stack.use_provider(&data, &second);
+    let many = stack.resource_with_count("many", 2, |_| builtin::data::Data::new());
+    stack.use_provider(&many, &second);
     let doc = stack.synth().expect("synth");
     assert_eq!(
         doc["provider"]["terraform"],
@@ -327,10 +329,13 @@ fn terraform_reads_the_declared_provider_configurations() {
         if args[0] == "show" {
             let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
             let config = &plan["configuration"];
-            assert_eq!(
-                config["root_module"]["resources"][0]["provider_config_key"], "terraform.second",
-                "{config}"
-            );
+            let resources = config["root_module"]["resources"]
+                .as_array()
+                .expect("resources");
+            assert_eq!(resources.len(), 2, "{config}");
+            for r in resources {
+                assert_eq!(r["provider_config_key"], "terraform.second", "{config}");
+            }
             assert!(
                 config["provider_config"]["terraform.second"].is_object(),
                 "{config}"

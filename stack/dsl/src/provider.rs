@@ -33,6 +33,7 @@ use serde_json::Value;
 
 use super::error::StackError;
 use super::logical_id::LogicalId;
+use super::meta::{Block, CountHandle, DataOf, Declared, ForEachHandle};
 use super::stack::{DataHandle, DataSource, Handle, RequiredProvider, Resource, Stack};
 
 /// A provider's configuration block (`provider "aws" { ... }`), as generated from its schema.
@@ -51,6 +52,18 @@ pub trait Provider: Serialize {
 /// A resource or data-source type that provider `P` implements (generated for every type):
 /// only a configuration of `P` can be given to it.
 pub trait ProvidedBy<P: Provider> {}
+
+/// A repeated data source (`CountHandle<DataOf<D>>`) is provided by its data source's provider.
+impl<P: Provider, D: DataSource + ProvidedBy<P>> ProvidedBy<P> for DataOf<D> {}
+
+/// A declared element whose type provider `P` implements: what [`Stack::use_provider`] takes
+/// (a resource or data-source handle, plain or declared with `count` / `for_each`).
+pub trait ConfiguredBy<P: Provider>: Declared {}
+
+impl<P: Provider, R: Resource + ProvidedBy<P>> ConfiguredBy<P> for Handle<R> {}
+impl<P: Provider, D: DataSource + ProvidedBy<P>> ConfiguredBy<P> for DataHandle<D> {}
+impl<P: Provider, B: Block + ProvidedBy<P>> ConfiguredBy<P> for CountHandle<B> {}
+impl<P: Provider, B: Block + ProvidedBy<P>> ConfiguredBy<P> for ForEachHandle<B> {}
 
 /// A provider configuration declared in a stack: the default one or one with an alias.
 /// Obtained only from [`Stack::add_provider`] / [`Stack::add_provider_alias`], so it always
@@ -172,22 +185,22 @@ impl Stack {
         handle
     }
 
-    /// Makes a resource use a provider configuration (its `provider` meta-argument, e.g.
-    /// `aws.us_east_1`): a certificate for CloudFront in us-east-1 beside a stack in eu-west-1.
-    pub fn use_provider<R, P>(&mut self, resource: &Handle<R>, provider: &ProviderHandle<P>)
+    /// Makes a resource or data source (any handle: plain, `count` or `for_each`) use a
+    /// provider configuration: its `provider` meta-argument, e.g. `aws.us_east_1` for a
+    /// CloudFront certificate beside a stack in eu-west-1. An element of another provider's type
+    /// does not compile.
+    pub fn use_provider<E, P>(&mut self, element: &E, provider: &ProviderHandle<P>)
     where
-        R: Resource + ProvidedBy<P>,
+        E: ConfiguredBy<P>,
         P: Provider,
     {
-        self.set_element_provider(
-            false,
-            R::TYPE,
-            resource.logical_id().as_str(),
-            provider.reference(),
-        );
+        let (data, kind, name) = element.element_key();
+        let name = name.as_str().to_string();
+        self.set_element_provider(data, kind, &name, provider.reference());
     }
 
-    /// Makes a data source use a provider configuration (its `provider` meta-argument).
+    /// [`Stack::use_provider`] for a data source (the same; kept for code written before it
+    /// took every kind of handle).
     pub fn use_provider_for_data<D, P>(
         &mut self,
         data: &DataHandle<D>,
@@ -196,12 +209,7 @@ impl Stack {
         D: DataSource + ProvidedBy<P>,
         P: Provider,
     {
-        self.set_element_provider(
-            true,
-            D::TYPE,
-            data.logical_id().as_str(),
-            provider.reference(),
-        );
+        self.use_provider(data, provider);
     }
 }
 
@@ -259,7 +267,9 @@ mod tests {
         let thing = stack.resource("t", Thing {});
         let lookup = stack.data("l", Lookup {});
         stack.use_provider(&thing, &east);
-        stack.use_provider_for_data(&lookup, &east);
+        stack.use_provider(&lookup, &east);
+        let many = stack.resource_with_count("many", 2, |_| Thing {});
+        stack.use_provider(&many, &default);
         let doc = stack.synth().expect("synth");
         assert_eq!(
             doc["provider"]["demo"],
@@ -276,6 +286,8 @@ mod tests {
             doc["data"]["demo_lookup"]["l"]["provider"],
             "demo.us_east_1"
         );
+        assert_eq!(doc["resource"]["demo_thing"]["many"]["provider"], "demo");
+        assert_eq!(doc["resource"]["demo_thing"]["many"]["count"], 2);
         assert_eq!(
             doc["terraform"]["required_providers"]["demo"],
             serde_json::json!({"source": "acme/demo", "version": "~> 1.0"})
