@@ -50,7 +50,7 @@ pub use meta::{
     ForEachHandle, Instance,
 };
 pub use number::Number;
-pub use provider::{ProvidedBy, Provider, ProviderHandle};
+pub use provider::{ConfiguredBy, ProvidedBy, Provider, ProviderHandle};
 pub use refactor::{Address, InstanceKey, IntoAddress, Target};
 pub use references::{Reference, parse_template, references_in};
 pub use refs::{FromExpression, ListRef, MapRef};
