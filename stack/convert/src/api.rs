@@ -139,6 +139,8 @@ pub struct Api {
     pub resources: BTreeMap<String, TopType>,
     /// Data sources by Terraform type name.
     pub data_sources: BTreeMap<String, TopType>,
+    /// Provider configuration types (`impl Provider`) by the provider's local name (`aws`).
+    pub providers: BTreeMap<String, TopType>,
     /// Argument structs by (crate, module, name).
     pub structs: BTreeMap<(String, String, String), Struct>,
     /// References structs by (crate, module, name).
@@ -201,9 +203,10 @@ impl Api {
                         .and_then(|(_, p, _)| p.segments.last())
                         .map(|s| s.ident.to_string());
                     match trait_name.as_deref() {
-                        Some(kind @ ("Resource" | "DataSource")) => {
+                        Some(kind @ ("Resource" | "DataSource" | "Provider")) => {
+                            let constant = if kind == "Provider" { "NAME" } else { "TYPE" };
                             let type_name = imp.items.iter().find_map(|i| match i {
-                                ImplItem::Const(c) if c.ident == "TYPE" => string_lit(&c.expr),
+                                ImplItem::Const(c) if c.ident == constant => string_lit(&c.expr),
                                 _ => None,
                             });
                             if let Some(type_name) = type_name {
@@ -212,11 +215,11 @@ impl Api {
                                     module: module.to_string(),
                                     name: name.clone(),
                                 };
-                                if kind == "Resource" {
-                                    self.resources.insert(type_name, top);
-                                } else {
-                                    self.data_sources.insert(type_name, top);
-                                }
+                                match kind {
+                                    "Resource" => self.resources.insert(type_name, top),
+                                    "DataSource" => self.data_sources.insert(type_name, top),
+                                    _ => self.providers.insert(type_name, top),
+                                };
                             }
                         }
                         Some(_) => {}

@@ -63,6 +63,20 @@ fn corpus_converts_builds_and_synthesizes_its_input() {
             }
         };
         converted += 1;
+        if name == "04-provider-aliases" {
+            let main_rs = &conversion.files[Path::new("src/main.rs")];
+            let compact: String = main_rs.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                compact.contains(
+                    "let west_aws = stack.add_provider_alias( \"west\", AwsProvider::new()"
+                ),
+                "{main_rs}"
+            );
+            assert!(
+                compact.contains("stack.use_provider(&replica, &west_aws);"),
+                "{main_rs}"
+            );
+        }
         let package = tmp.path().join(&name);
         conversion.write_to(&package).expect("write");
         let out = package.join("cdktf.out");
