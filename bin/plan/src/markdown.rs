@@ -100,10 +100,10 @@ pub fn security_section(out: &mut String, changes: &[SecurityChange], budget: us
             None => change.change.symbol().to_owned(),
         };
         let row = format!(
-            "| {mark} | {} | {} {} | {what} | {} |\n",
+            "| {mark} | {} | {} ({}) | {what} | {} |\n",
             code(&change.address),
-            change.aspect.label(),
             code(&change.location),
+            change.aspect.label(),
             cell(&change.detail)
         );
         if out.len() - start + row.len() > budget {

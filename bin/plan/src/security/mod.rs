@@ -244,11 +244,11 @@ impl fmt::Display for SecurityChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} {} ({} {}): ",
+            "{} {} {} ({}): ",
             self.change.symbol(),
             self.address,
-            self.aspect.label(),
-            self.location
+            self.location,
+            self.aspect.label()
         )?;
         if let Some(statement) = &self.statement {
             write!(f, "{statement} — ")?;
