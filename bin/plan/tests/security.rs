@@ -653,3 +653,44 @@ fn security_changes_render_first_in_markdown() {
     insta::assert_snapshot!("role_policy_widened.md", markdown);
     insta::assert_snapshot!("role_policy_widened.human", widened.render_human(false));
 }
+
+#[test]
+fn security_group_rules_opened_and_closed() {
+    let group = |ingress: Value| json!({"name": "api", "ingress": ingress, "egress": []});
+    let https_vpc = json!({"from_port": 443, "to_port": 443, "protocol": "tcp",
+        "cidr_blocks": ["10.0.0.0/16"], "ipv6_cidr_blocks": [], "security_groups": [], "prefix_list_ids": [], "self": false});
+    let ssh_world = json!({"from_port": 22, "to_port": 22, "protocol": "tcp",
+        "cidr_blocks": ["0.0.0.0/0"], "ipv6_cidr_blocks": [], "security_groups": [], "prefix_list_ids": [], "self": false});
+    let opened = update(
+        "aws_security_group.api",
+        group(json!([https_vpc.clone()])),
+        group(json!([ssh_world, https_vpc.clone()])),
+    );
+    assert_broadening(&opened, "opens ingress tcp 22 from 0.0.0.0/0 (anywhere)");
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].aspect, SecurityAspect::NetworkRule);
+    // Rules listed in another order are the same rules.
+    let mut other = https_vpc.clone();
+    other["from_port"] = json!(8443);
+    other["to_port"] = json!(8443);
+    let reordered = update(
+        "aws_security_group.api",
+        group(json!([https_vpc.clone(), other.clone()])),
+        group(json!([other, https_vpc.clone()])),
+    );
+    assert!(reordered.is_empty(), "{reordered:#?}");
+    let closed = update(
+        "aws_security_group.api",
+        group(json!([https_vpc])),
+        group(json!([])),
+    );
+    assert!(!closed.is_empty());
+    assert_not_broadening(&closed);
+    let rule = analyze(
+        "aws_vpc_security_group_ingress_rule.db",
+        &["create"],
+        Value::Null,
+        json!({"ip_protocol": "tcp", "from_port": 5432, "to_port": 5432, "cidr_ipv4": "0.0.0.0/0"}),
+    );
+    assert_broadening(&rule, "opens ingress tcp 5432 from 0.0.0.0/0");
+}

@@ -19,6 +19,7 @@
 //! | `aws_api_gateway_rest_api` | the OpenAPI `body`: each route's security requirements and the authorizers of its schemes |
 //! | `aws_s3_bucket_public_access_block`, `aws_s3_account_public_access_block` | the four block flags |
 //! | `aws_s3_bucket_server_side_encryption_configuration`, `aws_kms_key` | default encryption algorithm and key; key rotation |
+//! | `aws_security_group` (inline rules), `aws_security_group_rule`, `aws_vpc_security_group_{ingress,egress}_rule` | each rule per source: new ones broaden, removed ones narrow |
 //!
 //! Broadening: a new Allow not covered by the old statements (wider action, resource or
 //! principal pattern, a dropped condition), a removed or narrowed Deny (e.g. the
@@ -28,6 +29,7 @@
 //! cannot be parsed (it cannot be shown not to widen access).
 
 mod api;
+mod network;
 pub mod pattern;
 pub mod policy;
 
@@ -82,6 +84,8 @@ pub enum SecurityAspect {
     PublicAccessBlock,
     /// Encryption at rest.
     Encryption,
+    /// A security group rule: who may reach what over the network.
+    NetworkRule,
 }
 
 impl SecurityAspect {
@@ -96,6 +100,7 @@ impl SecurityAspect {
             Self::ApiAuthorization => "API authorization",
             Self::PublicAccessBlock => "public access block",
             Self::Encryption => "encryption",
+            Self::NetworkRule => "security group rule",
         }
     }
 }
@@ -459,6 +464,12 @@ pub fn analyze_resource(
         "aws_s3_bucket_public_access_block" | "aws_s3_account_public_access_block" => {
             public_access_block(&mut sink, before, after);
         }
+        "aws_security_group"
+        | "aws_security_group_rule"
+        | "aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule" => {
+            network::security_group(&mut sink, resource_type, before, after);
+        }
         "aws_s3_bucket_server_side_encryption_configuration" => {
             bucket_encryption(&mut sink, before, after);
         }
@@ -739,7 +750,7 @@ fn inline_policies(sink: &mut Sink<'_>, before: ObjectSide<'_>, after: ObjectSid
     }
 }
 
-fn strings_of(value: &Value) -> Vec<String> {
+pub(crate) fn strings_of(value: &Value) -> Vec<String> {
     match value {
         Value::Array(items) => items
             .iter()
