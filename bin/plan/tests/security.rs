@@ -694,3 +694,14 @@ fn security_group_rules_opened_and_closed() {
     );
     assert_broadening(&rule, "opens ingress tcp 5432 from 0.0.0.0/0");
 }
+
+#[test]
+fn an_unset_policy_reported_as_an_empty_string_is_no_change() {
+    // The AWS provider plans a role's computed `inline_policy` as one block with empty strings.
+    let trust = policy(
+        json!([{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]),
+    );
+    let before = json!({"name": "r", "assume_role_policy": trust, "inline_policy": []});
+    let after = json!({"name": "r", "assume_role_policy": trust, "inline_policy": [{"name": "", "policy": ""}]});
+    assert!(update("aws_iam_role.r", before, after).is_empty());
+}

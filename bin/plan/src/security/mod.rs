@@ -533,6 +533,18 @@ fn policy_attr(
     before: Attr<'_>,
     after: Attr<'_>,
 ) {
+    // Providers report an unset policy as "" (e.g. the computed `inline_policy` block of
+    // `aws_iam_role`): no policy, not a malformed one.
+    fn unset(attr: Attr<'_>) -> Attr<'_> {
+        match attr {
+            Attr::Known(Value::String(s)) if s.trim().is_empty() => Attr::Absent,
+            other => other,
+        }
+    }
+    let (before, after) = (unset(before), unset(after));
+    if matches!((before, after), (Attr::Absent, Attr::Absent)) {
+        return;
+    }
     let parse = |attr: Attr<'_>| match attr {
         Attr::Absent => Some(Ok(PolicyDocument::default())),
         Attr::Known(v) | Attr::Sensitive(v) => Some(parse_policy(v)),
