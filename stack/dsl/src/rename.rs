@@ -276,6 +276,27 @@ pub fn identity_match(rule: IdentityRule, a: &Value, b: &Value) -> Option<Vec<St
     (!compared.is_empty()).then_some(compared)
 }
 
+/// The part of a body an identity rule looks at: the rule's attributes (or the name-like ones
+/// for [`IdentityRule::Generic`]); small, so renaming it is cheap.
+fn identity_view(rule: IdentityRule, body: &Value) -> Value {
+    let Some(map) = body.as_object() else {
+        return Value::Null;
+    };
+    let keep = |key: &str| match rule {
+        IdentityRule::Attributes(keys) => keys.contains(&key),
+        IdentityRule::Generic => {
+            matches!(key, "name" | "bucket" | "function_name") || key.ends_with("_name")
+        }
+        IdentityRule::None | IdentityRule::Singleton => false,
+    };
+    Value::Object(
+        map.iter()
+            .filter(|(key, _)| keep(key))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect(),
+    )
+}
+
 /// Renames references in every string of `value`: each traversal `type.name` that is a key of
 /// `renames` (not preceded by `.` or a name character, not followed by a name character)
 /// becomes the mapped address. Covers `${type.name.attr}` in templates and the bare addresses
@@ -291,20 +312,43 @@ pub fn identity_match(rule: IdentityRule, a: &Value, b: &Value) -> Option<Vec<St
 ///     "y": "${aws_s3_bucket.ab.arn}", "z": ["aws_s3_bucket.b"], "w": "${data.aws_s3_bucket.a.arn}"}));
 /// ```
 pub fn rename_references(value: &Value, renames: &BTreeMap<String, String>) -> Value {
+    if renames.is_empty() {
+        return value.clone();
+    }
+    rename_with(value, &|address| renames.get(address).map(String::as_str))
+}
+
+/// [`rename_references`] with a lookup function instead of a map.
+fn rename_with<'m>(value: &Value, lookup: &dyn Fn(&str) -> Option<&'m str>) -> Value {
     match value {
-        Value::String(s) => rename_in_str(s, renames).map_or_else(|| value.clone(), Value::String),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| rename_references(v, renames))
-                .collect(),
-        ),
+        Value::String(s) => rename_in_str(s, lookup).map_or_else(|| value.clone(), Value::String),
+        Value::Array(items) => Value::Array(items.iter().map(|v| rename_with(v, lookup)).collect()),
         Value::Object(map) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), rename_references(v, renames)))
+                .map(|(k, v)| (k.clone(), rename_with(v, lookup)))
                 .collect(),
         ),
         other => other.clone(),
+    }
+}
+
+/// Whether `old` with its references renamed by `lookup` equals `new`, without building the
+/// renamed value (stops at the first difference).
+fn equal_renamed<'m>(old: &Value, new: &Value, lookup: &dyn Fn(&str) -> Option<&'m str>) -> bool {
+    match (old, new) {
+        (Value::String(x), Value::String(y)) => match rename_in_str(x, lookup) {
+            Some(renamed) => &renamed == y,
+            None => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal_renamed(p, q, lookup))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, p)| y.get(k).is_some_and(|q| equal_renamed(p, q, lookup)))
+        }
+        (x, y) => x == y,
     }
 }
 
@@ -313,10 +357,7 @@ fn is_name_byte(c: u8) -> bool {
 }
 
 /// `s` with its references renamed, or `None` when nothing matched.
-fn rename_in_str(s: &str, renames: &BTreeMap<String, String>) -> Option<String> {
-    if renames.is_empty() {
-        return None;
-    }
+fn rename_in_str<'m>(s: &str, lookup: &dyn Fn(&str) -> Option<&'m str>) -> Option<String> {
     let b = s.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0;
@@ -338,7 +379,7 @@ fn rename_in_str(s: &str, renames: &BTreeMap<String, String>) -> Option<String> 
             while j < b.len() && is_name_byte(b[j]) {
                 j += 1;
             }
-            if let Some(to) = renames.get(&s[i..j]) {
+            if let Some(to) = lookup(&s[i..j]) {
                 let text = out.get_or_insert_with(|| String::with_capacity(s.len() + 8));
                 text.push_str(&s[copied..i]);
                 text.push_str(to);
@@ -554,14 +595,16 @@ impl Pairing<'_, '_> {
         out
     }
 
-    /// `removed[r]`'s body with the known renames and `r → a` applied.
-    fn renamed(&self, r: usize, a: usize) -> Value {
-        let mut map = self.map.clone();
-        map.insert(
-            self.removed[r].address.to_owned(),
-            self.added[a].address.to_owned(),
-        );
-        rename_references(&self.removed[r].body, &map)
+    /// The rename lookup with the known renames and `r → a`.
+    fn lookup<'p>(&'p self, r: usize, a: usize) -> impl Fn(&str) -> Option<&'p str> + 'p {
+        let (from, to) = (self.removed[r].address, self.added[a].address);
+        move |address: &str| {
+            if address == from {
+                Some(to)
+            } else {
+                self.map.get(address).map(String::as_str)
+            }
+        }
     }
 
     /// Pairs every open candidate whose body is equal once references are renamed; true when
@@ -570,45 +613,47 @@ impl Pairing<'_, '_> {
         let matches: Vec<(usize, usize)> = self
             .open()
             .into_iter()
-            .filter(|&(r, a)| self.renamed(r, a) == self.added[a].body)
+            .filter(|&(r, a)| {
+                equal_renamed(
+                    &self.removed[r].body,
+                    &self.added[a].body,
+                    &self.lookup(r, a),
+                )
+            })
             .collect();
         self.pair_best(
             matches.into_iter().map(|(r, a)| (0, r, a)).collect(),
-            |_| RenameBasis::EqualBody,
+            |_, _| RenameBasis::EqualBody,
         )
     }
 
-    /// Pairs the open candidate with equal identity arguments and the fewest other
-    /// differences; true when one was paired.
+    /// Pairs the open candidates with equal identity arguments, fewest other differences
+    /// first; true when any was paired.
     fn best_identity(&mut self) -> bool {
         let mut scored = Vec::new();
         let mut bases = BTreeMap::new();
         for (r, a) in self.open() {
-            let renamed = self.renamed(r, a);
             let rule = identity_rule(self.removed[r].kind);
-            if let Some(attributes) = identity_match(rule, &renamed, &self.added[a].body) {
-                let mut paths = Vec::new();
-                changed_paths(&renamed, &self.added[a].body, "", &mut paths);
-                scored.push((paths.len(), r, a));
-                bases.insert((r, a), attributes);
-            }
+            let lookup = self.lookup(r, a);
+            let view = rename_with(&identity_view(rule, &self.removed[r].body), &lookup);
+            let Some(attributes) =
+                identity_match(rule, &view, &identity_view(rule, &self.added[a].body))
+            else {
+                continue;
+            };
+            let mut paths = Vec::new();
+            changed_paths(
+                &rename_with(&self.removed[r].body, &lookup),
+                &self.added[a].body,
+                "",
+                &mut paths,
+            );
+            scored.push((paths.len(), r, a));
+            bases.insert((r, a), attributes);
         }
-        let Some(&(best, _, _)) = scored.iter().min() else {
-            return false;
-        };
-        // Only the best-scoring pair is taken; the body search then runs again with it known.
-        let first = scored
-            .iter()
-            .filter(|(score, _, _)| *score == best)
-            .min_by_key(|(_, r, a)| (self.removed[*r].address, self.added[*a].address))
-            .copied();
-        let Some((_, r, a)) = first else {
-            return false;
-        };
-        let ambiguous = self.alternatives(&scored, best, r, a);
-        let attributes = bases.remove(&(r, a)).unwrap_or_default();
-        self.take(r, a, RenameBasis::Identity { attributes }, ambiguous);
-        true
+        self.pair_best(scored, |r, a| RenameBasis::Identity {
+            attributes: bases.get(&(r, a)).cloned().unwrap_or_default(),
+        })
     }
 
     /// Pairs candidates `(score, r, a)` greedily in address order among the equal best
@@ -616,7 +661,7 @@ impl Pairing<'_, '_> {
     fn pair_best(
         &mut self,
         candidates: Vec<(usize, usize, usize)>,
-        basis: impl Fn(usize) -> RenameBasis,
+        basis: impl Fn(usize, usize) -> RenameBasis,
     ) -> bool {
         let mut progress = false;
         let mut ordered = candidates.clone();
@@ -627,7 +672,7 @@ impl Pairing<'_, '_> {
                 continue;
             }
             let ambiguous = self.alternatives(&candidates, score, r, a);
-            self.take(r, a, basis(score), ambiguous);
+            self.take(r, a, basis(r, a), ambiguous);
             progress = true;
         }
         progress
@@ -664,7 +709,7 @@ mod tests {
     #[test]
     fn renames_only_whole_traversals() {
         let map = BTreeMap::from([("aws_s3_bucket.a".to_owned(), "aws_s3_bucket.b".to_owned())]);
-        let r = |s: &str| rename_in_str(s, &map);
+        let r = |s: &str| rename_in_str(s, &|a| map.get(a).map(String::as_str));
         assert_eq!(r("${aws_s3_bucket.a}"), Some("${aws_s3_bucket.b}".into()));
         assert_eq!(
             r("x ${aws_s3_bucket.a.arn} ${aws_s3_bucket.a.id}"),

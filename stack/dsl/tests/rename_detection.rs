@@ -345,3 +345,36 @@ fn a_type_without_identity_needs_an_equal_body() {
     assert_eq!(diff.renames().count(), 0);
     assert_eq!(diff.changes.len(), 2);
 }
+
+#[test]
+fn hundreds_of_identity_renames_pair_in_one_pass() {
+    // 300 queues renamed and changed (so only their `name` pairs them), each with a dependent
+    // policy. The search must not go quadratic per rename (it once took minutes here).
+    let stack = |prefix: &str, delay: i64| {
+        let mut queues = serde_json::Map::new();
+        let mut policies = serde_json::Map::new();
+        for i in 0..300 {
+            queues.insert(
+                format!("{prefix}{i}"),
+                json!({"name": format!("queue-{i}"), "delay_seconds": delay}),
+            );
+            policies.insert(
+                format!("p{i}"),
+                json!({"queue_url": format!("${{aws_sqs_queue.{prefix}{i}.id}}")}),
+            );
+        }
+        json!({"resource": {"aws_sqs_queue": queues, "aws_sqs_queue_policy": policies}})
+    };
+    let started = std::time::Instant::now();
+    let diff = SynthDiff::between(&synth(stack("old", 1)), &synth(stack("new", 2)));
+    let elapsed = started.elapsed();
+    assert_eq!(diff.changes.len(), 300, "only the renames");
+    for (_, rename) in diff.renames() {
+        let i = rename.from.trim_start_matches("aws_sqs_queue.old");
+        assert_eq!(rename.to, format!("aws_sqs_queue.new{i}"));
+        assert_eq!(rename.changed, ["delay_seconds"]);
+        assert_eq!(rename.dependents, [format!("aws_sqs_queue_policy.p{i}")]);
+        assert!(rename.ambiguous_with.is_empty());
+    }
+    assert!(elapsed.as_secs() < 20, "took {elapsed:?}");
+}
