@@ -4,7 +4,7 @@
 //! logical id and the next plan destroys the old object and creates a new one — for a bucket,
 //! with its data — unless a `moved` block says where the state went. [`detect_renames`] finds
 //! the pairs a human would call a rename, so `callflow diff` and `callflow plan` can say so and
-//! print the fix ([`Rename::moved_block`], [`Rename::rust_line`]).
+//! print the fix ([`Rename::moved_block_json`], [`Rename::rust_line`]).
 //!
 //! A dropped address `X` and an added address `Y` **of the same type** pair up when:
 //! 1. a `moved` block of the new synth declares `X → Y` ([`RenameBasis::Declared`]); or
@@ -17,8 +17,9 @@
 //!    renaming references too. The body may differ otherwise ([`RenameBasis::Identity`]; the
 //!    other differences are in [`Rename::changed`]).
 //!
-//! Candidates are never paired across types. When one dropped address matches several added
-//! ones equally well (or the other way round), the first in address order is chosen and the
+//! Candidates are never paired across types. Equal bodies pair before identity matches, and
+//! identity matches with fewer other differences first. When one dropped address matches
+//! several added ones equally well (or the other way round), the first in address order is chosen and the
 //! others are listed in [`Rename::ambiguous_with`].
 //!
 //! ```
@@ -482,8 +483,19 @@ struct Side<'a> {
 }
 
 /// The renames between two synths of one stack (Terraform JSON documents), in `to` address
-/// order. See the [module documentation](self) for the rules. `dependents` is left empty:
-/// [`crate::SynthDiff`] fills it while comparing the other elements.
+/// order. `dependents` is left empty: [`crate::SynthDiff`] fills it while comparing the other
+/// elements.
+///
+/// A resource dropped at `X` and one added at `Y`, **of the same type**, pair up when a
+/// `moved` block of the new synth declares `X → Y` ([`RenameBasis::Declared`]); else when their
+/// bodies are equal once references are renamed — `X.` becomes `Y.` in every reference, and so
+/// does every other rename found so far, to a fixpoint, since renaming a bucket renames its
+/// dependents' references ([`RenameBasis::EqualBody`]); else when their identity arguments
+/// ([`identity_rule`]: `bucket`, `function_name`, an IAM role's `name`, ...) are equal after
+/// renaming, whatever else differs ([`RenameBasis::Identity`], the differences in
+/// [`Rename::changed`]). Equal bodies pair first, then identity matches with the fewest other
+/// differences; `cdktf`'s `//` metadata is ignored. Among equally good candidates the first in
+/// address order is taken and the others are listed in [`Rename::ambiguous_with`].
 pub fn detect_renames(old: &Value, new: &Value) -> Vec<Rename> {
     let before = resources(old);
     let after = resources(new);
