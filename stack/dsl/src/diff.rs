@@ -228,11 +228,8 @@ impl SynthDiff {
                             let _ = write!(line, "; {n} dependents follow");
                         }
                     }
-                    line.push_str(if r.covered {
-                        "; covered by a moved block)"
-                    } else {
-                        ")"
-                    });
+                    // A covered rename is one its basis already calls declared by a moved block.
+                    line.push(')');
                     paint("36", &line)
                 }
                 (ChangeKind::Added, _) => paint("32", &format!("+ {}/{}", c.stack, c.address)),

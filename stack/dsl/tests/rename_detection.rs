@@ -304,7 +304,10 @@ fn a_moved_block_in_the_new_synth_covers_the_rename() {
     assert!(rename.covered);
     assert_eq!(rename.basis, RenameBasis::Declared);
     let human = diff.render_human(false);
-    assert!(human.contains("covered by a moved block)"), "{human}");
+    assert!(
+        human.contains("(declared by a moved block; 3 dependents follow)"),
+        "{human}"
+    );
     assert!(!human.contains("Keep the state"), "{human}");
     // The moved block itself is a new element of the synth.
     assert!(human.contains("+ app/moved"), "{human}");
