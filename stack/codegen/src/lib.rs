@@ -259,7 +259,7 @@ pub fn generate_from_value(
             modules.len()
         ),
     );
-    if !modules.is_empty() || provider_module.is_some() {
+    if !modules.is_empty() || provider_module.is_some() || !provider.functions.is_empty() {
         root_text.push('\n');
     }
     let mut module_lines = BTreeMap::new();
@@ -313,6 +313,31 @@ pub fn generate_from_value(
         let ident = names::ident(module);
         module_lines.insert(module.clone(), format!("pub mod {ident};\n"));
         files.insert(format!("{module}.rs"), text);
+    }
+    // The provider's functions, in a module of their own.
+    let functions_module = if modules.contains_key("functions") {
+        "functions_"
+    } else {
+        "functions"
+    };
+    if let Some(text) = functions::provider_module(
+        &provider.functions,
+        &local_name,
+        &header,
+        &display,
+        &options.runtime,
+    ) {
+        let text = match &options.rustfmt {
+            Some(rustfmt) if has_long_lines(&text) => {
+                format_with(rustfmt, &text, functions_module)?
+            }
+            _ => text,
+        };
+        module_lines.insert(
+            functions_module.to_string(),
+            format!("pub mod {functions_module};\n"),
+        );
+        files.insert(format!("{functions_module}.rs"), text);
     }
     for line in module_lines.values() {
         root_text.push_str(line);
@@ -421,7 +446,10 @@ fn trim(
         "data_source_schemas".into(),
         keep("data_source_schemas", data_sources),
     );
-    // The provider's configuration block, which the provider type is generated from.
+    // The provider's configuration block and functions, which are generated too.
+    if let Some(functions) = provider.get("functions") {
+        p.insert("functions".into(), functions.clone());
+    }
     if let Some(config) = provider.get("provider") {
         p.insert("provider".into(), config.clone());
     }

@@ -27,6 +27,8 @@ pub struct ProviderSchema {
     /// The provider's own configuration block (`provider "aws" { ... }`), when the document has
     /// a `provider` section.
     pub provider: Option<TypeSchema>,
+    /// The functions the provider defines (`provider::<name>::<function>`, Terraform 1.8+).
+    pub functions: BTreeMap<String, crate::functions::Signature>,
 }
 
 /// One resource or data-source type.
@@ -231,10 +233,22 @@ impl Parser<'_> {
             None => None,
             Some(v) => Some(self.provider_config(v, &format!("{path}.provider"))?),
         };
+        let functions = match obj.get("functions") {
+            None => BTreeMap::new(),
+            Some(f) => {
+                let fpath = format!("{path}.functions");
+                crate::functions::parse_signatures(
+                    self.file,
+                    self.object(f, None, &fpath)?,
+                    &fpath,
+                )?
+            }
+        };
         Ok(ProviderSchema {
             resources: types("resource_schemas")?,
             data_sources: types("data_source_schemas")?,
             provider,
+            functions,
         })
     }
 

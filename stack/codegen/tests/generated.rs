@@ -288,6 +288,12 @@ fn terraform_reads_the_declared_provider_configurations() {
     stack.use_provider(&data, &second);
     let many = stack.resource_with_count("many", 2, |_| builtin::data::Data::new());
     stack.use_provider(&many, &second);
+    // A provider-defined function: resolved because the declaration requires the provider.
+    stack.resource(
+        "encoded",
+        builtin::data::Data::new()
+            .set_input(builtin::functions::encode_tfvars(json!({"a": "b"})).as_dynamic()),
+    );
     let doc = stack.synth().expect("synth");
     assert_eq!(
         doc["provider"]["terraform"],
@@ -332,10 +338,22 @@ fn terraform_reads_the_declared_provider_configurations() {
             let resources = config["root_module"]["resources"]
                 .as_array()
                 .expect("resources");
-            assert_eq!(resources.len(), 2, "{config}");
+            assert_eq!(resources.len(), 3, "{config}");
             for r in resources {
-                assert_eq!(r["provider_config_key"], "terraform.second", "{config}");
+                let key = if r["name"] == "encoded" {
+                    "terraform"
+                } else {
+                    "terraform.second"
+                };
+                assert_eq!(r["provider_config_key"], key, "{config}");
             }
+            let encoded = plan["resource_changes"]
+                .as_array()
+                .expect("changes")
+                .iter()
+                .find(|c| c["address"] == "terraform_data.encoded")
+                .expect("planned");
+            assert_eq!(encoded["change"]["after"]["input"], "a = \"b\"\n");
             assert!(
                 config["provider_config"]["terraform.second"].is_object(),
                 "{config}"

@@ -2,7 +2,8 @@
 //! The built-in functions of Terraform 1.11.4, one typed wrapper each (118 functions).
 
 use super::{
-    AnyList, Arg, ArgOf, BTreeMap, Dynamic, ListRef, MapRef, Number, Tf, call, call_variadic,
+    AnyList, Arg, ArgOf, BTreeMap, Dynamic, ListRef, MapRef, Number, Tf, call_function,
+    call_function_variadic,
 };
 
 /// `abs(num)`
@@ -14,7 +15,7 @@ use super::{
 ///
 /// Returns number.
 pub fn abs(num: impl ArgOf<Number>) -> Tf<Number> {
-    call("abs", &[&num])
+    call_function("abs", &[&num])
 }
 
 /// `abspath(path)`
@@ -26,7 +27,7 @@ pub fn abs(num: impl ArgOf<Number>) -> Tf<Number> {
 ///
 /// Returns string.
 pub fn abspath(path: impl ArgOf<String>) -> Tf<String> {
-    call("abspath", &[&path])
+    call_function("abspath", &[&path])
 }
 
 /// `alltrue(list)`
@@ -38,7 +39,7 @@ pub fn abspath(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns bool.
 pub fn alltrue(list: impl ArgOf<Vec<Tf<bool>>>) -> Tf<bool> {
-    call("alltrue", &[&list])
+    call_function("alltrue", &[&list])
 }
 
 /// `anytrue(list)`
@@ -50,7 +51,7 @@ pub fn alltrue(list: impl ArgOf<Vec<Tf<bool>>>) -> Tf<bool> {
 ///
 /// Returns bool.
 pub fn anytrue(list: impl ArgOf<Vec<Tf<bool>>>) -> Tf<bool> {
-    call("anytrue", &[&list])
+    call_function("anytrue", &[&list])
 }
 
 /// `base64decode(str)`
@@ -62,7 +63,7 @@ pub fn anytrue(list: impl ArgOf<Vec<Tf<bool>>>) -> Tf<bool> {
 ///
 /// Returns string.
 pub fn base64decode(str: impl ArgOf<String>) -> Tf<String> {
-    call("base64decode", &[&str])
+    call_function("base64decode", &[&str])
 }
 
 /// `base64encode(str)`
@@ -74,7 +75,7 @@ pub fn base64decode(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn base64encode(str: impl ArgOf<String>) -> Tf<String> {
-    call("base64encode", &[&str])
+    call_function("base64encode", &[&str])
 }
 
 /// `base64gzip(str)`
@@ -86,7 +87,7 @@ pub fn base64encode(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn base64gzip(str: impl ArgOf<String>) -> Tf<String> {
-    call("base64gzip", &[&str])
+    call_function("base64gzip", &[&str])
 }
 
 /// `base64sha256(str)`
@@ -98,7 +99,7 @@ pub fn base64gzip(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn base64sha256(str: impl ArgOf<String>) -> Tf<String> {
-    call("base64sha256", &[&str])
+    call_function("base64sha256", &[&str])
 }
 
 /// `base64sha512(str)`
@@ -110,7 +111,7 @@ pub fn base64sha256(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn base64sha512(str: impl ArgOf<String>) -> Tf<String> {
-    call("base64sha512", &[&str])
+    call_function("base64sha512", &[&str])
 }
 
 /// `basename(path)`
@@ -122,7 +123,7 @@ pub fn base64sha512(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn basename(path: impl ArgOf<String>) -> Tf<String> {
-    call("basename", &[&path])
+    call_function("basename", &[&path])
 }
 
 /// `bcrypt(str, cost...)`
@@ -135,7 +136,7 @@ pub fn basename(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn bcrypt(str: impl ArgOf<String>, cost: &[&dyn ArgOf<Number>]) -> Tf<String> {
-    call_variadic("bcrypt", &[&str], cost)
+    call_function_variadic("bcrypt", &[&str], cost)
 }
 
 /// `can(expression)`
@@ -147,7 +148,7 @@ pub fn bcrypt(str: impl ArgOf<String>, cost: &[&dyn ArgOf<Number>]) -> Tf<String
 ///
 /// Returns bool.
 pub fn can(expression: impl Arg) -> Tf<bool> {
-    call("can", &[&expression])
+    call_function("can", &[&expression])
 }
 
 /// `ceil(num)`
@@ -159,7 +160,7 @@ pub fn can(expression: impl Arg) -> Tf<bool> {
 ///
 /// Returns number.
 pub fn ceil(num: impl ArgOf<Number>) -> Tf<Number> {
-    call("ceil", &[&num])
+    call_function("ceil", &[&num])
 }
 
 /// `chomp(str)`
@@ -171,7 +172,7 @@ pub fn ceil(num: impl ArgOf<Number>) -> Tf<Number> {
 ///
 /// Returns string.
 pub fn chomp(str: impl ArgOf<String>) -> Tf<String> {
-    call("chomp", &[&str])
+    call_function("chomp", &[&str])
 }
 
 /// `chunklist(list, size)`
@@ -184,7 +185,7 @@ pub fn chomp(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns list(list(dynamic)).
 pub fn chunklist(list: impl AnyList, size: impl ArgOf<Number>) -> ListRef<ListRef<Tf<Dynamic>>> {
-    call("chunklist", &[&list, &size])
+    call_function("chunklist", &[&list, &size])
 }
 
 /// `cidrhost(prefix, hostnum)`
@@ -197,7 +198,7 @@ pub fn chunklist(list: impl AnyList, size: impl ArgOf<Number>) -> ListRef<ListRe
 ///
 /// Returns string.
 pub fn cidrhost(prefix: impl ArgOf<String>, hostnum: impl ArgOf<Number>) -> Tf<String> {
-    call("cidrhost", &[&prefix, &hostnum])
+    call_function("cidrhost", &[&prefix, &hostnum])
 }
 
 /// `cidrnetmask(prefix)`
@@ -209,7 +210,7 @@ pub fn cidrhost(prefix: impl ArgOf<String>, hostnum: impl ArgOf<Number>) -> Tf<S
 ///
 /// Returns string.
 pub fn cidrnetmask(prefix: impl ArgOf<String>) -> Tf<String> {
-    call("cidrnetmask", &[&prefix])
+    call_function("cidrnetmask", &[&prefix])
 }
 
 /// `cidrsubnet(prefix, newbits, netnum)`
@@ -227,7 +228,7 @@ pub fn cidrsubnet(
     newbits: impl ArgOf<Number>,
     netnum: impl ArgOf<Number>,
 ) -> Tf<String> {
-    call("cidrsubnet", &[&prefix, &newbits, &netnum])
+    call_function("cidrsubnet", &[&prefix, &newbits, &netnum])
 }
 
 /// `cidrsubnets(prefix, newbits...)`
@@ -243,7 +244,7 @@ pub fn cidrsubnets(
     prefix: impl ArgOf<String>,
     newbits: &[&dyn ArgOf<Number>],
 ) -> ListRef<Tf<String>> {
-    call_variadic("cidrsubnets", &[&prefix], newbits)
+    call_function_variadic("cidrsubnets", &[&prefix], newbits)
 }
 
 /// `coalesce(vals...)`
@@ -255,7 +256,7 @@ pub fn cidrsubnets(
 ///
 /// Returns dynamic.
 pub fn coalesce(vals: &[&dyn Arg]) -> Tf<Dynamic> {
-    call_variadic("coalesce", &[], vals)
+    call_function_variadic("coalesce", &[], vals)
 }
 
 /// `coalescelist(vals...)`
@@ -267,7 +268,7 @@ pub fn coalesce(vals: &[&dyn Arg]) -> Tf<Dynamic> {
 ///
 /// Returns dynamic.
 pub fn coalescelist(vals: &[&dyn Arg]) -> Tf<Dynamic> {
-    call_variadic("coalescelist", &[], vals)
+    call_function_variadic("coalescelist", &[], vals)
 }
 
 /// `compact(list)`
@@ -279,7 +280,7 @@ pub fn coalescelist(vals: &[&dyn Arg]) -> Tf<Dynamic> {
 ///
 /// Returns list(string).
 pub fn compact(list: impl ArgOf<Vec<Tf<String>>>) -> ListRef<Tf<String>> {
-    call("compact", &[&list])
+    call_function("compact", &[&list])
 }
 
 /// `concat(seqs...)`
@@ -291,7 +292,7 @@ pub fn compact(list: impl ArgOf<Vec<Tf<String>>>) -> ListRef<Tf<String>> {
 ///
 /// Returns dynamic.
 pub fn concat(seqs: &[&dyn Arg]) -> Tf<Dynamic> {
-    call_variadic("concat", &[], seqs)
+    call_function_variadic("concat", &[], seqs)
 }
 
 /// `contains(list, value)`
@@ -304,7 +305,7 @@ pub fn concat(seqs: &[&dyn Arg]) -> Tf<Dynamic> {
 ///
 /// Returns dynamic.
 pub fn contains(list: impl Arg, value: impl Arg) -> Tf<Dynamic> {
-    call("contains", &[&list, &value])
+    call_function("contains", &[&list, &value])
 }
 
 /// `csvdecode(str)`
@@ -316,7 +317,7 @@ pub fn contains(list: impl Arg, value: impl Arg) -> Tf<Dynamic> {
 ///
 /// Returns dynamic.
 pub fn csvdecode(str: impl ArgOf<String>) -> Tf<Dynamic> {
-    call("csvdecode", &[&str])
+    call_function("csvdecode", &[&str])
 }
 
 /// `dirname(path)`
@@ -328,7 +329,7 @@ pub fn csvdecode(str: impl ArgOf<String>) -> Tf<Dynamic> {
 ///
 /// Returns string.
 pub fn dirname(path: impl ArgOf<String>) -> Tf<String> {
-    call("dirname", &[&path])
+    call_function("dirname", &[&path])
 }
 
 /// `distinct(list)`
@@ -340,7 +341,7 @@ pub fn dirname(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns list(dynamic).
 pub fn distinct(list: impl AnyList) -> ListRef<Tf<Dynamic>> {
-    call("distinct", &[&list])
+    call_function("distinct", &[&list])
 }
 
 /// `element(list, index)`
@@ -353,7 +354,7 @@ pub fn distinct(list: impl AnyList) -> ListRef<Tf<Dynamic>> {
 ///
 /// Returns dynamic.
 pub fn element(list: impl Arg, index: impl ArgOf<Number>) -> Tf<Dynamic> {
-    call("element", &[&list, &index])
+    call_function("element", &[&list, &index])
 }
 
 /// `endswith(str, suffix)`
@@ -366,7 +367,7 @@ pub fn element(list: impl Arg, index: impl ArgOf<Number>) -> Tf<Dynamic> {
 ///
 /// Returns bool.
 pub fn endswith(str: impl ArgOf<String>, suffix: impl ArgOf<String>) -> Tf<bool> {
-    call("endswith", &[&str, &suffix])
+    call_function("endswith", &[&str, &suffix])
 }
 
 /// `ephemeralasnull(value)`
@@ -378,7 +379,7 @@ pub fn endswith(str: impl ArgOf<String>, suffix: impl ArgOf<String>) -> Tf<bool>
 ///
 /// Returns dynamic.
 pub fn ephemeralasnull(value: impl Arg) -> Tf<Dynamic> {
-    call("ephemeralasnull", &[&value])
+    call_function("ephemeralasnull", &[&value])
 }
 
 /// `file(path)`
@@ -390,7 +391,7 @@ pub fn ephemeralasnull(value: impl Arg) -> Tf<Dynamic> {
 ///
 /// Returns string.
 pub fn file(path: impl ArgOf<String>) -> Tf<String> {
-    call("file", &[&path])
+    call_function("file", &[&path])
 }
 
 /// `filebase64(path)`
@@ -402,7 +403,7 @@ pub fn file(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn filebase64(path: impl ArgOf<String>) -> Tf<String> {
-    call("filebase64", &[&path])
+    call_function("filebase64", &[&path])
 }
 
 /// `filebase64sha256(path)`
@@ -414,7 +415,7 @@ pub fn filebase64(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn filebase64sha256(path: impl ArgOf<String>) -> Tf<String> {
-    call("filebase64sha256", &[&path])
+    call_function("filebase64sha256", &[&path])
 }
 
 /// `filebase64sha512(path)`
@@ -426,7 +427,7 @@ pub fn filebase64sha256(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn filebase64sha512(path: impl ArgOf<String>) -> Tf<String> {
-    call("filebase64sha512", &[&path])
+    call_function("filebase64sha512", &[&path])
 }
 
 /// `fileexists(path)`
@@ -438,7 +439,7 @@ pub fn filebase64sha512(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns bool.
 pub fn fileexists(path: impl ArgOf<String>) -> Tf<bool> {
-    call("fileexists", &[&path])
+    call_function("fileexists", &[&path])
 }
 
 /// `filemd5(path)`
@@ -450,7 +451,7 @@ pub fn fileexists(path: impl ArgOf<String>) -> Tf<bool> {
 ///
 /// Returns string.
 pub fn filemd5(path: impl ArgOf<String>) -> Tf<String> {
-    call("filemd5", &[&path])
+    call_function("filemd5", &[&path])
 }
 
 /// `fileset(path, pattern)`
@@ -463,7 +464,7 @@ pub fn filemd5(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns set(string).
 pub fn fileset(path: impl ArgOf<String>, pattern: impl ArgOf<String>) -> ListRef<Tf<String>> {
-    call("fileset", &[&path, &pattern])
+    call_function("fileset", &[&path, &pattern])
 }
 
 /// `filesha1(path)`
@@ -475,7 +476,7 @@ pub fn fileset(path: impl ArgOf<String>, pattern: impl ArgOf<String>) -> ListRef
 ///
 /// Returns string.
 pub fn filesha1(path: impl ArgOf<String>) -> Tf<String> {
-    call("filesha1", &[&path])
+    call_function("filesha1", &[&path])
 }
 
 /// `filesha256(path)`
@@ -487,7 +488,7 @@ pub fn filesha1(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn filesha256(path: impl ArgOf<String>) -> Tf<String> {
-    call("filesha256", &[&path])
+    call_function("filesha256", &[&path])
 }
 
 /// `filesha512(path)`
@@ -499,7 +500,7 @@ pub fn filesha256(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn filesha512(path: impl ArgOf<String>) -> Tf<String> {
-    call("filesha512", &[&path])
+    call_function("filesha512", &[&path])
 }
 
 /// `flatten(list)`
@@ -511,7 +512,7 @@ pub fn filesha512(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns dynamic.
 pub fn flatten(list: impl Arg) -> Tf<Dynamic> {
-    call("flatten", &[&list])
+    call_function("flatten", &[&list])
 }
 
 /// `floor(num)`
@@ -523,7 +524,7 @@ pub fn flatten(list: impl Arg) -> Tf<Dynamic> {
 ///
 /// Returns number.
 pub fn floor(num: impl ArgOf<Number>) -> Tf<Number> {
-    call("floor", &[&num])
+    call_function("floor", &[&num])
 }
 
 /// `format(format, args...)`
@@ -536,7 +537,7 @@ pub fn floor(num: impl ArgOf<Number>) -> Tf<Number> {
 ///
 /// Returns dynamic.
 pub fn format(format: impl ArgOf<String>, args: &[&dyn Arg]) -> Tf<Dynamic> {
-    call_variadic("format", &[&format], args)
+    call_function_variadic("format", &[&format], args)
 }
 
 /// `formatdate(format, time)`
@@ -549,7 +550,7 @@ pub fn format(format: impl ArgOf<String>, args: &[&dyn Arg]) -> Tf<Dynamic> {
 ///
 /// Returns string.
 pub fn formatdate(format: impl ArgOf<String>, time: impl ArgOf<String>) -> Tf<String> {
-    call("formatdate", &[&format, &time])
+    call_function("formatdate", &[&format, &time])
 }
 
 /// `formatlist(format, args...)`
@@ -562,7 +563,7 @@ pub fn formatdate(format: impl ArgOf<String>, time: impl ArgOf<String>) -> Tf<St
 ///
 /// Returns dynamic.
 pub fn formatlist(format: impl ArgOf<String>, args: &[&dyn Arg]) -> Tf<Dynamic> {
-    call_variadic("formatlist", &[&format], args)
+    call_function_variadic("formatlist", &[&format], args)
 }
 
 /// `indent(spaces, str)`
@@ -575,7 +576,7 @@ pub fn formatlist(format: impl ArgOf<String>, args: &[&dyn Arg]) -> Tf<Dynamic> 
 ///
 /// Returns string.
 pub fn indent(spaces: impl ArgOf<Number>, str: impl ArgOf<String>) -> Tf<String> {
-    call("indent", &[&spaces, &str])
+    call_function("indent", &[&spaces, &str])
 }
 
 /// `index(list, value)`
@@ -588,7 +589,7 @@ pub fn indent(spaces: impl ArgOf<Number>, str: impl ArgOf<String>) -> Tf<String>
 ///
 /// Returns dynamic.
 pub fn index(list: impl Arg, value: impl Arg) -> Tf<Dynamic> {
-    call("index", &[&list, &value])
+    call_function("index", &[&list, &value])
 }
 
 /// `issensitive(value)`
@@ -600,7 +601,7 @@ pub fn index(list: impl Arg, value: impl Arg) -> Tf<Dynamic> {
 ///
 /// Returns bool.
 pub fn issensitive(value: impl Arg) -> Tf<bool> {
-    call("issensitive", &[&value])
+    call_function("issensitive", &[&value])
 }
 
 /// `join(separator, lists...)`
@@ -613,7 +614,7 @@ pub fn issensitive(value: impl Arg) -> Tf<bool> {
 ///
 /// Returns string.
 pub fn join(separator: impl ArgOf<String>, lists: &[&dyn ArgOf<Vec<Tf<String>>>]) -> Tf<String> {
-    call_variadic("join", &[&separator], lists)
+    call_function_variadic("join", &[&separator], lists)
 }
 
 /// `jsondecode(str)`
@@ -625,7 +626,7 @@ pub fn join(separator: impl ArgOf<String>, lists: &[&dyn ArgOf<Vec<Tf<String>>>]
 ///
 /// Returns dynamic.
 pub fn jsondecode(str: impl ArgOf<String>) -> Tf<Dynamic> {
-    call("jsondecode", &[&str])
+    call_function("jsondecode", &[&str])
 }
 
 /// `jsonencode(val)`
@@ -637,7 +638,7 @@ pub fn jsondecode(str: impl ArgOf<String>) -> Tf<Dynamic> {
 ///
 /// Returns string.
 pub fn jsonencode(val: impl Arg) -> Tf<String> {
-    call("jsonencode", &[&val])
+    call_function("jsonencode", &[&val])
 }
 
 /// `keys(inputMap)`
@@ -649,7 +650,7 @@ pub fn jsonencode(val: impl Arg) -> Tf<String> {
 ///
 /// Returns dynamic.
 pub fn keys(input_map: impl Arg) -> Tf<Dynamic> {
-    call("keys", &[&input_map])
+    call_function("keys", &[&input_map])
 }
 
 /// `length(value)`
@@ -661,7 +662,7 @@ pub fn keys(input_map: impl Arg) -> Tf<Dynamic> {
 ///
 /// Returns number.
 pub fn length(value: impl Arg) -> Tf<Number> {
-    call("length", &[&value])
+    call_function("length", &[&value])
 }
 
 /// `log(num, base)`
@@ -674,7 +675,7 @@ pub fn length(value: impl Arg) -> Tf<Number> {
 ///
 /// Returns number.
 pub fn log(num: impl ArgOf<Number>, base: impl ArgOf<Number>) -> Tf<Number> {
-    call("log", &[&num, &base])
+    call_function("log", &[&num, &base])
 }
 
 /// `lookup(inputMap, key, default...)`
@@ -688,7 +689,7 @@ pub fn log(num: impl ArgOf<Number>, base: impl ArgOf<Number>) -> Tf<Number> {
 ///
 /// Returns dynamic.
 pub fn lookup(input_map: impl Arg, key: impl ArgOf<String>, default: &[&dyn Arg]) -> Tf<Dynamic> {
-    call_variadic("lookup", &[&input_map, &key], default)
+    call_function_variadic("lookup", &[&input_map, &key], default)
 }
 
 /// `lower(str)`
@@ -700,7 +701,7 @@ pub fn lookup(input_map: impl Arg, key: impl ArgOf<String>, default: &[&dyn Arg]
 ///
 /// Returns string.
 pub fn lower(str: impl ArgOf<String>) -> Tf<String> {
-    call("lower", &[&str])
+    call_function("lower", &[&str])
 }
 
 /// `matchkeys(values, keys, searchset)`
@@ -718,7 +719,7 @@ pub fn matchkeys(
     keys: impl AnyList,
     searchset: impl AnyList,
 ) -> ListRef<Tf<Dynamic>> {
-    call("matchkeys", &[&values, &keys, &searchset])
+    call_function("matchkeys", &[&values, &keys, &searchset])
 }
 
 /// `max(numbers...)`
@@ -730,7 +731,7 @@ pub fn matchkeys(
 ///
 /// Returns number.
 pub fn max(numbers: &[&dyn ArgOf<Number>]) -> Tf<Number> {
-    call_variadic("max", &[], numbers)
+    call_function_variadic("max", &[], numbers)
 }
 
 /// `md5(str)`
@@ -742,7 +743,7 @@ pub fn max(numbers: &[&dyn ArgOf<Number>]) -> Tf<Number> {
 ///
 /// Returns string.
 pub fn md5(str: impl ArgOf<String>) -> Tf<String> {
-    call("md5", &[&str])
+    call_function("md5", &[&str])
 }
 
 /// `merge(maps...)`
@@ -754,7 +755,7 @@ pub fn md5(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns dynamic.
 pub fn merge(maps: &[&dyn Arg]) -> Tf<Dynamic> {
-    call_variadic("merge", &[], maps)
+    call_function_variadic("merge", &[], maps)
 }
 
 /// `min(numbers...)`
@@ -766,7 +767,7 @@ pub fn merge(maps: &[&dyn Arg]) -> Tf<Dynamic> {
 ///
 /// Returns number.
 pub fn min(numbers: &[&dyn ArgOf<Number>]) -> Tf<Number> {
-    call_variadic("min", &[], numbers)
+    call_function_variadic("min", &[], numbers)
 }
 
 /// `nonsensitive(value)`
@@ -778,7 +779,7 @@ pub fn min(numbers: &[&dyn ArgOf<Number>]) -> Tf<Number> {
 ///
 /// Returns dynamic.
 pub fn nonsensitive(value: impl Arg) -> Tf<Dynamic> {
-    call("nonsensitive", &[&value])
+    call_function("nonsensitive", &[&value])
 }
 
 /// `one(list)`
@@ -790,7 +791,7 @@ pub fn nonsensitive(value: impl Arg) -> Tf<Dynamic> {
 ///
 /// Returns dynamic.
 pub fn one(list: impl Arg) -> Tf<Dynamic> {
-    call("one", &[&list])
+    call_function("one", &[&list])
 }
 
 /// `parseint(number, base)`
@@ -803,7 +804,7 @@ pub fn one(list: impl Arg) -> Tf<Dynamic> {
 ///
 /// Returns dynamic.
 pub fn parseint(number: impl Arg, base: impl ArgOf<Number>) -> Tf<Dynamic> {
-    call("parseint", &[&number, &base])
+    call_function("parseint", &[&number, &base])
 }
 
 /// `pathexpand(path)`
@@ -815,7 +816,7 @@ pub fn parseint(number: impl Arg, base: impl ArgOf<Number>) -> Tf<Dynamic> {
 ///
 /// Returns string.
 pub fn pathexpand(path: impl ArgOf<String>) -> Tf<String> {
-    call("pathexpand", &[&path])
+    call_function("pathexpand", &[&path])
 }
 
 /// `plantimestamp()`
@@ -824,7 +825,7 @@ pub fn pathexpand(path: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn plantimestamp() -> Tf<String> {
-    call("plantimestamp", &[])
+    call_function("plantimestamp", &[])
 }
 
 /// `pow(num, power)`
@@ -837,7 +838,7 @@ pub fn plantimestamp() -> Tf<String> {
 ///
 /// Returns number.
 pub fn pow(num: impl ArgOf<Number>, power: impl ArgOf<Number>) -> Tf<Number> {
-    call("pow", &[&num, &power])
+    call_function("pow", &[&num, &power])
 }
 
 /// `range(params...)`
@@ -849,7 +850,7 @@ pub fn pow(num: impl ArgOf<Number>, power: impl ArgOf<Number>) -> Tf<Number> {
 ///
 /// Returns list(number).
 pub fn range(params: &[&dyn ArgOf<Number>]) -> ListRef<Tf<Number>> {
-    call_variadic("range", &[], params)
+    call_function_variadic("range", &[], params)
 }
 
 /// `regex(pattern, string)`
@@ -862,7 +863,7 @@ pub fn range(params: &[&dyn ArgOf<Number>]) -> ListRef<Tf<Number>> {
 ///
 /// Returns dynamic.
 pub fn regex(pattern: impl ArgOf<String>, string: impl ArgOf<String>) -> Tf<Dynamic> {
-    call("regex", &[&pattern, &string])
+    call_function("regex", &[&pattern, &string])
 }
 
 /// `regexall(pattern, string)`
@@ -875,7 +876,7 @@ pub fn regex(pattern: impl ArgOf<String>, string: impl ArgOf<String>) -> Tf<Dyna
 ///
 /// Returns list(dynamic).
 pub fn regexall(pattern: impl ArgOf<String>, string: impl ArgOf<String>) -> ListRef<Tf<Dynamic>> {
-    call("regexall", &[&pattern, &string])
+    call_function("regexall", &[&pattern, &string])
 }
 
 /// `replace(str, substr, replace)`
@@ -893,7 +894,7 @@ pub fn replace(
     substr: impl ArgOf<String>,
     replace: impl ArgOf<String>,
 ) -> Tf<String> {
-    call("replace", &[&str, &substr, &replace])
+    call_function("replace", &[&str, &substr, &replace])
 }
 
 /// `reverse(list)`
@@ -905,7 +906,7 @@ pub fn replace(
 ///
 /// Returns dynamic.
 pub fn reverse(list: impl Arg) -> Tf<Dynamic> {
-    call("reverse", &[&list])
+    call_function("reverse", &[&list])
 }
 
 /// `rsadecrypt(ciphertext, privatekey)`
@@ -918,7 +919,7 @@ pub fn reverse(list: impl Arg) -> Tf<Dynamic> {
 ///
 /// Returns string.
 pub fn rsadecrypt(ciphertext: impl ArgOf<String>, privatekey: impl ArgOf<String>) -> Tf<String> {
-    call("rsadecrypt", &[&ciphertext, &privatekey])
+    call_function("rsadecrypt", &[&ciphertext, &privatekey])
 }
 
 /// `sensitive(value)`
@@ -930,7 +931,7 @@ pub fn rsadecrypt(ciphertext: impl ArgOf<String>, privatekey: impl ArgOf<String>
 ///
 /// Returns dynamic.
 pub fn sensitive(value: impl Arg) -> Tf<Dynamic> {
-    call("sensitive", &[&value])
+    call_function("sensitive", &[&value])
 }
 
 /// `setintersection(first_set, other_sets...)`
@@ -946,7 +947,7 @@ pub fn setintersection(
     first_set: impl AnyList,
     other_sets: &[&dyn AnyList],
 ) -> ListRef<Tf<Dynamic>> {
-    call_variadic("setintersection", &[&first_set], other_sets)
+    call_function_variadic("setintersection", &[&first_set], other_sets)
 }
 
 /// `setproduct(sets...)`
@@ -958,7 +959,7 @@ pub fn setintersection(
 ///
 /// Returns dynamic.
 pub fn setproduct(sets: &[&dyn Arg]) -> Tf<Dynamic> {
-    call_variadic("setproduct", &[], sets)
+    call_function_variadic("setproduct", &[], sets)
 }
 
 /// `setsubtract(a, b)`
@@ -971,7 +972,7 @@ pub fn setproduct(sets: &[&dyn Arg]) -> Tf<Dynamic> {
 ///
 /// Returns set(dynamic).
 pub fn setsubtract(a: impl AnyList, b: impl AnyList) -> ListRef<Tf<Dynamic>> {
-    call("setsubtract", &[&a, &b])
+    call_function("setsubtract", &[&a, &b])
 }
 
 /// `setunion(first_set, other_sets...)`
@@ -984,7 +985,7 @@ pub fn setsubtract(a: impl AnyList, b: impl AnyList) -> ListRef<Tf<Dynamic>> {
 ///
 /// Returns set(dynamic).
 pub fn setunion(first_set: impl AnyList, other_sets: &[&dyn AnyList]) -> ListRef<Tf<Dynamic>> {
-    call_variadic("setunion", &[&first_set], other_sets)
+    call_function_variadic("setunion", &[&first_set], other_sets)
 }
 
 /// `sha1(str)`
@@ -996,7 +997,7 @@ pub fn setunion(first_set: impl AnyList, other_sets: &[&dyn AnyList]) -> ListRef
 ///
 /// Returns string.
 pub fn sha1(str: impl ArgOf<String>) -> Tf<String> {
-    call("sha1", &[&str])
+    call_function("sha1", &[&str])
 }
 
 /// `sha256(str)`
@@ -1008,7 +1009,7 @@ pub fn sha1(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn sha256(str: impl ArgOf<String>) -> Tf<String> {
-    call("sha256", &[&str])
+    call_function("sha256", &[&str])
 }
 
 /// `sha512(str)`
@@ -1020,7 +1021,7 @@ pub fn sha256(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn sha512(str: impl ArgOf<String>) -> Tf<String> {
-    call("sha512", &[&str])
+    call_function("sha512", &[&str])
 }
 
 /// `signum(num)`
@@ -1032,7 +1033,7 @@ pub fn sha512(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns number.
 pub fn signum(num: impl ArgOf<Number>) -> Tf<Number> {
-    call("signum", &[&num])
+    call_function("signum", &[&num])
 }
 
 /// `slice(list, start_index, end_index)`
@@ -1050,7 +1051,7 @@ pub fn slice(
     start_index: impl ArgOf<Number>,
     end_index: impl ArgOf<Number>,
 ) -> Tf<Dynamic> {
-    call("slice", &[&list, &start_index, &end_index])
+    call_function("slice", &[&list, &start_index, &end_index])
 }
 
 /// `sort(list)`
@@ -1062,7 +1063,7 @@ pub fn slice(
 ///
 /// Returns list(string).
 pub fn sort(list: impl ArgOf<Vec<Tf<String>>>) -> ListRef<Tf<String>> {
-    call("sort", &[&list])
+    call_function("sort", &[&list])
 }
 
 /// `split(separator, str)`
@@ -1075,7 +1076,7 @@ pub fn sort(list: impl ArgOf<Vec<Tf<String>>>) -> ListRef<Tf<String>> {
 ///
 /// Returns list(string).
 pub fn split(separator: impl ArgOf<String>, str: impl ArgOf<String>) -> ListRef<Tf<String>> {
-    call("split", &[&separator, &str])
+    call_function("split", &[&separator, &str])
 }
 
 /// `startswith(str, prefix)`
@@ -1088,7 +1089,7 @@ pub fn split(separator: impl ArgOf<String>, str: impl ArgOf<String>) -> ListRef<
 ///
 /// Returns bool.
 pub fn startswith(str: impl ArgOf<String>, prefix: impl ArgOf<String>) -> Tf<bool> {
-    call("startswith", &[&str, &prefix])
+    call_function("startswith", &[&str, &prefix])
 }
 
 /// `strcontains(str, substr)`
@@ -1101,7 +1102,7 @@ pub fn startswith(str: impl ArgOf<String>, prefix: impl ArgOf<String>) -> Tf<boo
 ///
 /// Returns bool.
 pub fn strcontains(str: impl ArgOf<String>, substr: impl ArgOf<String>) -> Tf<bool> {
-    call("strcontains", &[&str, &substr])
+    call_function("strcontains", &[&str, &substr])
 }
 
 /// `strrev(str)`
@@ -1113,7 +1114,7 @@ pub fn strcontains(str: impl ArgOf<String>, substr: impl ArgOf<String>) -> Tf<bo
 ///
 /// Returns string.
 pub fn strrev(str: impl ArgOf<String>) -> Tf<String> {
-    call("strrev", &[&str])
+    call_function("strrev", &[&str])
 }
 
 /// `substr(str, offset, length)`
@@ -1131,7 +1132,7 @@ pub fn substr(
     offset: impl ArgOf<Number>,
     length: impl ArgOf<Number>,
 ) -> Tf<String> {
-    call("substr", &[&str, &offset, &length])
+    call_function("substr", &[&str, &offset, &length])
 }
 
 /// `sum(list)`
@@ -1143,7 +1144,7 @@ pub fn substr(
 ///
 /// Returns dynamic.
 pub fn sum(list: impl Arg) -> Tf<Dynamic> {
-    call("sum", &[&list])
+    call_function("sum", &[&list])
 }
 
 /// `templatefile(path, vars)`
@@ -1156,7 +1157,7 @@ pub fn sum(list: impl Arg) -> Tf<Dynamic> {
 ///
 /// Returns dynamic.
 pub fn templatefile(path: impl ArgOf<String>, vars: impl Arg) -> Tf<Dynamic> {
-    call("templatefile", &[&path, &vars])
+    call_function("templatefile", &[&path, &vars])
 }
 
 /// `templatestring(template, vars)`
@@ -1169,7 +1170,7 @@ pub fn templatefile(path: impl ArgOf<String>, vars: impl Arg) -> Tf<Dynamic> {
 ///
 /// Returns string.
 pub fn templatestring(template: impl ArgOf<String>, vars: impl Arg) -> Tf<String> {
-    call("templatestring", &[&template, &vars])
+    call_function("templatestring", &[&template, &vars])
 }
 
 /// `textdecodebase64(source, encoding)`
@@ -1182,7 +1183,7 @@ pub fn templatestring(template: impl ArgOf<String>, vars: impl Arg) -> Tf<String
 ///
 /// Returns string.
 pub fn textdecodebase64(source: impl ArgOf<String>, encoding: impl ArgOf<String>) -> Tf<String> {
-    call("textdecodebase64", &[&source, &encoding])
+    call_function("textdecodebase64", &[&source, &encoding])
 }
 
 /// `textencodebase64(string, encoding)`
@@ -1195,7 +1196,7 @@ pub fn textdecodebase64(source: impl ArgOf<String>, encoding: impl ArgOf<String>
 ///
 /// Returns string.
 pub fn textencodebase64(string: impl ArgOf<String>, encoding: impl ArgOf<String>) -> Tf<String> {
-    call("textencodebase64", &[&string, &encoding])
+    call_function("textencodebase64", &[&string, &encoding])
 }
 
 /// `timeadd(timestamp, duration)`
@@ -1208,7 +1209,7 @@ pub fn textencodebase64(string: impl ArgOf<String>, encoding: impl ArgOf<String>
 ///
 /// Returns string.
 pub fn timeadd(timestamp: impl ArgOf<String>, duration: impl ArgOf<String>) -> Tf<String> {
-    call("timeadd", &[&timestamp, &duration])
+    call_function("timeadd", &[&timestamp, &duration])
 }
 
 /// `timecmp(timestamp_a, timestamp_b)`
@@ -1221,7 +1222,7 @@ pub fn timeadd(timestamp: impl ArgOf<String>, duration: impl ArgOf<String>) -> T
 ///
 /// Returns number.
 pub fn timecmp(timestamp_a: impl ArgOf<String>, timestamp_b: impl ArgOf<String>) -> Tf<Number> {
-    call("timecmp", &[&timestamp_a, &timestamp_b])
+    call_function("timecmp", &[&timestamp_a, &timestamp_b])
 }
 
 /// `timestamp()`
@@ -1230,7 +1231,7 @@ pub fn timecmp(timestamp_a: impl ArgOf<String>, timestamp_b: impl ArgOf<String>)
 ///
 /// Returns string.
 pub fn timestamp() -> Tf<String> {
-    call("timestamp", &[])
+    call_function("timestamp", &[])
 }
 
 /// `title(str)`
@@ -1242,7 +1243,7 @@ pub fn timestamp() -> Tf<String> {
 ///
 /// Returns string.
 pub fn title(str: impl ArgOf<String>) -> Tf<String> {
-    call("title", &[&str])
+    call_function("title", &[&str])
 }
 
 /// `tobool(v)`
@@ -1254,7 +1255,7 @@ pub fn title(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns bool.
 pub fn tobool(v: impl Arg) -> Tf<bool> {
-    call("tobool", &[&v])
+    call_function("tobool", &[&v])
 }
 
 /// `tolist(v)`
@@ -1266,7 +1267,7 @@ pub fn tobool(v: impl Arg) -> Tf<bool> {
 ///
 /// Returns list(dynamic).
 pub fn tolist(v: impl Arg) -> ListRef<Tf<Dynamic>> {
-    call("tolist", &[&v])
+    call_function("tolist", &[&v])
 }
 
 /// `tomap(v)`
@@ -1278,7 +1279,7 @@ pub fn tolist(v: impl Arg) -> ListRef<Tf<Dynamic>> {
 ///
 /// Returns map(dynamic).
 pub fn tomap(v: impl Arg) -> MapRef<Tf<Dynamic>> {
-    call("tomap", &[&v])
+    call_function("tomap", &[&v])
 }
 
 /// `tonumber(v)`
@@ -1290,7 +1291,7 @@ pub fn tomap(v: impl Arg) -> MapRef<Tf<Dynamic>> {
 ///
 /// Returns number.
 pub fn tonumber(v: impl Arg) -> Tf<Number> {
-    call("tonumber", &[&v])
+    call_function("tonumber", &[&v])
 }
 
 /// `toset(v)`
@@ -1302,7 +1303,7 @@ pub fn tonumber(v: impl Arg) -> Tf<Number> {
 ///
 /// Returns set(dynamic).
 pub fn toset(v: impl Arg) -> ListRef<Tf<Dynamic>> {
-    call("toset", &[&v])
+    call_function("toset", &[&v])
 }
 
 /// `tostring(v)`
@@ -1314,7 +1315,7 @@ pub fn toset(v: impl Arg) -> ListRef<Tf<Dynamic>> {
 ///
 /// Returns string.
 pub fn tostring(v: impl Arg) -> Tf<String> {
-    call("tostring", &[&v])
+    call_function("tostring", &[&v])
 }
 
 /// `transpose(values)`
@@ -1328,7 +1329,7 @@ pub fn tostring(v: impl Arg) -> Tf<String> {
 pub fn transpose(
     values: impl ArgOf<BTreeMap<String, Tf<Vec<Tf<String>>>>>,
 ) -> MapRef<ListRef<Tf<String>>> {
-    call("transpose", &[&values])
+    call_function("transpose", &[&values])
 }
 
 /// `trim(str, cutset)`
@@ -1341,7 +1342,7 @@ pub fn transpose(
 ///
 /// Returns string.
 pub fn trim(str: impl ArgOf<String>, cutset: impl ArgOf<String>) -> Tf<String> {
-    call("trim", &[&str, &cutset])
+    call_function("trim", &[&str, &cutset])
 }
 
 /// `trimprefix(str, prefix)`
@@ -1354,7 +1355,7 @@ pub fn trim(str: impl ArgOf<String>, cutset: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn trimprefix(str: impl ArgOf<String>, prefix: impl ArgOf<String>) -> Tf<String> {
-    call("trimprefix", &[&str, &prefix])
+    call_function("trimprefix", &[&str, &prefix])
 }
 
 /// `trimspace(str)`
@@ -1366,7 +1367,7 @@ pub fn trimprefix(str: impl ArgOf<String>, prefix: impl ArgOf<String>) -> Tf<Str
 ///
 /// Returns string.
 pub fn trimspace(str: impl ArgOf<String>) -> Tf<String> {
-    call("trimspace", &[&str])
+    call_function("trimspace", &[&str])
 }
 
 /// `trimsuffix(str, suffix)`
@@ -1379,7 +1380,7 @@ pub fn trimspace(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn trimsuffix(str: impl ArgOf<String>, suffix: impl ArgOf<String>) -> Tf<String> {
-    call("trimsuffix", &[&str, &suffix])
+    call_function("trimsuffix", &[&str, &suffix])
 }
 
 /// `try(expressions...)`
@@ -1391,7 +1392,7 @@ pub fn trimsuffix(str: impl ArgOf<String>, suffix: impl ArgOf<String>) -> Tf<Str
 ///
 /// Returns dynamic.
 pub fn r#try(expressions: &[&dyn Arg]) -> Tf<Dynamic> {
-    call_variadic("try", &[], expressions)
+    call_function_variadic("try", &[], expressions)
 }
 
 /// `upper(str)`
@@ -1403,7 +1404,7 @@ pub fn r#try(expressions: &[&dyn Arg]) -> Tf<Dynamic> {
 ///
 /// Returns string.
 pub fn upper(str: impl ArgOf<String>) -> Tf<String> {
-    call("upper", &[&str])
+    call_function("upper", &[&str])
 }
 
 /// `urlencode(str)`
@@ -1415,7 +1416,7 @@ pub fn upper(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn urlencode(str: impl ArgOf<String>) -> Tf<String> {
-    call("urlencode", &[&str])
+    call_function("urlencode", &[&str])
 }
 
 /// `uuid()`
@@ -1424,7 +1425,7 @@ pub fn urlencode(str: impl ArgOf<String>) -> Tf<String> {
 ///
 /// Returns string.
 pub fn uuid() -> Tf<String> {
-    call("uuid", &[])
+    call_function("uuid", &[])
 }
 
 /// `uuidv5(namespace, name)`
@@ -1437,7 +1438,7 @@ pub fn uuid() -> Tf<String> {
 ///
 /// Returns string.
 pub fn uuidv5(namespace: impl ArgOf<String>, name: impl ArgOf<String>) -> Tf<String> {
-    call("uuidv5", &[&namespace, &name])
+    call_function("uuidv5", &[&namespace, &name])
 }
 
 /// `values(mapping)`
@@ -1449,7 +1450,7 @@ pub fn uuidv5(namespace: impl ArgOf<String>, name: impl ArgOf<String>) -> Tf<Str
 ///
 /// Returns dynamic.
 pub fn values(mapping: impl Arg) -> Tf<Dynamic> {
-    call("values", &[&mapping])
+    call_function("values", &[&mapping])
 }
 
 /// `yamldecode(src)`
@@ -1461,7 +1462,7 @@ pub fn values(mapping: impl Arg) -> Tf<Dynamic> {
 ///
 /// Returns dynamic.
 pub fn yamldecode(src: impl ArgOf<String>) -> Tf<Dynamic> {
-    call("yamldecode", &[&src])
+    call_function("yamldecode", &[&src])
 }
 
 /// `yamlencode(value)`
@@ -1473,7 +1474,7 @@ pub fn yamldecode(src: impl ArgOf<String>) -> Tf<Dynamic> {
 ///
 /// Returns string.
 pub fn yamlencode(value: impl Arg) -> Tf<String> {
-    call("yamlencode", &[&value])
+    call_function("yamlencode", &[&value])
 }
 
 /// `zipmap(keys, values)`
@@ -1486,5 +1487,5 @@ pub fn yamlencode(value: impl Arg) -> Tf<String> {
 ///
 /// Returns dynamic.
 pub fn zipmap(keys: impl ArgOf<Vec<Tf<String>>>, values: impl Arg) -> Tf<Dynamic> {
-    call("zipmap", &[&keys, &values])
+    call_function("zipmap", &[&keys, &values])
 }

@@ -35,10 +35,10 @@
 //! ```
 //!
 //! Not here: the `core::`-qualified aliases Terraform also lists (`core::abs` is `abs`; the
-//! prefix only matters beside provider functions of the same name), and provider-defined
-//! functions (`provider::terraform::encode_tfvars` and the like): they come with a provider's
-//! schema, need its `required_providers` entry, and are not part of `terraform metadata
-//! functions`.
+//! prefix only matters beside provider functions of the same name). Provider-defined functions
+//! (`provider::terraform::encode_tfvars`, ...) come with a provider's schema: `callflow get`
+//! generates them into the provider's bindings (its `functions` module) on the same traits, and
+//! Terraform resolves them only where the configuration requires that provider.
 
 mod builtin;
 
@@ -243,13 +243,15 @@ impl Tf<Dynamic> {
     }
 }
 
-/// `name(args...)` as the reference type `R`.
-fn call<R: FromExpression>(name: &str, args: &[&dyn Arg]) -> R {
-    call_variadic::<R, dyn Arg>(name, args, &[])
+/// The call `name(args...)` as the reference type `R`: what each generated wrapper returns
+/// (also those of provider-defined functions, `name` = `provider::<provider>::<function>`).
+/// The result keeps the stack its arguments' references come from.
+pub fn call_function<R: FromExpression>(name: &str, args: &[&dyn Arg]) -> R {
+    call_function_variadic::<R, dyn Arg>(name, args, &[])
 }
 
-/// `name(args..., rest...)` as the reference type `R`.
-fn call_variadic<R: FromExpression, A: Arg + ?Sized>(
+/// [`call_function`] with the variadic arguments `rest` after `args`.
+pub fn call_function_variadic<R: FromExpression, A: Arg + ?Sized>(
     name: &str,
     args: &[&dyn Arg],
     rest: &[&A],

@@ -2,6 +2,7 @@
 //! Bindings of terraform.io/builtin/terraform: 1 resource type(s) and 1 data source(s) in 2 module(s), one per service.
 
 pub mod data;
+pub mod functions;
 pub mod provider;
 pub mod remote;
 
