@@ -109,7 +109,7 @@ fn constructs_without_a_typed_form_exit_1_and_are_listed() {
     std::fs::write(src.join("main.tf"), CLEAN).expect("write");
     std::fs::write(
         src.join("more.tf"),
-        "resource \"terraform_data\" \"many\" {\n  count = 3\n  input = count.index\n}\n\nmodule \"vpc\" {\n  source = \"./vpc\"\n}\n",
+        "resource \"terraform_data\" \"many\" {\n  for_each = { a = 1 }\n  input = each.value\n}\n\nmodule \"vpc\" {\n  source = \"./vpc\"\n}\n",
     )
     .expect("write");
     let (code, stdout, stderr) = convert(&src, &dir.path().join("out"));
@@ -119,7 +119,7 @@ fn constructs_without_a_typed_form_exit_1_and_are_listed() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("more.tf:1: terraform_data.many: count: iteration has no typed form"),
+        stdout.contains("more.tf:1: terraform_data.many: for_each: iteration other than a number or one expression"),
         "{stdout}"
     );
     assert!(

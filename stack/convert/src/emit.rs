@@ -70,6 +70,8 @@ struct Emitter<'a> {
     json_width: Option<usize>,
     /// The top type of the element being emitted (structs resolve in its module).
     current: Option<TopType>,
+    /// Handle variables of elements with `count` / `for_each` (no attributes of their own).
+    repeated: BTreeSet<String>,
 }
 
 /// Emits the program for `config` on the bindings described by `api`; `dsl_comment` is the
@@ -91,6 +93,7 @@ pub fn emit(config: &Config, api: &Api, dsl_comment: &Value) -> Result<Emitted, 
         patches: String::new(),
         json_width: None,
         current: None,
+        repeated: BTreeSet::new(),
     };
     e.dsl.insert("Stack");
     e.name_handles(&config);
@@ -887,13 +890,30 @@ impl Emitter<'_> {
         } else {
             "data"
         };
-        let _ = writeln!(
-            self.body,
-            "{{let:{var}}}stack.{method}({}, {chain});",
-            str_lit(&e.name)
-        );
+        let repetition = self.repetition(e);
+        match &repetition {
+            Some((suffix, arg, _)) => {
+                self.repeated.insert(var.clone());
+                let _ = writeln!(
+                    self.body,
+                    "{{let:{var}}}stack.{method}_{suffix}({}, {arg}, |_| {chain});",
+                    str_lit(&e.name)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    self.body,
+                    "{{let:{var}}}stack.{method}({}, {chain});",
+                    str_lit(&e.name)
+                );
+            }
+        }
         self.current = None;
+        let typed_key = repetition.map(|(_, _, key)| key);
         for (k, v) in meta.iter().filter(|(k, _)| is_meta(k)) {
+            if typed_key == Some(k.as_str()) {
+                continue;
+            }
             self.resource_meta(kind, e, &var, k, v);
         }
         for (k, v, ty) in raw {
@@ -911,6 +931,54 @@ impl Emitter<'_> {
             } else {
                 self.raw_element(kind, e, &var, &k, &v);
             }
+        }
+    }
+
+    /// `count` / `for_each` as the DSL's iteration (`resource_with_count`, `resource_for_each`):
+    /// (method suffix, its argument, the key it replaces), when the value is a number or one
+    /// expression and the element does not have both.
+    fn repetition(&mut self, e: &Element) -> Option<(&'static str, String, &'static str)> {
+        let single = |v: &Value| -> Option<String> {
+            let s = v.as_str()?;
+            match callflow_dsl::parse_template(s).as_slice() {
+                [TemplatePart::Interpolation(x)]
+                    if Tf::<String>::from_rendered(s).to_tf_json() == *v =>
+                {
+                    Some(x.as_hcl().to_string())
+                }
+                _ => None,
+            }
+        };
+        match (e.body.get("count"), e.body.get("for_each")) {
+            (Some(Value::Number(n)), None) if n.as_u64().is_some() => {
+                Some(("with_count", number_lit(n), "count"))
+            }
+            (Some(v), None) => {
+                let x = single(v)?;
+                self.use_dsl("Tf");
+                self.use_dsl("Expression");
+                Some((
+                    "with_count",
+                    format!("Tf::expr(Expression::raw({}))", str_lit(&x)),
+                    "count",
+                ))
+            }
+            (None, Some(v)) => {
+                let x = single(v)?;
+                self.use_dsl("ForEach");
+                self.use_dsl("Tf");
+                self.use_dsl("Expression");
+                self.use_dsl("Dynamic");
+                Some((
+                    "for_each",
+                    format!(
+                        "ForEach::<Tf<Dynamic>>::expression(Expression::raw({}))",
+                        str_lit(&x)
+                    ),
+                    "for_each",
+                ))
+            }
+            _ => None,
         }
     }
 
@@ -949,14 +1017,6 @@ impl Emitter<'_> {
     /// checkov comment), else raw and listed.
     fn resource_meta(&mut self, kind: Kind, e: &Element, var: &str, key: &str, value: &Value) {
         let address = address(kind, e);
-        if kind == Kind::Data
-            && key == "provider"
-            && let Some(call) = self.use_provider(var, value, "use_provider_for_data")
-        {
-            self.used.insert(var.to_string());
-            let _ = writeln!(self.body, "stack.{call};");
-            return;
-        }
         if kind == Kind::Resource {
             let typed = match key {
                 "depends_on" => self.depends_on(value),
@@ -978,11 +1038,12 @@ impl Emitter<'_> {
             }
         }
         let reason = match key {
-            "count" | "for_each" => "iteration has no typed form in the DSL yet".to_string(),
+            "count" | "for_each" => "iteration other than a number or one expression (a literal collection, or both count and for_each)".to_string(),
             "dynamic" => "`dynamic` blocks have no typed form in the DSL yet".to_string(),
             "lifecycle" => "lifecycle beyond create_before_destroy / prevent_destroy / ignore_changes (conditions, replace_triggered_by) has no typed form yet".to_string(),
             "provisioner" | "connection" => "provisioners have no typed form in the DSL".to_string(),
-            "provider" => "the provider configuration it names was not declared typed (see its own entry)".to_string(),
+            "provider" if kind == Kind::Data => "`provider` on a data source is written raw (the DSL's typed form for data sources is changing)".to_string(),
+            "provider" => "the provider configuration it names was not declared typed (see its own entry), or the element has count / for_each".to_string(),
             "depends_on" if kind == Kind::Resource => {
                 "depends_on naming other than resources and data sources, or unsorted (the DSL writes them sorted)".to_string()
             }
@@ -996,6 +1057,10 @@ impl Emitter<'_> {
     /// `provider = aws.west` → `stack.use_provider(&h, &west_aws)` when that configuration was
     /// declared typed.
     fn use_provider(&mut self, var: &str, value: &Value, method: &str) -> Option<String> {
+        if self.repeated.contains(var) {
+            // `use_provider` takes a repeated element's handle only in newer DSLs.
+            return None;
+        }
         let reference = value.as_str()?;
         let handle = self.handles.get(&format!("provider.{reference}"))?;
         let provider = handle.var.clone();
@@ -1445,6 +1510,9 @@ impl Emitter<'_> {
             _ => return None,
         };
         let handle = self.handles.get(&address)?;
+        if self.repeated.contains(&handle.var) {
+            return None;
+        }
         let top = handle.top.clone()?;
         let refs = self.api.refs_of(&top, &format!("{}Refs", top.name))?;
         let (method, ty) = refs.methods.get(attr)?;

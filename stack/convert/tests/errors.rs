@@ -139,6 +139,11 @@ resource "terraform_data" "counted" {
   input = count.index
 }
 
+resource "terraform_data" "literal" {
+  for_each = { a = 1 }
+  input    = each.value
+}
+
 moved {
   from = terraform_data.old
   to   = terraform_data.counted[0]
@@ -157,10 +162,9 @@ module "child" {
         .collect();
     for (construct, line) in [
         ("var.names", 7),
-        ("terraform_data.each: for_each", 16),
-        ("terraform_data.counted: count", 21),
-        ("moved", 26),
-        ("module.child", 31),
+        ("terraform_data.literal: for_each", 26),
+        ("moved", 31),
+        ("module.child", 36),
     ] {
         assert!(
             listed
@@ -169,6 +173,13 @@ module "child" {
             "{construct} at line {line} not listed: {listed:#?}"
         );
     }
+    assert!(
+        !listed
+            .iter()
+            .any(|(c, _, _)| c.starts_with("terraform_data.each")
+                || c.starts_with("terraform_data.counted")),
+        "iteration over one expression or a number is typed: {listed:#?}"
+    );
     // Nothing dropped: the program's document has all of it.
     let expected = &conversion.expected;
     assert_eq!(
@@ -190,8 +201,17 @@ module "child" {
         main_rs.contains("stack.backend(LocalBackend::new().path(\"state.tfstate\"))"),
         "{main_rs}"
     );
+    let compact: String = main_rs.chars().filter(|c| !c.is_whitespace()).collect();
     assert!(
-        main_rs.contains("stack.add_override(&each, \"for_each\""),
+        compact.contains("stack.resource_for_each(\"each\",ForEach::<Tf<Dynamic>>::expression(Expression::raw(\"var.names\")),|_|"),
+        "{main_rs}"
+    );
+    assert!(
+        compact.contains("stack.resource_with_count(\"counted\",2,|_|"),
+        "{main_rs}"
+    );
+    assert!(
+        compact.contains("stack.add_override(&literal,\"for_each\""),
         "{main_rs}"
     );
     assert!(main_rs.contains("doc[\"moved\"] = json!"), "{main_rs}");
