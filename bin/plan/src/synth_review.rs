@@ -113,7 +113,9 @@ impl SynthReview {
                 c.address.clone()
             }
         };
-        for c in changes {
+        // The table gets at most half of what is left; the folded diffs the rest.
+        let table_budget = out.len() + (MAX_MARKDOWN_CHARS - FOOTER).saturating_sub(out.len()) / 2;
+        for (i, c) in changes.iter().enumerate() {
             let sign = match c.change {
                 ChangeKind::Added => "+",
                 ChangeKind::Removed => "-",
@@ -131,7 +133,12 @@ impl SynthReview {
                 None => code(&name(c)),
             };
             let row = format!("| {sign} | {element} | {paths} |\n");
-            if out.len() + row.len() + FOOTER > MAX_MARKDOWN_CHARS {
+            if out.len() + row.len() > table_budget {
+                let _ = writeln!(
+                    out,
+                    "| | … {} more element(s) not shown | |",
+                    changes.len() - i
+                );
                 break;
             }
             out.push_str(&row);

@@ -119,3 +119,46 @@ fn the_committed_stack_against_nothing_lists_every_grant() {
     }));
     assert!(review.render_markdown().chars().count() <= 65_000);
 }
+
+#[test]
+fn diff_markdown_of_a_huge_change_is_truncated_with_a_count() {
+    let old = committed();
+    let mut stacks: BTreeMap<String, Value> = old.stacks().clone();
+    let stack = stacks.get_mut("callflow").expect("callflow stack");
+    let data = stack["resource"].as_object_mut().expect("resources");
+    let mut many = serde_json::Map::new();
+    for i in 0..1500 {
+        many.insert(
+            format!("r{i:04}"),
+            serde_json::json!({"input": format!("{i} {}", "x".repeat(80))}),
+        );
+    }
+    data.insert("terraform_data".to_owned(), Value::Object(many));
+    let review = SynthReview::new(SynthDiff::between(&old, &Synthesized::new(stacks)));
+    assert_eq!(review.diff.changes.len(), 1500);
+    let markdown = review.render_markdown();
+    assert!(
+        markdown.chars().count() <= 65_000,
+        "{} chars",
+        markdown.chars().count()
+    );
+    let rows = markdown
+        .lines()
+        .filter(|l| l.starts_with("| + | `terraform_data.r"))
+        .count();
+    assert!(
+        markdown.contains(&format!(
+            "| | … {} more element(s) not shown | |",
+            1500 - rows
+        )),
+        "no count of the table rows left out"
+    );
+    let shown = markdown.matches("<details>").count();
+    assert!(
+        markdown.contains(&format!(
+            "_… {} more element diff(s) not shown",
+            1500 - shown
+        )),
+        "no truncation note"
+    );
+}
