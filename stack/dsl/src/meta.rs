@@ -91,17 +91,6 @@ pub(crate) enum Rep {
     ForEach,
 }
 
-impl Rep {
-    /// The repetition of an element's rendered body.
-    pub(crate) fn of_body(body: &Value) -> Rep {
-        match body {
-            Value::Object(m) if m.contains_key("for_each") => Rep::ForEach,
-            Value::Object(m) if m.contains_key("count") => Rep::Count,
-            _ => Rep::Single,
-        }
-    }
-}
-
 /// `count.index` inside the body of a counted element ([`crate::Stack::resource_with_count`]).
 #[derive(Clone, Copy, Debug)]
 pub struct CountIndex(());

@@ -90,7 +90,7 @@ impl<R: Resource> Handle<R> {
         Self { name, refs }
     }
 
-    /// The resource's address, `type.name` (for `depends_on`).
+    /// The resource's address, `type.name` (e.g. the source of a [`Stack::moved`]).
     pub fn address(&self) -> String {
         format!("{}.{}", R::TYPE, self.name)
     }
@@ -267,12 +267,58 @@ pub struct RequiredProvider {
 struct Element {
     body: Value,
     depends_on: Vec<String>,
-    lifecycle: Option<Lifecycle>,
+    lifecycle: Option<Box<Lifecycle>>,
     provider: Option<String>,
     overrides: Vec<(String, Value)>,
     comments: BTreeMap<String, String>,
+    /// `count` / `for_each` and `dynamic` blocks: rare, so boxed to keep elements small.
+    language: Option<Box<ElementLanguage>>,
+}
+
+/// The meta-arguments most elements do not have.
+#[derive(Clone, Debug, Default)]
+struct ElementLanguage {
     repetition: Option<Repetition>,
     dynamic: Vec<DynamicBlock>,
+}
+
+impl Element {
+    fn repetition(&self) -> Option<&Repetition> {
+        self.language.as_ref().and_then(|l| l.repetition.as_ref())
+    }
+
+    fn dynamic(&self) -> &[DynamicBlock] {
+        self.language.as_ref().map_or(&[], |l| l.dynamic.as_slice())
+    }
+
+    fn language_mut(&mut self) -> &mut ElementLanguage {
+        self.language.get_or_insert_with(Box::default)
+    }
+
+    /// How the element repeats once its overrides are applied, and whether it ends up with both
+    /// `count` and `for_each` (an override can add or delete either).
+    fn repeats(&self) -> (Rep, bool) {
+        let (mut count, mut for_each) = match self.repetition() {
+            None => (false, false),
+            Some(Repetition::Count(..)) => (true, false),
+            Some(Repetition::ForEach(..)) => (false, true),
+        };
+        for (path, value) in &self.overrides {
+            match path.as_str() {
+                "count" => count = !value.is_null(),
+                "for_each" => for_each = !value.is_null(),
+                _ => {}
+            }
+        }
+        let rep = if for_each {
+            Rep::ForEach
+        } else if count {
+            Rep::Count
+        } else {
+            Rep::Single
+        };
+        (rep, count && for_each)
+    }
 }
 
 /// One Terraform configuration (a cdktf stack): resources, data sources, variables, locals,
@@ -362,8 +408,7 @@ impl Stack {
             provider: None,
             overrides: Vec::new(),
             comments: BTreeMap::new(),
-            repetition: None,
-            dynamic: Vec::new(),
+            language: None,
         }
     }
 
@@ -433,7 +478,9 @@ impl Stack {
             format!("{kind}.{id}")
         };
         let mut element = self.element(body, &address);
-        element.repetition = repetition;
+        if repetition.is_some() {
+            element.language_mut().repetition = repetition;
+        }
         let map = if data {
             &mut self.data
         } else {
@@ -554,24 +601,19 @@ impl Stack {
     /// The element a handle names; a handle of another stack is a synth error (`None`).
     fn element_mut(&mut self, handle: &impl Declared) -> Option<&mut Element> {
         let (data, kind, name) = handle.element_key();
-        let key = (kind.to_string(), name.to_string());
-        let known = if data {
-            self.data.contains_key(&key)
+        let map = if data {
+            &mut self.data
         } else {
-            self.resources.contains_key(&key)
+            &mut self.resources
         };
-        if !known {
+        let found = map.get_mut(&(kind.to_string(), name.to_string()));
+        if found.is_none() {
             self.errors.push(StackError::UnknownReference {
                 reference: handle_address(data, kind, name.as_str()),
                 at: "a handle of another stack".into(),
             });
-            return None;
         }
-        if data {
-            self.data.get_mut(&key)
-        } else {
-            self.resources.get_mut(&key)
-        }
+        found
     }
 
     /// Adds `depends_on` edges: `element` is created after every element in `on`
@@ -586,7 +628,7 @@ impl Stack {
     /// Sets the `lifecycle` meta-argument (replacing one set before, conditions included).
     pub fn lifecycle(&mut self, element: &impl Declared, lifecycle: Lifecycle) {
         if let Some(e) = self.element_mut(element) {
-            e.lifecycle = Some(lifecycle);
+            e.lifecycle = Some(Box::new(lifecycle));
         }
     }
 
@@ -600,7 +642,7 @@ impl Stack {
     ) {
         if let Some(e) = self.element_mut(element) {
             e.lifecycle
-                .get_or_insert_with(Lifecycle::default)
+                .get_or_insert_with(Box::default)
                 .precondition
                 .push(super::meta::Condition::new(condition, error_message));
         }
@@ -618,7 +660,7 @@ impl Stack {
         let condition = super::meta::Condition::new(condition(&this), error_message);
         if let Some(e) = self.element_mut(element) {
             e.lifecycle
-                .get_or_insert_with(Lifecycle::default)
+                .get_or_insert_with(Box::default)
                 .postcondition
                 .push(condition);
         }
@@ -653,7 +695,7 @@ impl Stack {
             content,
         };
         if let Some(e) = self.element_mut(element) {
-            e.dynamic.push(block);
+            e.language_mut().dynamic.push(block);
         }
     }
 
@@ -982,7 +1024,7 @@ impl Stack {
             self.refactors.check(
                 |kind, name| {
                     let e = self.resources.get(&(kind.to_string(), name.to_string()))?;
-                    Some(match &e.repetition {
+                    Some(match e.repetition() {
                         None => DeclaredResource {
                             rep: Rep::Single,
                             count: None,
@@ -1022,32 +1064,21 @@ impl Stack {
     /// one into an element with `count` / `for_each` picks instances (`[0]`, `["k"]`, `[*]`) of
     /// the right kind, and one into an element without either picks none.
     fn check_references(&self, doc: &Value, errors: &mut Vec<StackError>) {
-        // How each element repeats, read from its rendered body (overrides included).
-        let rendered = |section: &str, kind: &str, name: &str| {
-            doc.get(section)
-                .and_then(|s| s.get(kind))
-                .and_then(|t| t.get(name))
-        };
+        // How each element repeats: its count / for_each, as overrides leave them.
         let mut resources: BTreeMap<(&str, &str), Rep> = BTreeMap::new();
         let mut data: BTreeMap<(&str, &str), Rep> = BTreeMap::new();
-        for (section, elements, declared) in [
-            ("resource", &self.resources, &mut resources),
-            ("data", &self.data, &mut data),
+        for (is_data, elements, declared) in [
+            (false, &self.resources, &mut resources),
+            (true, &self.data, &mut data),
         ] {
-            for (kind, name) in elements.keys() {
-                let body = rendered(section, kind, name);
-                if let Some(Value::Object(b)) = body
-                    && b.contains_key("count")
-                    && b.contains_key("for_each")
-                {
+            for ((kind, name), element) in elements {
+                let (rep, both) = element.repeats();
+                if both {
                     errors.push(StackError::CountAndForEach {
-                        address: handle_address(section == "data", kind, name),
+                        address: handle_address(is_data, kind, name),
                     });
                 }
-                declared.insert(
-                    (kind.as_str(), name.as_str()),
-                    body.map_or(Rep::Single, Rep::of_body),
-                );
+                declared.insert((kind.as_str(), name.as_str()), rep);
             }
         }
         let mut seen = BTreeSet::new();
@@ -1186,13 +1217,13 @@ fn render_elements(
             if let Some(p) = &element.provider {
                 map.insert("provider".into(), Value::String(p.clone()));
             }
-            if let Some(repetition) = &element.repetition {
+            if let Some(repetition) = element.repetition() {
                 let (argument, value) = repetition.argument();
                 map.insert(argument.into(), value.clone());
             }
-            if !element.dynamic.is_empty() {
+            if !element.dynamic().is_empty() {
                 let blocks: Map<String, Value> = element
-                    .dynamic
+                    .dynamic()
                     .iter()
                     .map(|d| (d.block.clone(), d.to_json()))
                     .collect();
@@ -1529,6 +1560,10 @@ fn handle_address(data: bool, kind: &str, name: &str) -> String {
 
 /// The problem with reading `reference` with `access` when its element repeats as `rep`.
 fn access_problem(reference: &Reference, rep: Rep, access: Access, at: &str) -> Option<StackError> {
+    // The common case: an attribute of an element that does not repeat.
+    if rep == Rep::Single && matches!(access, Access::Whole | Access::Attr | Access::Splat) {
+        return None;
+    }
     use super::refactor::InstanceKey;
     let (data, kind, name) = match reference {
         Reference::Resource { kind, name, .. } => (false, kind, name),
