@@ -107,6 +107,7 @@ pub fn emit(config: &Config, api: &Api, dsl_comment: &Value) -> Result<Emitted, 
     for (kind, element) in dependency_order(&config) {
         e.element(kind, element);
     }
+    e.refactors(&config);
     for o in &config.outputs {
         e.output(o);
     }
@@ -482,13 +483,9 @@ impl Emitter<'_> {
             let j = self.json(comment);
             let _ = writeln!(self.patches, "doc[\"//\"] = {j};");
         }
-        let listed: [(&str, &[Block], &str); 6] = [
+        let listed: [(&str, &[Block], &str); 2] = [
             ("module", &config.modules, "module calls"),
-            ("moved", &config.moved, "`moved` blocks"),
-            ("import", &config.imports, "`import` blocks"),
-            ("removed", &config.removed, "`removed` blocks"),
             ("check", &config.checks, "`check` blocks"),
-            ("", &[], ""),
         ];
         for (key, blocks, what) in listed {
             if blocks.is_empty() {
@@ -525,6 +522,85 @@ impl Emitter<'_> {
                 "not a Terraform top-level block the converter knows",
             );
             self.raw_doc(&format!("doc[{}]", str_lit(key)), &b.body);
+        }
+    }
+
+    /// `moved`, `import` and `removed` blocks: `Stack::moved` / `import` / `removed` on the
+    /// handles when every block of a kind has that form (the DSL writes each kind as one
+    /// array), else that kind raw and listed.
+    fn refactors(&mut self, config: &Config) {
+        let moved: Option<Vec<(String, String)>> = config
+            .moved
+            .iter()
+            .map(|b| {
+                let m = b.body.as_object().filter(|m| m.len() == 2)?;
+                let from = m.get("from")?.as_str()?;
+                let var = self.handles.get(m.get("to")?.as_str()?)?.var.clone();
+                Some((format!("stack.moved({}, &{var});", str_lit(from)), var))
+            })
+            .collect();
+        let removed: Option<Vec<(String, String)>> = config
+            .removed
+            .iter()
+            .map(|b| {
+                let m = b.body.as_object().filter(|m| m.len() == 2)?;
+                let from = m.get("from")?.as_str()?;
+                let lifecycle = m.get("lifecycle")?.as_object().filter(|l| l.len() == 1)?;
+                let destroy = lifecycle.get("destroy")?.as_bool()?;
+                Some((
+                    format!("stack.removed({}, {destroy});", str_lit(from)),
+                    String::new(),
+                ))
+            })
+            .collect();
+        let mut imports: Option<Vec<(String, String)>> = Some(Vec::new());
+        for b in &config.imports {
+            let one = (|| {
+                let m = b.body.as_object().filter(|m| m.len() == 2)?;
+                let var = self.handles.get(m.get("to")?.as_str()?)?.var.clone();
+                let id = m.get("id")?.as_str()?;
+                let id = if has_interpolation(id) {
+                    self.string_value(id, &RType::String, true)?
+                } else {
+                    str_lit(&unescape(id)?)
+                };
+                Some((format!("stack.import(&{var}, {id});"), var))
+            })();
+            match (one, imports.as_mut()) {
+                (Some(x), Some(list)) => list.push(x),
+                _ => imports = None,
+            }
+        }
+        for (key, blocks, typed, what) in [
+            ("moved", &config.moved, moved, "`moved` blocks"),
+            ("import", &config.imports, imports, "`import` blocks"),
+            ("removed", &config.removed, removed, "`removed` blocks"),
+        ] {
+            if blocks.is_empty() {
+                continue;
+            }
+            match typed {
+                Some(lines) => {
+                    for (line, var) in lines {
+                        if !var.is_empty() {
+                            self.used.insert(var);
+                        }
+                        self.body.push_str(&line);
+                        self.body.push('\n');
+                    }
+                }
+                None => {
+                    for b in blocks {
+                        self.gap(
+                            &b.location,
+                            key.to_string(),
+                            format!("{what} other than a whole declared resource (an instance key, a provider, an unparsable id) stay raw"),
+                        );
+                    }
+                    let value = Value::Array(blocks.iter().map(|b| b.body.clone()).collect());
+                    self.raw_doc(&format!("doc[{}]", str_lit(key)), &value);
+                }
+            }
         }
     }
 

@@ -215,6 +215,17 @@ fn converted_hcl_plans_with_no_changes_against_the_original_state() {
     conversion.write_to(&package).expect("write");
     let main_rs = &conversion.files[Path::new("src/main.rs")];
     println!("{main_rs}");
+    // The Terraform language through the DSL's typed forms.
+    let compact: String = main_rs.chars().filter(|c| !c.is_whitespace()).collect();
+    for typed in [
+        "stack.moved(\"terraform_data.original\",&renamed);",
+        "stack.removed(\"terraform_data.retired\",false);",
+        "stack.resource_with_count(\"replica\",",
+        "stack.resource_for_each(\"service\",",
+        "stack.depends_on(&service,&[&base]);",
+    ] {
+        assert!(compact.contains(typed), "{typed} not in:\n{main_rs}");
+    }
     let out = package.join("cdktf.out");
     run_package(&package, &out);
 
