@@ -400,3 +400,59 @@ fn an_imported_bucket_is_listed_with_its_import_id() {
          \nOutputs:\n  + bucket = \"callflow-events\"\n"
     );
 }
+
+#[test]
+fn drift_of_values_and_deletions_from_a_hand_made_plan() {
+    // terraform_data cannot drift offline (its refresh returns the stored object), so value
+    // drift is checked on a document in the documented shape: a bucket's versioning suspended
+    // and a log group deleted outside Terraform.
+    let plan = PlanDocument::from_json(
+        r#"{
+      "format_version": "1.2", "terraform_version": "1.11.4",
+      "resource_drift": [
+        {"address": "aws_s3_bucket_versioning.events", "mode": "managed",
+         "type": "aws_s3_bucket_versioning", "name": "events",
+         "provider_name": "registry.terraform.io/hashicorp/aws",
+         "change": {"actions": ["update"],
+           "before": {"bucket": "callflow-events", "versioning_configuration": [{"status": "Enabled", "mfa_delete": ""}]},
+           "after": {"bucket": "callflow-events", "versioning_configuration": [{"status": "Suspended", "mfa_delete": ""}]},
+           "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}}},
+        {"address": "aws_cloudwatch_log_group.authorizer", "mode": "managed",
+         "type": "aws_cloudwatch_log_group", "name": "authorizer",
+         "provider_name": "registry.terraform.io/hashicorp/aws",
+         "change": {"actions": ["delete"], "before": {"name": "/aws/lambda/callflow-prod-authorizer"},
+           "after": null, "after_unknown": {}, "before_sensitive": {}, "after_sensitive": false}}
+      ],
+      "resource_changes": [
+        {"address": "aws_s3_bucket_versioning.events", "mode": "managed",
+         "type": "aws_s3_bucket_versioning", "name": "events",
+         "provider_name": "registry.terraform.io/hashicorp/aws",
+         "change": {"actions": ["update"],
+           "before": {"bucket": "callflow-events", "versioning_configuration": [{"status": "Suspended", "mfa_delete": ""}]},
+           "after": {"bucket": "callflow-events", "versioning_configuration": [{"status": "Enabled", "mfa_delete": ""}]},
+           "after_unknown": {"versioning_configuration": [{}]}, "before_sensitive": {}, "after_sensitive": {}}}
+      ]
+    }"#,
+    )
+    .expect("valid plan");
+    let summary = PlanSummary::from_document(&plan);
+    assert_eq!(summary.drift.len(), 2);
+    assert_eq!(summary.drift[0].action, Action::Update);
+    assert_eq!(
+        summary.drift[0].changes[0].path.to_string(),
+        "versioning_configuration[0].status"
+    );
+    let human = summary.render_human(false);
+    assert!(human.starts_with("Changed outside Terraform since the last apply (2):\n"));
+    let markdown = summary.render_markdown();
+    assert!(markdown.contains("2 object(s) changed outside Terraform"));
+    assert!(
+        markdown.contains("- `aws_cloudwatch_log_group.authorizer` — deleted outside Terraform")
+    );
+    let drift = markdown
+        .find("#### Changed outside Terraform (2)")
+        .expect("drift section");
+    let update = markdown.find("#### Update (1)").expect("update section");
+    assert!(drift < update, "drift comes before the planned changes");
+    insta::assert_snapshot!("hand_made_drift.md", markdown);
+}
