@@ -25,6 +25,25 @@
 //! assert_eq!(doc["terraform"]["required_providers"]["demo"]["source"], "acme/demo");
 //! ```
 
+//!
+//! A configuration of one provider cannot be given to a type of another:
+//!
+//! ```compile_fail
+//! use callflow_dsl::{ProvidedBy, Provider, Resource, Stack};
+//! # use serde::Serialize;
+//! #[derive(Serialize)] struct AwsLike {}
+//! impl Provider for AwsLike { const NAME: &'static str = "aws"; const SOURCE: &'static str = "hashicorp/aws"; const VERSION: Option<&'static str> = None; }
+//! #[derive(Serialize)] struct GoogleLike {}
+//! impl Provider for GoogleLike { const NAME: &'static str = "google"; const SOURCE: &'static str = "hashicorp/google"; const VERSION: Option<&'static str> = None; }
+//! #[derive(Serialize)] struct Bucket {}
+//! impl Resource for Bucket { const TYPE: &'static str = "google_storage_bucket"; type Refs = callflow_dsl::Tf<String>; }
+//! impl ProvidedBy<GoogleLike> for Bucket {}
+//! let mut stack = Stack::new("s");
+//! let aws = stack.add_provider_alias("east", AwsLike {});
+//! let bucket = stack.resource("b", Bucket {});
+//! stack.use_provider(&bucket, &aws); // error: Bucket is not ProvidedBy<AwsLike>
+//! ```
+
 use std::fmt;
 use std::marker::PhantomData;
 

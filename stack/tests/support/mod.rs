@@ -83,6 +83,23 @@ pub fn validate_document(doc: &Value, schema: &Value) -> Vec<String> {
             }
         }
     }
+    // The provider configurations, against the schema's `provider` block.
+    for (i, body) in doc["provider"]["aws"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let address = format!("provider.aws[{i}]");
+        validate_block(
+            body,
+            &schema["provider"]["block"],
+            &address,
+            "",
+            true,
+            &mut problems,
+        );
+    }
     problems.extend(validate_references(doc, schema));
     problems
 }
