@@ -12,6 +12,7 @@ use std::process::{Command, Output};
 
 use callflow_dsl::{Expression, ForEach, Lifecycle, Stack, Tf};
 use callflow_provider_terraform::data::Data;
+use callflow_provider_terraform::remote_state::DataRemoteState;
 use serde_json::{Value, json};
 
 fn terraform_binary() -> Option<PathBuf> {
@@ -477,5 +478,70 @@ fn import_for_each_adopts_one_object_per_key() {
     assert!(
         text.contains("Plan: 2 to import, 0 to add, 0 to change, 0 to destroy."),
         "{text}"
+    );
+}
+
+#[test]
+fn a_check_reads_its_scoped_data_source_and_data_sources_repeat() {
+    let Some(mut work) = Workdir::new() else {
+        return;
+    };
+    let state_file = "terraform.language.tfstate";
+    let with_version = |version: &str| {
+        let mut s = stack();
+        let v = s.resource("version", Data::new().set_input(json!(version)));
+        s.output(
+            "version",
+            callflow_dsl::Output {
+                value: v.output().as_string(),
+                description: "the deployed version".into(),
+                sensitive: false,
+            },
+        );
+        s
+    };
+    work.write(&with_version("v1"));
+    work.apply();
+
+    // The check reads the state this configuration last applied, through a data source that
+    // exists only inside the check; one data source per state file, read with for_each.
+    let mut s = with_version("v1");
+    s.check("deployed_is_v2", |check| {
+        let state = check.data(
+            "deployed",
+            DataRemoteState::new("local").set_config(json!({ "path": state_file })),
+        );
+        let deployed: Tf<Value> = Tf::expr(Expression::raw(format!(
+            "{}.version",
+            state.outputs().to_hcl()
+        )));
+        check.assert(
+            deployed.equals(json!("v2")),
+            "the deployed version is not v2",
+        );
+    });
+    let states = s.data_for_each("state", ForEach::set([state_file]), |each| {
+        DataRemoteState::new("local").set_config(Tf::expr(Expression::raw(format!(
+            "{{path = {}}}",
+            each.key().to_hcl()
+        ))))
+    });
+    s.resource(
+        "seen",
+        Data::new().set_input(Tf::expr(Expression::raw(format!(
+            "{}.version",
+            states.instance(state_file).outputs().to_hcl()
+        )))),
+    );
+    work.write(&s);
+    let (plan, text) = work.plan();
+    assert!(text.contains("Check block assertion failed"), "{text}");
+    assert!(text.contains("the deployed version is not v2"), "{text}");
+    assert_eq!(plan.0["checks"][0]["status"], "fail");
+    let seen = plan.change("terraform_data.seen");
+    assert_eq!(seen["change"]["actions"], json!(["create"]));
+    assert_eq!(
+        seen["change"]["after"]["input"], "v1",
+        "read through the repeated data source"
     );
 }
