@@ -108,6 +108,9 @@ pub fn emit(config: &Config, api: &Api, dsl_comment: &Value) -> Result<Emitted, 
         e.element(kind, element);
     }
     e.refactors(&config);
+    for c in &config.checks {
+        e.check(c);
+    }
     for o in &config.outputs {
         e.output(o);
     }
@@ -483,10 +486,7 @@ impl Emitter<'_> {
             let j = self.json(comment);
             let _ = writeln!(self.patches, "doc[\"//\"] = {j};");
         }
-        let listed: [(&str, &[Block], &str); 2] = [
-            ("module", &config.modules, "module calls"),
-            ("check", &config.checks, "`check` blocks"),
-        ];
+        let listed: [(&str, &[Block], &str); 1] = [("module", &config.modules, "module calls")];
         for (key, blocks, what) in listed {
             if blocks.is_empty() {
                 continue;
@@ -1183,6 +1183,14 @@ impl Emitter<'_> {
                         .collect::<Option<_>>()?;
                     fields.push(format!("ignore_changes: vec![{}]", names.join(", ")));
                 }
+                ("precondition" | "postcondition", Value::Array(items)) if !items.is_empty() => {
+                    let conditions: Vec<String> = items
+                        .iter()
+                        .map(|c| self.condition(c, "Condition::new"))
+                        .collect::<Option<_>>()?;
+                    self.use_dsl("Condition");
+                    fields.push(format!("{k}: vec![{}]", conditions.join(", ")));
+                }
                 _ => return None,
             }
         }
@@ -1196,6 +1204,54 @@ impl Emitter<'_> {
             "lifecycle(&{{var}}, Lifecycle {{ {} }});",
             fields.join(", ")
         ))
+    }
+
+    /// `{"condition": "${expr}", "error_message": "..."}` → `func(Tf::expr(..), message)`.
+    fn condition(&mut self, v: &Value, func: &str) -> Option<String> {
+        let m = v.as_object().filter(|m| m.len() == 2)?;
+        let condition = m.get("condition")?;
+        let condition = self.tf_value(&RType::Bool, condition, false)?;
+        let message = m.get("error_message")?.as_str()?;
+        let message = if has_interpolation(message) {
+            self.string_value(message, &RType::String, true)?
+        } else {
+            str_lit(&unescape(message)?)
+        };
+        Some(format!("{func}({condition}, {message})"))
+    }
+
+    /// `check "name" { assert {...} }` → `stack.check("name", |c| { c.assert(..); })`; a check
+    /// with a scoped data source (or anything else) is set raw on the document and listed.
+    fn check(&mut self, b: &Block) {
+        let asserts: Option<Vec<String>> = b
+            .body
+            .as_object()
+            .filter(|m| m.len() == 1)
+            .and_then(|m| m.get("assert")?.as_array())
+            .filter(|a| !a.is_empty())
+            .and_then(|a| a.iter().map(|c| self.condition(c, "c.assert")).collect());
+        match asserts {
+            Some(asserts) => {
+                let _ = writeln!(
+                    self.body,
+                    "stack.check({}, |c| {{\n{}\n}});",
+                    str_lit(&b.name),
+                    asserts
+                        .iter()
+                        .map(|a| format!("{a};"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                );
+            }
+            None => {
+                self.gap(
+                    &b.location,
+                    format!("check.{}", b.name),
+                    "a check with a scoped data source (or other than assertions) is set raw",
+                );
+                self.raw_doc(&format!("doc[\"check\"][{}]", str_lit(&b.name)), &b.body);
+            }
+        }
     }
 
     /// `"//": ["checkov:skip=ID:reason", ...]` → `stack.suppress_check(...)` per line.

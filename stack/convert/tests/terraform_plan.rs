@@ -223,6 +223,8 @@ fn converted_hcl_plans_with_no_changes_against_the_original_state() {
         "stack.resource_with_count(\"replica\",",
         "stack.resource_for_each(\"service\",",
         "stack.depends_on(&service,&[&base]);",
+        "stack.check(\"prefix\",|c|{c.assert(",
+        "precondition:vec![Condition::new(Tf::expr(Expression::raw(\"each.value.port>0\")),\"Portsarepositive.\"",
     ] {
         assert!(compact.contains(typed), "{typed} not in:\n{main_rs}");
     }
