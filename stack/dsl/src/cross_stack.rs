@@ -10,6 +10,13 @@
 //! another stack is written as the remote-state read and remembered. The [`crate::App`] then
 //! declares the output and the data source once both stacks are in it ([`wire`]). A stack that
 //! uses no other stack's value pays one thread-local read per reference, nothing else.
+//!
+//! As in cdktf, the exported outputs are `sensitive`, so Terraform marks what the consumer
+//! reads as sensitive: an output of the consumer that shows such a value must be `sensitive`
+//! too. The consumer can be planned only once the producer is applied (its state holds the
+//! output): `manifest.json`'s `dependencies` and [`crate::manifest::Manifest::stacks_in_dependency_order`]
+//! give the order. A value computed once and shared by stacks that declare the same elements
+//! is read by name with [`crate::Tf::by_name`] instead.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
@@ -354,8 +361,8 @@ pub(crate) fn cycles(stacks: &[Stack]) -> Vec<SynthError> {
         .collect()
 }
 
-/// Every elementary cycle found by a depth-first walk (each reported once, starting at its
-/// smallest name).
+/// The cycles a depth-first walk meets — at least one in every group of stacks that depend on
+/// each other — each once, starting at its smallest name.
 pub(crate) fn find_cycles(graph: &BTreeMap<&str, Vec<&str>>) -> Vec<Vec<String>> {
     fn walk<'a>(
         node: &'a str,
