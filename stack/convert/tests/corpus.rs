@@ -39,7 +39,7 @@ fn corpus_converts_builds_and_synthesizes_its_input() {
         .collect();
     entries.sort();
     assert!(
-        entries.len() >= 12,
+        entries.len() >= 20,
         "the corpus has {} configurations",
         entries.len()
     );
