@@ -53,7 +53,7 @@ fn get_writes_bindings_and_check_detects_drift() {
     let line = stdout.lines().next().unwrap_or_default();
     assert!(
         line.starts_with(
-            "generated 1 provider(s), 2 types (1 resources, 1 data sources), 2 modules, 4 structs, "
+            "generated 1 provider(s), 2 types (1 resources, 1 data sources), 2 modules, 5 structs, "
         ),
         "{line}"
     );
