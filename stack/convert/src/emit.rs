@@ -1113,6 +1113,11 @@ impl Emitter<'_> {
                 return;
             }
         }
+        if key == "//" {
+            // A comment (cdktf's construct metadata): Terraform ignores it; kept as written.
+            self.raw_element(kind, e, var, key, value);
+            return;
+        }
         let reason = match key {
             "count" | "for_each" => "iteration other than a number or one expression (a literal collection, or both count and for_each)".to_string(),
             "dynamic" => "`dynamic` blocks have no typed form in the DSL yet".to_string(),

@@ -4,7 +4,8 @@
 //! policies, data sources, provider aliases, outputs) on the AWS types of the committed schema
 //! is converted, built (no warnings), run, and its synthesized document compared structurally
 //! with the parsed HCL (Terraform JSON; the root `//` metadata comment and an empty `terraform`
-//! object, which the DSL adds, are not compared).
+//! object, which the DSL adds, are not compared). A directory holding a `cdk.tf.json` is a
+//! synthesized cdktf stack, converted as that file.
 
 mod support;
 
@@ -39,7 +40,7 @@ fn corpus_converts_builds_and_synthesizes_its_input() {
         .collect();
     entries.sort();
     assert!(
-        entries.len() >= 20,
+        entries.len() >= 21,
         "the corpus has {} configurations",
         entries.len()
     );
@@ -52,7 +53,14 @@ fn corpus_converts_builds_and_synthesizes_its_input() {
             .and_then(|n| n.to_str())
             .unwrap_or("?")
             .to_string();
-        let mut options = Options::new(entry);
+        // A directory holding one synthesized stack file is converted as that file.
+        let synthesized = entry.join("cdk.tf.json");
+        let source = if synthesized.is_file() {
+            synthesized
+        } else {
+            entry.clone()
+        };
+        let mut options = Options::new(&source);
         options.schemas = vec![repo().join("stack/providers/aws/schema.json")];
         options.dsl_path = std::fs::canonicalize(repo().join("stack/dsl")).expect("stack/dsl");
         let conversion = match convert(&options) {
