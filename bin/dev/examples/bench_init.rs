@@ -1,0 +1,222 @@
+//! Cold-start benchmark of the shipped Lambda handlers against the floor: each handler binary
+//! (`callflow-authorizer`, `callflow-event-storer`, `callflow-event-retriever`) and a
+//! hello-world `lambda_runtime` function (`callflow-lambda-rt`'s `hello_lambda` example) are
+//! started again and again under the local Runtime API, and the Init Duration of each start
+//! (process start → first `invocation/next`, as Lambda's REPORT line states it) is recorded.
+//! The functions are started round-robin (floor, authorizer, storer, retriever, floor, ...)
+//! so that the load of a shared machine falls on all of them alike.
+//!
+//! ```text
+//! cargo run --release -p callflow-dev --example bench_init -- [STARTS]
+//! ```
+//! Default: 30 starts per function. The handlers get the environment process mode gives
+//! them (the synthesized stack in `cdktf.out/` with the local overrides of `callflow dev`:
+//! the embedded S3 store, the local JWKS, issuer and audience), from a `callflow dev` server
+//! running in this process; the hello-world function gets Lambda's variables only. The
+//! handler binaries and the hello-world example of the same profile are built first when
+//! missing or stale. Prints per function: median, p90 and min Init Duration, the median as a
+//! multiple of the floor's, and the executable's size; and the load average before and after.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use callflow_dev::{BinaryDir, DevConfig, DevServer, DiscardSink, LambdaMode, ProcessOptions};
+use callflow_lambda_rt::{
+    Environment, FunctionConfig, FunctionName, LogSink, OutputStream, RequestId,
+};
+use callflow_openapi::LambdaName;
+use hyper::body::Bytes;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const HANDLERS: [&str; 3] = [
+    "callflow-authorizer",
+    "callflow-event-storer",
+    "callflow-event-retriever",
+];
+
+/// The hello-world example of `callflow-lambda-rt`.
+const FLOOR: &str = "hello_lambda";
+
+/// Function output is kept out of the terminal; lines on stderr are counted (a handler that
+/// complains at init is worth knowing about).
+#[derive(Default)]
+struct CountingSink(std::sync::atomic::AtomicUsize);
+
+impl LogSink for CountingSink {
+    fn line(&self, function: &FunctionName, stream: OutputStream, line: &str) {
+        if matches!(stream, OutputStream::Stderr)
+            && self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 5
+        {
+            eprintln!("{function} (stderr): {line}");
+        }
+    }
+}
+
+/// The Init Durations of one function.
+struct Series {
+    label: String,
+    config: Arc<FunctionConfig>,
+    inits: Vec<Duration>,
+}
+
+impl Series {
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.inits.clone();
+        sorted.sort();
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// Builds the handlers (when missing or stale) and the hello-world example into the
+/// directory of this example's profile; returns that directory.
+fn build(workspace: &std::path::Path) -> Result<BinaryDir, Error> {
+    let binaries = BinaryDir::beside_current_exe()?;
+    if !binaries.check(&HANDLERS, Some(workspace)).is_empty() {
+        binaries.build(&HANDLERS, workspace)?;
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = std::process::Command::new(cargo);
+    command
+        .current_dir(workspace)
+        .args(["build", "-p", "callflow-lambda-rt", "--example", FLOOR]);
+    if binaries.path().file_name().is_some_and(|n| n == "release") {
+        command.arg("--release");
+    }
+    if let Some(target) = binaries.path().parent() {
+        command.env("CARGO_TARGET_DIR", target);
+    }
+    let status = command.status()?;
+    if !status.success() {
+        return Err(format!("building the {FLOOR} example failed ({status})").into());
+    }
+    Ok(binaries)
+}
+
+fn main() -> Result<(), Error> {
+    let starts: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(30);
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let binaries = build(&workspace)?;
+    let floor_exe = binaries
+        .path()
+        .join("examples")
+        .join(format!("{FLOOR}{}", std::env::consts::EXE_SUFFIX));
+
+    // A `callflow dev` server in process mode: the embedded store and the local JWKS the
+    // handlers' environments point at, and those environments (built from the stack).
+    let data = tempfile::tempdir()?;
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let options = ProcessOptions::new(workspace.join("cdktf.out"), binaries.clone());
+    let server = server_runtime.block_on(DevServer::start(DevConfig {
+        bind: "127.0.0.1:0".parse()?,
+        data_dir: data.path().to_owned(),
+        access_log: Arc::new(DiscardSink),
+        lambda: LambdaMode::Process(options),
+        ..DevConfig::default()
+    }))?;
+    let lambdas = server.lambdas().ok_or("process mode is not in use")?;
+    let mut series = vec![Series {
+        label: "hello-world (floor)".to_owned(),
+        config: Arc::new(FunctionConfig::new(
+            FunctionName::parse("hello-world")?,
+            &floor_exe,
+        )),
+        inits: Vec::new(),
+    }];
+    let pools = [
+        lambdas.authorizer(),
+        lambdas
+            .handler(LambdaName::EventStorer)
+            .ok_or("no storer")?,
+        lambdas
+            .handler(LambdaName::EventRetriever)
+            .ok_or("no retriever")?,
+    ];
+    for (pool, artifact) in pools.into_iter().zip(HANDLERS) {
+        series.push(Series {
+            label: artifact.to_owned(),
+            config: Arc::new(pool.config().clone()),
+            inits: Vec::new(),
+        });
+    }
+
+    let load_before = load_average();
+    println!("{starts} cold starts per function, round-robin; load average before: {load_before}");
+    let sink: Arc<dyn LogSink> = Arc::new(CountingSink::default());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        // One warm-up start each (page cache, dynamic loader), not counted; the floor's
+        // first environment also answers one event to show the harness works end to end.
+        for s in &series {
+            let mut environment = Environment::start(Arc::clone(&s.config), Arc::clone(&sink))
+                .await
+                .map_err(|e| format!("{}: {e}", s.label))?;
+            if s.label.starts_with("hello") {
+                let outcome = environment
+                    .invoke(RequestId::random(), Bytes::from_static(b"{\"n\":1}"))
+                    .await;
+                let body = outcome.result.map_err(|e| format!("{}: {e}", s.label))?;
+                if body.as_ref() != br#"{"hello":{"n":1}}"# {
+                    return Err::<(), Error>(
+                        format!("unexpected answer {}", String::from_utf8_lossy(&body)).into(),
+                    );
+                }
+            }
+            environment.shutdown().await;
+        }
+        for _ in 0..starts {
+            for s in &mut series {
+                let environment = Environment::start(Arc::clone(&s.config), Arc::clone(&sink))
+                    .await
+                    .map_err(|e| format!("{}: {e}", s.label))?;
+                s.inits.push(environment.init_duration());
+                environment.shutdown().await;
+            }
+        }
+        Ok(())
+    })?;
+    let load_after = load_average();
+    server_runtime.block_on(server.shutdown());
+
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let floor = ms(series[0].percentile(0.5));
+    println!(
+        "{:<26} {:>10} {:>10} {:>10} {:>12} {:>10}",
+        "function", "median", "p90", "min", "median/floor", "size"
+    );
+    for s in &series {
+        let size = std::fs::metadata(&s.config.executable)
+            .map(|m| format!("{:.1} MB", m.len() as f64 / 1e6))
+            .unwrap_or_else(|_| "?".to_owned());
+        println!(
+            "{:<26} {:>7.2} ms {:>7.2} ms {:>7.2} ms {:>11.2}x {:>10}",
+            s.label,
+            ms(s.percentile(0.5)),
+            ms(s.percentile(0.9)),
+            ms(s.percentile(0.0)),
+            ms(s.percentile(0.5)) / floor,
+            size
+        );
+    }
+    println!("load average before: {load_before}; after: {load_after}");
+    Ok(())
+}
