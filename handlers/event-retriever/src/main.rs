@@ -1,12 +1,25 @@
 //! Lambda entry point of `callflow-event-retriever`: JSON tracing, configuration (failing at
-//! cold start), one S3 client, then the runtime loop.
+//! cold start), then the runtime loop. The S3 client (the SDK's config chain and its HTTPS
+//! connector, which loads the platform's root certificates) is built on a background task
+//! started at init and awaited by the first request: init ends at the first
+//! `invocation/next` without waiting for it, and the first request waits only for what is
+//! left of it.
 
 use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
-use callflow_core::Config;
+use callflow_core::{Config, TokenSigner};
 use callflow_event_retriever::EventRetriever;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use tokio::sync::OnceCell;
+
+async fn retriever(config: &Config, signer: &TokenSigner) -> EventRetriever {
+    EventRetriever::new(
+        config.event_store().await,
+        signer.clone(),
+        config.service_name.clone(),
+    )
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -15,15 +28,19 @@ async fn main() -> Result<(), Error> {
         .require_token_signer()
         .inspect_err(|e| eprintln!("{e}"))?;
     callflow_core::telemetry::init_json_logging(&config.log_level)?;
-    let retriever = Arc::new(EventRetriever::new(
-        config.event_store().await,
-        signer,
-        config.service_name.clone(),
-    ));
+    let setup = Arc::new((config, signer));
+    let cell = Arc::new(OnceCell::<EventRetriever>::new());
+    tokio::spawn({
+        let (cell, setup) = (Arc::clone(&cell), Arc::clone(&setup));
+        async move {
+            cell.get_or_init(|| retriever(&setup.0, &setup.1)).await;
+        }
+    });
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayProxyRequest>| {
-            let retriever = Arc::clone(&retriever);
+            let (cell, setup) = (Arc::clone(&cell), Arc::clone(&setup));
             async move {
+                let retriever = cell.get_or_init(|| retriever(&setup.0, &setup.1)).await;
                 Ok::<ApiGatewayProxyResponse, Error>(retriever.handle(event.payload).await)
             }
         },

@@ -1,5 +1,9 @@
 //! Lambda entry point of `callflow-event-storer`: JSON tracing, configuration (failing at cold
-//! start), one S3 client, then the runtime loop.
+//! start), then the runtime loop. The S3 client (the SDK's config chain and its HTTPS
+//! connector, which loads the platform's root certificates) is built on a background task
+//! started at init and awaited by the first request: init ends at the first
+//! `invocation/next` without waiting for it, and the first request waits only for what is
+//! left of it.
 
 use std::sync::Arc;
 
@@ -7,20 +11,34 @@ use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use callflow_core::Config;
 use callflow_event_storer::EventStorer;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use tokio::sync::OnceCell;
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    let config = Config::from_env().inspect_err(|e| eprintln!("{e}"))?;
-    callflow_core::telemetry::init_json_logging(&config.log_level)?;
-    let storer = Arc::new(EventStorer::new(
+async fn storer(config: &Config) -> EventStorer {
+    EventStorer::new(
         config.event_store().await,
         config.service_name.clone(),
         config.acceptance_window,
-    ));
+    )
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let config = Arc::new(Config::from_env().inspect_err(|e| eprintln!("{e}"))?);
+    callflow_core::telemetry::init_json_logging(&config.log_level)?;
+    let cell = Arc::new(OnceCell::<EventStorer>::new());
+    tokio::spawn({
+        let (cell, config) = (Arc::clone(&cell), Arc::clone(&config));
+        async move {
+            cell.get_or_init(|| storer(&config)).await;
+        }
+    });
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayProxyRequest>| {
-            let storer = Arc::clone(&storer);
-            async move { Ok::<ApiGatewayProxyResponse, Error>(storer.handle(event.payload).await) }
+            let (cell, config) = (Arc::clone(&cell), Arc::clone(&config));
+            async move {
+                let storer = cell.get_or_init(|| storer(&config)).await;
+                Ok::<ApiGatewayProxyResponse, Error>(storer.handle(event.payload).await)
+            }
         },
     ))
     .await
