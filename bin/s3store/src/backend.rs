@@ -373,11 +373,7 @@ impl Backend {
                     if_none_match.as_ref(),
                 )?;
                 let bytes = record::encode(&meta, &data);
-                match &group {
-                    Some(group) => disk::write_durably_grouped(&path, &bytes, group),
-                    None => disk::write_durably(&path, &bytes),
-                }
-                .map_err(internal)?;
+                disk::write_durably(&path, &bytes, group.as_deref()).map_err(internal)?;
                 catalog
                     .index()
                     .insert(&bucket.name, &entry)

@@ -140,7 +140,7 @@ impl Catalog {
         let task_marker_path = marker_path.clone();
         tokio::task::spawn_blocking(move || {
             disk::create_dir_durably(&objects_dir)?;
-            disk::write_durably(&task_marker_path, &marker)
+            disk::write_durably(&task_marker_path, &marker, None)
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?

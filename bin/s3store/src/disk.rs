@@ -77,29 +77,16 @@ pub(crate) fn create_dir_durably(dir: &Path) -> io::Result<()> {
 }
 
 /// Replaces `path` with `bytes` so that after a crash the file holds either the old or the new
-/// content, never a mix: write a temp file in the same directory, fsync it, rename it over
-/// `path`, fsync the directory. Returns only when the new content is durable.
-pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "object path has no parent"))?;
-    create_dir_durably(dir)?;
-    let tmp = temp_path(dir, path);
-    let result = write_then_rename(&tmp, path, bytes);
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result?;
-    sync_dir(dir)
-}
-
-/// [`write_durably`] with the flushes shared through `group`: write the temp file, wait for a
-/// file-system sync that started after the write, rename, wait for one more. Same guarantee:
-/// returns only when the new content is durable under `path`.
-pub(crate) fn write_durably_grouped(
+/// content, never a mix: write a temp file in the same directory, make it durable, rename it over
+/// `path`, make the rename durable. Returns only when the new content is durable.
+///
+/// Without `group` the file and then its directory are fsynced by this call alone; with it the
+/// two flushes are shared with concurrent writers (each waits for a file-system sync that
+/// started after its write, see [`GroupCommit::flush`]).
+pub(crate) fn write_durably(
     path: &Path,
     bytes: &[u8],
-    group: &GroupCommit,
+    group: Option<&GroupCommit>,
 ) -> io::Result<()> {
     let dir = path
         .parent()
@@ -109,15 +96,23 @@ pub(crate) fn write_durably_grouped(
     let result = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         file.write_all(bytes)?;
-        drop(file);
-        group.flush()?;
+        match group {
+            Some(group) => {
+                drop(file);
+                group.flush()?;
+            }
+            None => file.sync_all()?,
+        }
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result?;
-    group.flush()
+    match group {
+        Some(group) => group.flush(),
+        None => sync_dir(dir),
+    }
 }
 
 /// A fresh temp file name beside `path` in `dir`.
@@ -131,14 +126,6 @@ fn temp_path(dir: &Path, path: &Path) -> PathBuf {
         std::process::id(),
         TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ))
-}
-
-fn write_then_rename(tmp: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new().write(true).create_new(true).open(tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    fs::rename(tmp, path)
 }
 
 /// Removes `path` durably; `Ok(false)` when it did not exist.
@@ -167,8 +154,8 @@ mod tests {
     fn write_durably_replaces_and_leaves_no_temp_files() -> io::Result<()> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("a/b/file");
-        write_durably(&path, b"one")?;
-        write_durably(&path, b"two")?;
+        write_durably(&path, b"one", None)?;
+        write_durably(&path, b"two", None)?;
         assert_eq!(fs::read(&path)?, b"two");
         let names: Vec<_> = fs::read_dir(dir.path().join("a/b"))?
             .map(|e| e.map(|e| e.file_name()))

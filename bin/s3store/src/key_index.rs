@@ -341,12 +341,15 @@ impl KeyIndex {
             .map_err(db_error)?;
         txn.commit().map_err(db_error)?;
         db.close().map_err(db_error)?;
-        disk::write_durably(&self.marker, b"the key index matches the object files\n").map_err(
-            |source| IndexError::Marker {
-                path: self.marker.clone(),
-                source,
-            },
-        )?;
+        disk::write_durably(
+            &self.marker,
+            b"the key index matches the object files\n",
+            None,
+        )
+        .map_err(|source| IndexError::Marker {
+            path: self.marker.clone(),
+            source,
+        })?;
         Ok(())
     }
 }
