@@ -65,6 +65,16 @@ impl DevProcess {
 
     /// [`DevProcess::start`] with extra environment variables.
     pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn(data_dir, extra, env, true)
+    }
+
+    /// [`DevProcess::start`] without echoing its stderr (still collected, see
+    /// [`DevProcess::stderr`]): for load tests whose handlers print lines per request.
+    pub fn start_quiet(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::spawn(data_dir, extra, &[], false)
+    }
+
+    fn spawn(data_dir: &Path, extra: &[&str], env: &[(&str, &str)], echo_stderr: bool) -> Self {
         // In process mode the handler binaries are built by `callflow dev` itself when
         // missing or stale.
         let mut child = Command::new(BIN)
@@ -79,7 +89,11 @@ impl DevProcess {
             .expect("callflow dev starts");
         let (tx, rx) = mpsc::channel();
         let stdout = collect(child.stdout.take().expect("piped stdout"), Some(tx), false);
-        let stderr = collect(child.stderr.take().expect("piped stderr"), None, true);
+        let stderr = collect(
+            child.stderr.take().expect("piped stderr"),
+            None,
+            echo_stderr,
+        );
         let stage_url = match rx.recv_timeout(Duration::from_secs(300)) {
             Ok(url) => url,
             Err(_) => panic!("no URL printed; stderr: {:#?}", stderr.lock().unwrap()),
@@ -134,6 +148,19 @@ impl DevProcess {
             std::thread::sleep(Duration::from_millis(50));
         }
         lines.lock().unwrap().clone()
+    }
+
+    /// The process id of `callflow dev`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL (no signal handler runs, nothing is drained, flushed or closed), then reaps
+    /// the process; returns its exit status.
+    pub fn kill_hard(mut self) -> std::process::ExitStatus {
+        // `Child::kill` is SIGKILL on Unix.
+        self.child.kill().expect("SIGKILL is delivered");
+        self.child.wait().expect("the killed process is reaped")
     }
 
     /// Ctrl-C, then waits for a clean exit.
