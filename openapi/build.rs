@@ -10,7 +10,43 @@ fn main() {
         Ok(doc) => doc,
         Err(err) => panic!("openapi/openapi.yaml does not parse: {err}"),
     };
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("openapi.json");
-    std::fs::write(out, doc.to_string()).expect("write openapi.json");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("openapi.json"), doc.to_string()).expect("write openapi.json");
+    std::fs::write(out.join("routes.json"), route_fields(&doc).to_string())
+        .expect("write routes.json");
+}
+
+/// The document reduced to what the route table reads (`routes_from`): under `paths`, each
+/// path item's members with only the operation fields the routes take. A process that needs
+/// the routes and not the contract (the authorizer's cold start) parses this, not the
+/// whole document; `routes_from` reads both alike, so its checks apply to either.
+fn route_fields(doc: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{Map, Value};
+    const FIELDS: [&str; 3] = ["operationId", "x-callflow-lambda", "x-callflow-scope"];
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return Value::Object(Map::new());
+    };
+    let paths: Map<String, Value> = paths
+        .iter()
+        .map(|(path, item)| {
+            let members = item.as_object().map(|item| {
+                item.iter()
+                    .map(|(key, member)| {
+                        let kept = member.as_object().map(|operation| {
+                            operation
+                                .iter()
+                                .filter(|(field, _)| FIELDS.contains(&field.as_str()))
+                                .map(|(field, value)| (field.clone(), value.clone()))
+                                .collect::<Map<String, Value>>()
+                        });
+                        (key.clone(), kept.map_or(Value::Null, Value::Object))
+                    })
+                    .collect::<Map<String, Value>>()
+            });
+            (path.clone(), members.map_or(Value::Null, Value::Object))
+        })
+        .collect();
+    let mut reduced = Map::new();
+    reduced.insert("paths".to_owned(), Value::Object(paths));
+    Value::Object(reduced)
 }

@@ -6,6 +6,10 @@
 # usage: scripts/soak.sh [CALLFLOW_BIN] [RATE] [CONCURRENCY] [DURATION] [extra soak args...]
 #   CALLFLOW_BIN defaults to target/release/callflow (build: cargo build --release -p callflow-cli)
 #   e.g. scripts/soak.sh target/release/callflow 400 32 5m
+# CALLFLOW_DEV_ARGS: more arguments for `callflow dev`, e.g. "--embedded-fsync per-object" to
+#   compare the store's flush modes, or "--lambda in-process".
+# SOAK_PERF=SECONDS: record `perf` (all CPUs, call graphs) for that long once the soak is
+#   under way and print where the time went by command, by binary and the top kernel symbols.
 # Exit status: that of `callflow soak` (0 consistent, 1 audit failed, 2 error).
 set -euo pipefail
 
@@ -27,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$bin" dev --port 0 --data-dir "$work/data" --no-access-log \
-  --throttle-rate 1000000 --throttle-burst 1000000 >"$work/dev.out" 2>"$work/dev.err" &
+  --throttle-rate 1000000 --throttle-burst 1000000 ${CALLFLOW_DEV_ARGS:-} >"$work/dev.out" 2>"$work/dev.err" &
 server_pid=$!
 
 url=""
@@ -41,8 +45,22 @@ done
 
 echo "== soak: $bin at $url, rate $rate/s, concurrency $concurrency, $duration"
 status=0
+perf_pid=""
+if [ -n "${SOAK_PERF:-}" ]; then
+  ( sleep 10; perf record -a -g -o "$work/perf.data" -- sleep "$SOAK_PERF" >/dev/null 2>&1 ) &
+  perf_pid=$!
+fi
 "$bin" soak --url "$url" --token-command "$bin token --data-dir $work/data" \
   --rate "$rate" --concurrency "$concurrency" --duration "$duration" \
   --server-pid "$server_pid" "$@" || status=$?
 echo "stored objects: $(find "$work/data/s3/buckets" -type f ! -name bucket.json | wc -l)"
+if [ -n "$perf_pid" ]; then
+  wait "$perf_pid" || true
+  echo "== perf: CPU time by command"
+  perf report -i "$work/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -12
+  echo "== perf: by binary"
+  perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -12
+  echo "== perf: top symbols (kernel symbols named; stripped release binaries show addresses)"
+  perf report -i "$work/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -25
+fi
 exit "$status"

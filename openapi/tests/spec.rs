@@ -64,6 +64,20 @@ fn spec_has_the_three_routes_of_the_contract() {
     assert_eq!(policy, ["POST/events", "GET/events", "GET/events/*"]);
 }
 
+/// The route table is read from the build-time reduction of the document (`routes.json`);
+/// it must be exactly what the whole contract gives, in the same order.
+#[test]
+fn the_reduced_route_document_gives_the_routes_of_the_whole_contract() {
+    let whole = callflow_openapi::routes_from(&spec_json()).expect("routes of the spec");
+    assert_eq!(routes().expect("routes of routes.json"), whole);
+    assert!(
+        callflow_openapi::ROUTES_JSON.len() * 10 < callflow_openapi::SPEC_JSON.len(),
+        "the reduction keeps only the route fields ({} of {} bytes)",
+        callflow_openapi::ROUTES_JSON.len(),
+        callflow_openapi::SPEC_JSON.len()
+    );
+}
+
 #[test]
 fn spec_json_keeps_document_key_order() {
     let spec = spec_json();

@@ -7,9 +7,12 @@
 //! so that the load of a shared machine falls on all of them alike.
 //!
 //! ```text
-//! cargo run --release -p callflow-dev --example bench_init -- [STARTS]
+//! cargo run --release -p callflow-dev --example bench_init -- [STARTS] [--baseline DIR] [--aws-s3]
 //! ```
-//! Default: 30 starts per function. The handlers get the environment process mode gives
+//! Default: 30 starts per function. `--baseline DIR` measures, in the same round-robin, each
+//! function again with the executable of the same name in DIR (a copy of an earlier build):
+//! before and after a change in one run. `--aws-s3` gives the storer and retriever the S3
+//! configuration of a deployment (AWS over HTTPS) instead of the embedded store's. The handlers get the environment process mode gives
 //! them (the synthesized stack in `cdktf.out/` with the local overrides of `callflow dev`:
 //! the embedded S3 store, the local JWKS, issuer and audience), from a `callflow dev` server
 //! running in this process; the hello-world function gets Lambda's variables only. The
@@ -102,9 +105,19 @@ fn build(workspace: &std::path::Path) -> Result<BinaryDir, Error> {
     Ok(binaries)
 }
 
+/// The directory after `--baseline`, if given.
+fn baseline_dir() -> Option<std::path::PathBuf> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--baseline")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from)
+}
+
 fn main() -> Result<(), Error> {
     let starts: usize = std::env::args()
         .nth(1)
+        .filter(|a| !a.starts_with("--"))
         .map(|a| a.parse())
         .transpose()?
         .unwrap_or(30);
@@ -148,12 +161,47 @@ fn main() -> Result<(), Error> {
             .handler(LambdaName::EventRetriever)
             .ok_or("no retriever")?,
     ];
+    // `--aws-s3`: the storer and retriever as deployed, their S3 client for AWS over HTTPS
+    // (no `S3_ENDPOINT`), instead of the embedded store's plain-HTTP endpoint. Init makes no
+    // S3 request, so nothing leaves the machine.
+    let aws_s3 = std::env::args().any(|a| a == "--aws-s3");
     for (pool, artifact) in pools.into_iter().zip(HANDLERS) {
+        let mut config = pool.config().clone();
+        if aws_s3 {
+            config
+                .environment
+                .remove(callflow_deployment::env::S3_ENDPOINT);
+            config
+                .environment
+                .remove(callflow_deployment::env::S3_FORCE_PATH_STYLE);
+        }
         series.push(Series {
             label: artifact.to_owned(),
-            config: Arc::new(pool.config().clone()),
+            config: Arc::new(config),
             inits: Vec::new(),
         });
+    }
+
+    // Before/after in one run: `--baseline DIR` adds each function again with the executable
+    // of the same name from DIR (say, a copy of the previous build's), same environment.
+    if let Some(dir) = baseline_dir() {
+        let twins: Vec<Series> = series
+            .iter()
+            .filter_map(|s| {
+                let name = s.config.executable.file_name()?;
+                let executable = dir.join(name);
+                executable.is_file().then(|| {
+                    let mut config = (*s.config).clone();
+                    config.executable = executable;
+                    Series {
+                        label: format!("{} (baseline)", s.label),
+                        config: Arc::new(config),
+                        inits: Vec::new(),
+                    }
+                })
+            })
+            .collect();
+        series.extend(twins);
     }
 
     let load_before = load_average();

@@ -175,12 +175,20 @@ impl KeyStore {
         }
     }
 
-    /// Loads the key set now if it comes from a URL (cold-start warm-up).
+    /// Loads the key set now if it comes from a URL and no fetch was attempted yet
+    /// (cold-start warm-up, which runs beside the first requests: when a request's lookup
+    /// got the lock first, its fetch is the warm-up, and its outcome is returned).
     pub async fn refresh(&self) -> Result<(), KeyLookupError> {
         let Some(fetcher) = &self.fetcher else {
             return Ok(());
         };
         let mut state = self.fetch.lock().await;
+        if state.last_attempt.is_some() {
+            return match &state.last_error {
+                Some(message) => Err(KeyLookupError::Unavailable(message.clone())),
+                None => Ok(()),
+            };
+        }
         self.fetch_into(fetcher, &mut state).await
     }
 

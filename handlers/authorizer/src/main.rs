@@ -1,9 +1,11 @@
-//! The `callflow-authorizer` Lambda: configuration at cold start, then one call of
-//! [`Authorizer::authorize`] per event.
+//! The `callflow-authorizer` Lambda: configuration at cold start, the key set fetched in the
+//! background, then one call of [`Authorizer::authorize`] per event.
 
 use callflow_authorizer::{
     Authorizer, AuthorizerConfig, AuthorizerError, json_log_subscriber, log_filter_from_env,
 };
+use std::sync::Arc;
+
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 
 fn diagnostic(error: AuthorizerError) -> Diagnostic {
@@ -25,16 +27,27 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         log_filter_from_env(),
         std::io::stdout,
     ))?;
-    let authorizer = Authorizer::new(AuthorizerConfig::from_env()?)?;
-    if let Err(error) = authorizer.warm_up().await {
-        tracing::warn!(%error, "jwks not loaded at cold start; retrying on first request");
-    }
-    let authorizer = &authorizer;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
-        authorizer
-            .authorize(event.payload)
-            .await
-            .map_err(diagnostic)
+    let authorizer = Arc::new(Authorizer::new(AuthorizerConfig::from_env()?)?);
+    // The key set is fetched on a task started here: init ends at the first
+    // `invocation/next` without waiting for the JWKS round trip, and a request that needs a
+    // key before the fetch is done waits for that same fetch (the key store's lock), so
+    // the keys are still fetched once.
+    tokio::spawn({
+        let authorizer = Arc::clone(&authorizer);
+        async move {
+            if let Err(error) = authorizer.warm_up().await {
+                tracing::warn!(%error, "jwks not loaded at cold start; retrying on first request");
+            }
+        }
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
+        let authorizer = Arc::clone(&authorizer);
+        async move {
+            authorizer
+                .authorize(event.payload)
+                .await
+                .map_err(diagnostic)
+        }
     }))
     .await
 }

@@ -39,6 +39,33 @@ async fn keys_are_fetched_once_and_cached() {
     assert_eq!(server.hits(), 1);
 }
 
+/// The cold start's warm-up runs on a task beside the first requests (main.rs): whichever
+/// of the two takes the key store's lock first fetches, and the other uses that fetch, in
+/// either order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_up_racing_the_first_request_fetches_once() {
+    for request_first in [false, true] {
+        let a = ec_issuer();
+        let server = JwksServer::start(200, a.jwks_json()).await;
+        let authorizer = std::sync::Arc::new(url_authorizer(&server.url, Duration::from_secs(60)));
+        let warm_up = {
+            let authorizer = authorizer.clone();
+            async move { authorizer.warm_up().await }
+        };
+        let (warmed, decided) = if request_first {
+            let decided = decide(&authorizer, &a).await;
+            (tokio::spawn(warm_up).await.expect("task"), decided)
+        } else {
+            let warming = tokio::spawn(warm_up);
+            let decided = decide(&authorizer, &a).await;
+            (warming.await.expect("task"), decided)
+        };
+        assert_eq!(warmed, Ok(()), "request first: {request_first}");
+        assert_eq!(decided, Ok(()), "request first: {request_first}");
+        assert_eq!(server.hits(), 1, "request first: {request_first}");
+    }
+}
+
 #[tokio::test]
 async fn unknown_kid_refetches_at_most_once_per_interval() {
     let a = ec_issuer();

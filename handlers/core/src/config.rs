@@ -343,9 +343,7 @@ impl Config {
 
     /// Builds the S3 client (default AWS credential chain and region) and the store.
     pub async fn event_store(&self) -> EventStore {
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .load()
-            .await;
+        let shared = sdk_config().await;
         EventStore::new(
             s3_client(&shared, self),
             self.bucket.clone(),
@@ -355,10 +353,37 @@ impl Config {
     }
 }
 
-/// An S3 client for `config`'s endpoint and addressing style.
+/// The shared SDK configuration (credentials, region, profile settings).
+///
+/// Lambda hands every function its role's credentials and its region as environment
+/// variables (`callflow dev` does the same), and the default chain would find them there
+/// too; but building that chain also builds the clients of its later links (IMDS, and with
+/// it an HTTPS connector that loads every root certificate of the platform) before any is
+/// asked. When the variables are set they are used directly, so a cold start builds one
+/// connector, the S3 client's own. Otherwise the default chain applies, as before.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if set("AWS_ACCESS_KEY_ID").is_some() && set("AWS_SECRET_ACCESS_KEY").is_some() {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    if let Some(region) = set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION")) {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    loader.load().await
+}
+
+/// An S3 client for `config`'s endpoint and addressing style, over
+/// [`s3_http_client`](crate::s3_http::s3_http_client) (no TLS for an `http://` endpoint, the
+/// platform's CA bundle for HTTPS).
 pub fn s3_client(shared: &aws_config::SdkConfig, config: &Config) -> aws_sdk_s3::Client {
     let mut b = config.storage_retry.apply(
-        aws_sdk_s3::config::Builder::from(shared).force_path_style(config.s3_force_path_style),
+        aws_sdk_s3::config::Builder::from(shared)
+            .force_path_style(config.s3_force_path_style)
+            .http_client(crate::s3_http::s3_http_client(
+                config.s3_endpoint.as_deref(),
+            )),
     );
     if let Some(endpoint) = &config.s3_endpoint {
         b = b.endpoint_url(endpoint);

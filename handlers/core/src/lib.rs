@@ -14,6 +14,7 @@ pub mod index;
 pub mod layout;
 pub mod model;
 pub mod query;
+pub mod s3_http;
 pub mod store;
 pub mod telemetry;
 pub mod token;
