@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Soak `callflow dev` on a fresh data dir: starts the server on a free loopback port with
-# throttling lifted and no access log, drives it with `callflow soak` (which samples the
+# throttling and the usage plan lifted and no access log, drives it with `callflow soak` (which samples the
 # server's RSS every 5 s and audits every acknowledged write), then stops it with SIGINT.
 #
 # usage: scripts/soak.sh [CALLFLOW_BIN] [RATE] [CONCURRENCY] [DURATION] [extra soak args...]
@@ -31,11 +31,13 @@ cleanup() {
 trap cleanup EXIT
 
 "$bin" dev --port 0 --data-dir "$work/data" --no-access-log \
-  --throttle-rate 1000000 --throttle-burst 1000000 ${CALLFLOW_DEV_ARGS:-} >"$work/dev.out" 2>"$work/dev.err" &
+  --throttle-rate 1000000 --throttle-burst 1000000 \
+  --usage-rate 1000000 --usage-burst 1000000 --usage-quota 1000000000 ${CALLFLOW_DEV_ARGS:-} >"$work/dev.out" 2>"$work/dev.err" &
 server_pid=$!
 
 url=""
-for _ in $(seq 1 200); do
+# Process mode builds stale handler binaries before it listens: allow minutes, not seconds.
+for _ in $(seq 1 12000); do
   url="$(sed -n 's/^callflow dev listening on \(http:[^ ]*\).*/\1/p' "$work/dev.out" | head -n1)"
   [ -n "$url" ] && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/dev.err" >&2; exit 2; }
@@ -57,10 +59,10 @@ echo "stored objects: $(find "$work/data/s3/buckets" -type f ! -name bucket.json
 if [ -n "$perf_pid" ]; then
   wait "$perf_pid" || true
   echo "== perf: CPU time by command"
-  perf report -i "$work/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -12
+  perf report -i "$work/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -12 || true
   echo "== perf: by binary"
-  perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -12
+  perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -12 || true
   echo "== perf: top symbols (kernel symbols named; stripped release binaries show addresses)"
-  perf report -i "$work/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -25
+  perf report -i "$work/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -25 || true
 fi
 exit "$status"
