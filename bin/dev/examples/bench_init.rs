@@ -105,22 +105,37 @@ fn build(workspace: &std::path::Path) -> Result<BinaryDir, Error> {
     Ok(binaries)
 }
 
-/// The directory after `--baseline`, if given.
-fn baseline_dir() -> Option<std::path::PathBuf> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == "--baseline")
-        .and_then(|i| args.get(i + 1))
-        .map(std::path::PathBuf::from)
+/// The command line: `[STARTS] [--baseline DIR] [--aws-s3]`.
+struct Args {
+    starts: usize,
+    baseline: Option<std::path::PathBuf>,
+    aws_s3: bool,
+}
+
+impl Args {
+    fn parse() -> Result<Self, Error> {
+        let mut args = Self {
+            starts: 30,
+            baseline: None,
+            aws_s3: false,
+        };
+        let mut words = std::env::args().skip(1);
+        while let Some(word) = words.next() {
+            match word.as_str() {
+                "--baseline" => {
+                    args.baseline = Some(words.next().ok_or("--baseline needs a directory")?.into())
+                }
+                "--aws-s3" => args.aws_s3 = true,
+                starts => args.starts = starts.parse()?,
+            }
+        }
+        Ok(args)
+    }
 }
 
 fn main() -> Result<(), Error> {
-    let starts: usize = std::env::args()
-        .nth(1)
-        .filter(|a| !a.starts_with("--"))
-        .map(|a| a.parse())
-        .transpose()?
-        .unwrap_or(30);
+    let args = Args::parse()?;
+    let starts = args.starts;
     let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let binaries = build(&workspace)?;
     let floor_exe = binaries
@@ -164,10 +179,9 @@ fn main() -> Result<(), Error> {
     // `--aws-s3`: the storer and retriever as deployed, their S3 client for AWS over HTTPS
     // (no `S3_ENDPOINT`), instead of the embedded store's plain-HTTP endpoint. Init makes no
     // S3 request, so nothing leaves the machine.
-    let aws_s3 = std::env::args().any(|a| a == "--aws-s3");
     for (pool, artifact) in pools.into_iter().zip(HANDLERS) {
         let mut config = pool.config().clone();
-        if aws_s3 {
+        if args.aws_s3 {
             config
                 .environment
                 .remove(callflow_deployment::env::S3_ENDPOINT);
@@ -184,7 +198,7 @@ fn main() -> Result<(), Error> {
 
     // Before/after in one run: `--baseline DIR` adds each function again with the executable
     // of the same name from DIR (say, a copy of the previous build's), same environment.
-    if let Some(dir) = baseline_dir() {
+    if let Some(dir) = &args.baseline {
         let twins: Vec<Series> = series
             .iter()
             .filter_map(|s| {

@@ -341,7 +341,7 @@ impl Config {
         })
     }
 
-    /// Builds the S3 client (default AWS credential chain and region) and the store.
+    /// Builds the S3 client ([`sdk_config`] and [`s3_client`]) and the store.
     pub async fn event_store(&self) -> EventStore {
         let shared = sdk_config().await;
         EventStore::new(
