@@ -17,8 +17,11 @@
 //! the embedded S3 store, the local JWKS, issuer and audience), from a `callflow dev` server
 //! running in this process; the hello-world function gets Lambda's variables only. The
 //! handler binaries and the hello-world example of the same profile are built first when
-//! missing or stale. Prints per function: median, p90 and min Init Duration, the median as a
-//! multiple of the floor's, and the executable's size; and the load average before and after.
+//! missing or stale. Each start then answers one event, so that work a handler defers from
+//! init to its first request is counted too. Prints per function: median, p90 and min Init
+//! Duration, the median as a multiple of the floor's, the executable's size, the median first
+//! invocation, and init plus first invocation as a multiple of the floor's; and the load
+//! average before and after.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,23 +59,41 @@ impl LogSink for CountingSink {
     }
 }
 
-/// The Init Durations of one function.
+/// The Init Durations of one function, and the durations of each start's first invocation.
 struct Series {
     label: String,
     config: Arc<FunctionConfig>,
+    /// The event each start answers first: what a cold start's first request costs on top of
+    /// init (a handler that defers work to its first request shows it here, not in init).
+    first_event: &'static [u8],
     inits: Vec<Duration>,
+    firsts: Vec<Duration>,
+}
+
+/// The `p` quantile (0.0–1.0) of `durations`, nearest rank.
+fn percentile(durations: &[Duration], p: f64) -> Duration {
+    let mut sorted = durations.to_vec();
+    sorted.sort();
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 impl Series {
     fn percentile(&self, p: f64) -> Duration {
-        let mut sorted = self.inits.clone();
-        sorted.sort();
-        if sorted.is_empty() {
-            return Duration::ZERO;
-        }
-        sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+        percentile(&self.inits, p)
     }
 }
+
+/// The floor's first event.
+const HELLO_EVENT: &[u8] = b"{\"n\":1}";
+/// The authorizer's: a TOKEN request with a token that is not a JWT (refused, no key lookup).
+const AUTHORIZER_EVENT: &[u8] = br#"{"type":"TOKEN","authorizationToken":"Bearer not-a-jwt","methodArn":"arn:aws:execute-api:us-east-1:000000000000:bench/v1/GET/events"}"#;
+/// The storer's and retriever's: a proxy request for a route the contract does not have. The
+/// handler builds its S3 client (the first request's work), then answers 404 without calling
+/// S3, so `--aws-s3` sends nothing off the machine either.
+const UNROUTED_EVENT: &[u8] = br#"{"resource":"/bench-init","path":"/bench-init","httpMethod":"GET","headers":{},"multiValueHeaders":{},"requestContext":{"requestId":"bench-init","stage":"v1","httpMethod":"GET","resourcePath":"/bench-init"}}"#;
 
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -165,7 +186,9 @@ fn main() -> Result<(), Error> {
             FunctionName::parse("hello-world")?,
             &floor_exe,
         )),
+        first_event: HELLO_EVENT,
         inits: Vec::new(),
+        firsts: Vec::new(),
     }];
     let pools = [
         lambdas.authorizer(),
@@ -192,7 +215,13 @@ fn main() -> Result<(), Error> {
         series.push(Series {
             label: artifact.to_owned(),
             config: Arc::new(config),
+            first_event: if artifact == HANDLERS[0] {
+                AUTHORIZER_EVENT
+            } else {
+                UNROUTED_EVENT
+            },
             inits: Vec::new(),
+            firsts: Vec::new(),
         });
     }
 
@@ -210,7 +239,9 @@ fn main() -> Result<(), Error> {
                     Series {
                         label: format!("{} (baseline)", s.label),
                         config: Arc::new(config),
+                        first_event: s.first_event,
                         inits: Vec::new(),
+                        firsts: Vec::new(),
                     }
                 })
             })
@@ -247,10 +278,16 @@ fn main() -> Result<(), Error> {
         }
         for _ in 0..starts {
             for s in &mut series {
-                let environment = Environment::start(Arc::clone(&s.config), Arc::clone(&sink))
+                let mut environment = Environment::start(Arc::clone(&s.config), Arc::clone(&sink))
                     .await
                     .map_err(|e| format!("{}: {e}", s.label))?;
                 s.inits.push(environment.init_duration());
+                // The first invocation: answered or refused, its duration is what the cold
+                // start adds to the first request beyond init.
+                let first = environment
+                    .invoke(RequestId::random(), Bytes::from_static(s.first_event))
+                    .await;
+                s.firsts.push(first.duration);
                 environment.shutdown().await;
             }
         }
@@ -261,24 +298,34 @@ fn main() -> Result<(), Error> {
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let floor = ms(series[0].percentile(0.5));
+    let floor_cold = ms(series[0].percentile(0.5)) + ms(percentile(&series[0].firsts, 0.5));
     println!(
-        "{:<26} {:>10} {:>10} {:>10} {:>12} {:>10}",
-        "function", "median", "p90", "min", "median/floor", "size"
+        "{:<26} {:>10} {:>10} {:>10} {:>12} {:>10} {:>11} {:>10}",
+        "function", "median", "p90", "min", "median/floor", "size", "1st invoke", "init+1st"
     );
     for s in &series {
         let size = std::fs::metadata(&s.config.executable)
             .map(|m| format!("{:.1} MB", m.len() as f64 / 1e6))
             .unwrap_or_else(|_| "?".to_owned());
+        let first = ms(percentile(&s.firsts, 0.5));
         println!(
-            "{:<26} {:>7.2} ms {:>7.2} ms {:>7.2} ms {:>11.2}x {:>10}",
+            "{:<26} {:>7.2} ms {:>7.2} ms {:>7.2} ms {:>11.2}x {:>10} {:>8.2} ms {:>9.2}x",
             s.label,
             ms(s.percentile(0.5)),
             ms(s.percentile(0.9)),
             ms(s.percentile(0.0)),
             ms(s.percentile(0.5)) / floor,
-            size
+            size,
+            first,
+            (ms(s.percentile(0.5)) + first) / floor_cold,
         );
     }
+    println!(
+        "1st invoke: median duration of each start's first invocation (the floor echoes, the \
+         authorizer refuses a token that is not a JWT, the storer and retriever build their S3 \
+         client and answer 404); init+1st: median init plus median first invocation, as a \
+         multiple of the floor's"
+    );
     println!("load average before: {load_before}; after: {load_after}");
     Ok(())
 }

@@ -343,14 +343,36 @@ impl Config {
 
     /// Builds the S3 client ([`sdk_config`] and [`s3_client`]) and the store.
     pub async fn event_store(&self) -> EventStore {
-        let shared = sdk_config().await;
-        EventStore::new(
-            s3_client(&shared, self),
-            self.bucket.clone(),
-            self.index_key.clone(),
-        )
-        .with_retry_policy(&self.storage_retry)
+        let client = match lambda_s3_config(&|name| std::env::var(name).ok()) {
+            Some(base) => s3_client_from(base, self),
+            None => s3_client(&sdk_config().await, self),
+        };
+        EventStore::new(client, self.bucket.clone(), self.index_key.clone())
+            .with_retry_policy(&self.storage_retry)
     }
+}
+
+/// The S3 configuration of a Lambda function, from the variables Lambda sets for it: its
+/// role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and its
+/// region (`AWS_REGION`); `None` when either is missing (then [`sdk_config`] applies).
+///
+/// A function has no profile file and no instance metadata to consult, so this skips the
+/// shared loader ([`aws_config::defaults`]), which still looks for both (a blocking-pool
+/// thread to read `~/.aws/config` and `~/.aws/credentials`, every setting resolved through
+/// environment and profile): that was most of the first request's time in a cold storer
+/// (`bench_init`).
+fn lambda_s3_config(var: &dyn Fn(&str) -> Option<String>) -> Option<aws_sdk_s3::config::Builder> {
+    use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    set("AWS_ACCESS_KEY_ID")?;
+    set("AWS_SECRET_ACCESS_KEY")?;
+    let region = set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION"))?;
+    Some(
+        aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region))
+            .credentials_provider(EnvironmentVariableCredentialsProvider::new()),
+    )
 }
 
 /// The shared SDK configuration (credentials, region, profile settings).
@@ -378,9 +400,13 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 /// [`s3_http_client`](crate::s3_http::s3_http_client) (no TLS for an `http://` endpoint, the
 /// platform's CA bundle for HTTPS).
 pub fn s3_client(shared: &aws_config::SdkConfig, config: &Config) -> aws_sdk_s3::Client {
+    s3_client_from(aws_sdk_s3::config::Builder::from(shared), config)
+}
+
+/// [`s3_client`] on top of `base` (the shared configuration, or [`lambda_s3_config`]).
+fn s3_client_from(base: aws_sdk_s3::config::Builder, config: &Config) -> aws_sdk_s3::Client {
     let mut b = config.storage_retry.apply(
-        aws_sdk_s3::config::Builder::from(shared)
-            .force_path_style(config.s3_force_path_style)
+        base.force_path_style(config.s3_force_path_style)
             .http_client(crate::s3_http::s3_http_client(
                 config.s3_endpoint.as_deref(),
             )),
@@ -402,6 +428,39 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn lambda_s3_config_needs_credentials_and_region_from_the_environment() {
+        let full = [
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        let config = lambda_s3_config(&lookup(&full)).expect("all set").build();
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        // That requests are signed with the variables' credentials is shown end to end by the
+        // process-mode tests of callflow-dev (handler binaries storing through the embedded
+        // store with the credentials `callflow dev` hands them): an S3 client without an
+        // identity resolver fails every request there.
+        // AWS_DEFAULT_REGION stands in for AWS_REGION, as in the default chain.
+        let default_region = [full[0], full[1], ("AWS_DEFAULT_REGION", "us-east-2")];
+        let config = lambda_s3_config(&lookup(&default_region))
+            .expect("default region")
+            .build();
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("us-east-2"));
+        // Anything missing or empty: the shared loader decides instead.
+        for missing in 0..full.len() {
+            let partial: Vec<_> = full
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != missing)
+                .map(|(_, kv)| *kv)
+                .collect();
+            assert!(lambda_s3_config(&lookup(&partial)).is_none(), "{missing}");
+        }
+        let empty_secret = [full[0], ("AWS_SECRET_ACCESS_KEY", ""), full[2]];
+        assert!(lambda_s3_config(&lookup(&empty_secret)).is_none());
     }
 
     const INDEX_KEY: &str = "index-key-of-the-tests-32-bytes!";

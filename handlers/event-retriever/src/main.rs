@@ -1,9 +1,10 @@
-//! Lambda entry point of `callflow-event-retriever`: JSON tracing, configuration (failing at
-//! cold start), then the runtime loop. The S3 client (the SDK's config chain and its HTTPS
-//! connector, which loads the platform's root certificates) is built on a background task
-//! started at init and awaited by the first request: init ends at the first
-//! `invocation/next` without waiting for it, and the first request waits only for what is
-//! left of it.
+//! Lambda entry point of `callflow-event-retriever`: JSON tracing, configuration (failing at cold
+//! start), then the runtime loop. The S3 client (the SDK's config and its connector: plain HTTP for
+//! a local endpoint, HTTPS with the platform's CA bundle otherwise) is built by the first request
+//! that needs it, not at init: a task started at init competed with the path to the first
+//! `invocation/next` for the CPU (Lambda gives a 256 MB function a fraction of a vCPU), and in
+//! Lambda the first event is already waiting when init ends, so there was nothing to overlap.
+//! `bench_init` (callflow-dev) measures init against a hello-world function.
 
 use std::sync::Arc;
 
@@ -30,12 +31,6 @@ async fn main() -> Result<(), Error> {
     callflow_core::telemetry::init_json_logging(&config.log_level)?;
     let setup = Arc::new((config, signer));
     let cell = Arc::new(OnceCell::<EventRetriever>::new());
-    tokio::spawn({
-        let (cell, setup) = (Arc::clone(&cell), Arc::clone(&setup));
-        async move {
-            cell.get_or_init(|| retriever(&setup.0, &setup.1)).await;
-        }
-    });
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayProxyRequest>| {
             let (cell, setup) = (Arc::clone(&cell), Arc::clone(&setup));

@@ -1,9 +1,10 @@
 //! Lambda entry point of `callflow-event-storer`: JSON tracing, configuration (failing at cold
-//! start), then the runtime loop. The S3 client (the SDK's config chain and its HTTPS
-//! connector, which loads the platform's root certificates) is built on a background task
-//! started at init and awaited by the first request: init ends at the first
-//! `invocation/next` without waiting for it, and the first request waits only for what is
-//! left of it.
+//! start), then the runtime loop. The S3 client (the SDK's config and its connector: plain HTTP for
+//! a local endpoint, HTTPS with the platform's CA bundle otherwise) is built by the first request
+//! that needs it, not at init: a task started at init competed with the path to the first
+//! `invocation/next` for the CPU (Lambda gives a 256 MB function a fraction of a vCPU), and in
+//! Lambda the first event is already waiting when init ends, so there was nothing to overlap.
+//! `bench_init` (callflow-dev) measures init against a hello-world function.
 
 use std::sync::Arc;
 
@@ -26,12 +27,6 @@ async fn main() -> Result<(), Error> {
     let config = Arc::new(Config::from_env().inspect_err(|e| eprintln!("{e}"))?);
     callflow_core::telemetry::init_json_logging(&config.log_level)?;
     let cell = Arc::new(OnceCell::<EventStorer>::new());
-    tokio::spawn({
-        let (cell, config) = (Arc::clone(&cell), Arc::clone(&config));
-        async move {
-            cell.get_or_init(|| storer(&config)).await;
-        }
-    });
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayProxyRequest>| {
             let (cell, config) = (Arc::clone(&cell), Arc::clone(&config));

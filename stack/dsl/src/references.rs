@@ -198,10 +198,7 @@ fn scan_template(b: &[u8], out: &mut Vec<(Reference, Access)>) {
     // Only a `$` can start an interpolation (skipping `%%{` changes nothing), so jump from one
     // `$` to the next instead of looking at every byte.
     let mut i = 0;
-    while let Some(at) = b
-        .get(i..)
-        .and_then(|rest| rest.iter().position(|&c| c == b'$'))
-    {
+    while let Some(at) = b.get(i..).and_then(|rest| memchr::memchr(b'$', rest)) {
         i += at;
         if b.get(i + 1) == Some(&b'$') && b.get(i + 2) == Some(&b'{') {
             i += 3;

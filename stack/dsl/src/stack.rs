@@ -1329,7 +1329,9 @@ pub fn canonicalize(v: &mut Value) {
 pub fn visit_strings(v: &Value, path: &str, f: &mut impl FnMut(&str, &str)) {
     let mut segments: Vec<PathSegment<'_>> = Vec::new();
     visit(v, &mut segments, &mut |segments, s| {
-        if s.contains("${") {
+        // memchr looks at 16–32 bytes a step: most strings hold no `$` at all.
+        let b = s.as_bytes();
+        if memchr::memchr_iter(b'$', b).any(|at| b.get(at + 1) == Some(&b'{')) {
             let mut p = path.to_string();
             for seg in segments.iter() {
                 match seg {
@@ -1411,29 +1413,51 @@ fn render_parallel<T: Sync>(
             });
         }
     }
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
-    let chunk = items.len().div_ceil(workers).max(1);
-    let render = &render;
-    let results: Vec<Vec<RenderedStack>> = if workers == 1 {
+    // One item needs no count of cores (reading the cgroup quota costs ~0.1 ms).
+    let workers = if items.len() <= 1 {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(items.len())
+    };
+    // Workers take the next item as they finish one (not a fixed share each): on a shared
+    // machine one descheduled thread would otherwise hold the whole synth back. The calling
+    // thread is one of them.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(index) else {
+                break done;
+            };
+            done.push((index, render(item)));
+        }
+    };
+    let results: Vec<Vec<(usize, RenderedStack)>> = if workers == 1 {
         // No thread for a single worker: a one-stack synth is a few milliseconds end to end.
-        vec![items.iter().map(render).collect()]
+        vec![work()]
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = items
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(render).collect()))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
+            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+            let mut results = vec![work()];
+            for handle in handles {
+                results.push(
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            results
         })
     };
+    // Errors in item order, however the items were shared out.
+    let mut results: Vec<(usize, RenderedStack)> = results.into_iter().flatten().collect();
+    results.sort_unstable_by_key(|(index, _)| *index);
     let mut stacks = BTreeMap::new();
     let mut resources = 0;
-    for result in results.into_iter().flatten() {
+    for (_, result) in results {
         match result {
             Ok((name, text, count)) => {
                 resources += count;

@@ -218,17 +218,44 @@ fn write_files<'a>(
             }
         }
     }
-    for (rel, contents) in files {
-        let path = dir.join(&rel);
+    let files: Vec<(PathBuf, &str)> = files.collect();
+    let write_one = |(rel, contents): &(PathBuf, &str)| -> Result<(), OutputError> {
+        let path = dir.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
         if std::fs::read(&path).ok().as_deref() == Some(contents.as_bytes()) {
-            continue;
+            return Ok(());
         }
-        std::fs::write(&path, contents).map_err(io(&path))?;
+        std::fs::write(&path, contents).map_err(io(&path))
+    };
+    // Many stacks: their files are written on all cores (each is a directory, an open, a
+    // compare and a write; 100 stacks took ~5 ms on one core).
+    const PARALLEL_FROM: usize = 16;
+    let workers = if files.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    };
+    if workers == 1 {
+        return files.iter().try_for_each(write_one);
     }
-    Ok(())
+    let chunk = files.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .skip(1)
+            .map(|part| scope.spawn(move || part.iter().try_for_each(write_one)))
+            .collect();
+        let mine = files[..chunk].iter().try_for_each(write_one);
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .fold(mine, Result::and)
+    })
 }
 
 fn read_from(dir: &Path) -> Result<Synthesized, OutputError> {
@@ -268,9 +295,16 @@ fn read_json(path: &Path) -> Result<Value, OutputError> {
     })
 }
 
-/// Pretty JSON with two-space indentation and a final newline, as cdktf writes it.
+/// Pretty JSON with two-space indentation and a final newline, as cdktf writes it: exactly
+/// `serde_json::to_string_pretty` and a newline, written by a faster writer.
+///
+/// ```
+/// let doc = serde_json::json!({"a": [1, "x\"y"], "b": {}});
+/// assert_eq!(
+///     callflow_dsl::render(&doc),
+///     format!("{}\n", serde_json::to_string_pretty(&doc).unwrap()),
+/// );
+/// ```
 pub fn render(doc: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(doc).unwrap_or_default();
-    s.push('\n');
-    s
+    super::pretty::render(doc)
 }
