@@ -3,7 +3,9 @@
 # Prints wall time (median, min, p90 of N runs) and peak RSS.
 #
 # Usage: scripts/bench-synth.sh [--against-cdktf] [runs]
-# CALLFLOW_BIN=path measures that binary instead of building one (to compare builds in one run).
+# CALLFLOW_BIN=path measures that binary instead of building one. BASELINE_BIN=path also runs
+# that binary (an earlier build), interleaved run by run with callflow, and prints its figures
+# as a multiple of callflow's: before and after a change in one run.
 # --against-cdktf also runs the cdktf 0.21.0 peer in bench/cdktf-peer (installed with `npm ci`
 #   when its node_modules is missing) in both of its modes, typed (@cdktf/provider-aws classes)
 #   and generic (TerraformResource subclasses), interleaved with callflow run by run so machine
@@ -22,6 +24,7 @@ runs="${1:-20}"
 cdktf_runs="${CDKTF_RUNS:-$runs}"
 [ "$cdktf_runs" -gt "$runs" ] && cdktf_runs=$runs
 bin="${CALLFLOW_BIN:-}"
+baseline_bin="${BASELINE_BIN:-}"
 if [ -z "$bin" ]; then
   cargo build --release --quiet -p callflow-cli
   bin="${CARGO_TARGET_DIR:-target}/release/callflow"
@@ -54,6 +57,7 @@ command_of() { # tool stacks out
   [ "$stacks" = 100 ] && config="$work/100.toml"
   case "$tool" in
     callflow) cmd=("$bin" synth --config "$config" --out "$out") ;;
+    baseline) cmd=("$baseline_bin" synth --config "$config" --out "$out") ;;
     cdktf-typed) cmd=(node "$peer/main.js" --stacks "$stacks" --out "$out") ;;
     cdktf-generic) cmd=(node "$peer/main.js" --generic --stacks "$stacks" --out "$out") ;;
   esac
@@ -90,6 +94,7 @@ stats() { # tool stacks → "count p50 min p90 rss" (µs, KB)
 }
 
 tools=(callflow)
+[ -n "$baseline_bin" ] && tools+=(baseline)
 if [ "$against_cdktf" = 1 ]; then
   tools+=(cdktf-typed cdktf-generic)
   for stacks in 1 100; do
@@ -111,18 +116,27 @@ fi
 for stacks in 1 100; do
   for i in $(seq "$runs"); do
     for tool in "${tools[@]}"; do
-      if [ "$tool" = callflow ] || [ "$i" -le "$cdktf_runs" ]; then run_once "$tool" "$stacks"; fi
+      case "$tool" in
+        callflow | baseline) run_once "$tool" "$stacks" ;;
+        *) [ "$i" -le "$cdktf_runs" ] && run_once "$tool" "$stacks" ;;
+      esac
     done
   done
 done
 
 if [ "$against_cdktf" = 0 ]; then
   for stacks in 1 100; do
-    read -r n p50 min p90 peak <<<"$(stats callflow "$stacks")"
-    label="$stacks stack"; [ "$stacks" = 100 ] && label="100 stacks"
-    awk -v l="$label" -v m="$p50" -v lo="$min" -v hi="$p90" -v r="$peak" -v n="$n" \
-      'BEGIN { printf "%-10s wall p50 %6.1f ms  min %6.1f  p90 %6.1f  peak RSS %5.1f MB  (%s runs)\n",
-               l, m / 1000, lo / 1000, hi / 1000, r / 1024, n }'
+    read -r _ base_p50 _ _ _ <<<"$(stats callflow "$stacks")"
+    for tool in "${tools[@]}"; do
+      read -r n p50 min p90 peak <<<"$(stats "$tool" "$stacks")"
+      label="$stacks stack"; [ "$stacks" = 100 ] && label="100 stacks"
+      awk -v l="$label" -v t="$tool" -v m="$p50" -v lo="$min" -v hi="$p90" -v r="$peak" -v n="$n" \
+        -v bm="$base_p50" 'BEGIN {
+          printf "%-10s %-8s wall p50 %6.1f ms  min %6.1f  p90 %6.1f  peak RSS %5.1f MB  (%s runs)",
+                 l, t, m / 1000, lo / 1000, hi / 1000, r / 1024, n
+          if (t != "callflow") printf "  %.2fx callflow", m / bm
+          printf "\n" }'
+    done
   done
   exit 0
 fi
