@@ -3,8 +3,13 @@
 
 use std::path::PathBuf;
 
+#[path = "src/route_fields.rs"]
+#[allow(dead_code)] // this script reads only the list
+mod route_fields;
+
 fn main() {
     println!("cargo:rerun-if-changed=openapi.yaml");
+    println!("cargo:rerun-if-changed=src/route_fields.rs");
     let yaml = std::fs::read_to_string("openapi.yaml").expect("openapi/openapi.yaml is readable");
     let doc: serde_json::Value = match serde_norway::from_str(&yaml) {
         Ok(doc) => doc,
@@ -12,7 +17,7 @@ fn main() {
     };
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("openapi.json"), doc.to_string()).expect("write openapi.json");
-    std::fs::write(out.join("routes.json"), route_fields(&doc).to_string())
+    std::fs::write(out.join("routes.json"), reduce_to_routes(&doc).to_string())
         .expect("write routes.json");
 }
 
@@ -20,9 +25,8 @@ fn main() {
 /// path item's members with only the operation fields the routes take. A process that needs
 /// the routes and not the contract (the authorizer's cold start) parses this, not the
 /// whole document; `routes_from` reads both alike, so its checks apply to either.
-fn route_fields(doc: &serde_json::Value) -> serde_json::Value {
+fn reduce_to_routes(doc: &serde_json::Value) -> serde_json::Value {
     use serde_json::{Map, Value};
-    const FIELDS: [&str; 3] = ["operationId", "x-callflow-lambda", "x-callflow-scope"];
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
         return Value::Object(Map::new());
     };
@@ -35,7 +39,9 @@ fn route_fields(doc: &serde_json::Value) -> serde_json::Value {
                         let kept = member.as_object().map(|operation| {
                             operation
                                 .iter()
-                                .filter(|(field, _)| FIELDS.contains(&field.as_str()))
+                                .filter(|(field, _)| {
+                                    route_fields::ROUTE_FIELDS.contains(&field.as_str())
+                                })
                                 .map(|(field, value)| (field.clone(), value.clone()))
                                 .collect::<Map<String, Value>>()
                         });

@@ -24,6 +24,7 @@
 mod error;
 mod integrations;
 mod route;
+mod route_fields;
 
 use std::sync::OnceLock;
 

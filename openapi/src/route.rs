@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde_json::Value;
 
 use crate::SpecError;
+use crate::route_fields;
 
 /// An HTTP method an operation can be declared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -355,9 +356,9 @@ pub fn routes_from(spec: &Value) -> Result<Vec<Route>, SpecError> {
             routes.push(Route {
                 method: key.parse()?,
                 path: template.clone(),
-                operation_id: field("operationId")?.to_owned(),
-                lambda: field("x-callflow-lambda")?.parse()?,
-                scope: field("x-callflow-scope")?.parse()?,
+                operation_id: field(route_fields::OPERATION_ID)?.to_owned(),
+                lambda: field(route_fields::LAMBDA)?.parse()?,
+                scope: field(route_fields::SCOPE)?.parse()?,
             });
         }
     }

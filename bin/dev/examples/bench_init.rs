@@ -12,8 +12,9 @@
 //! Default: 30 starts per function. `--baseline DIR` measures, in the same round-robin, each
 //! function again with the executable of the same name in DIR (a copy of an earlier build):
 //! before and after a change in one run. `--aws-s3` gives the storer and retriever the S3
-//! configuration of a deployment (AWS over HTTPS) instead of the embedded store's. The handlers get the environment process mode gives
-//! them (the synthesized stack in `cdktf.out/` with the local overrides of `callflow dev`:
+//! configuration of a deployment (AWS over HTTPS) instead of the embedded store's. The
+//! handlers get the environment process mode gives them (the synthesized stack in
+//! `cdktf.out/` with the local overrides of `callflow dev`:
 //! the embedded S3 store, the local JWKS, issuer and audience), from a `callflow dev` server
 //! running in this process; the hello-world function gets Lambda's variables only. The
 //! handler binaries and the hello-world example of the same profile are built first when
@@ -298,7 +299,7 @@ fn main() -> Result<(), Error> {
 
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let floor = ms(series[0].percentile(0.5));
-    let floor_cold = ms(series[0].percentile(0.5)) + ms(percentile(&series[0].firsts, 0.5));
+    let floor_cold = floor + ms(percentile(&series[0].firsts, 0.5));
     println!(
         "{:<26} {:>10} {:>10} {:>10} {:>12} {:>10} {:>11} {:>10}",
         "function", "median", "p90", "min", "median/floor", "size", "1st invoke", "init+1st"
@@ -307,17 +308,17 @@ fn main() -> Result<(), Error> {
         let size = std::fs::metadata(&s.config.executable)
             .map(|m| format!("{:.1} MB", m.len() as f64 / 1e6))
             .unwrap_or_else(|_| "?".to_owned());
-        let first = ms(percentile(&s.firsts, 0.5));
+        let (init, first) = (ms(s.percentile(0.5)), ms(percentile(&s.firsts, 0.5)));
         println!(
             "{:<26} {:>7.2} ms {:>7.2} ms {:>7.2} ms {:>11.2}x {:>10} {:>8.2} ms {:>9.2}x",
             s.label,
-            ms(s.percentile(0.5)),
+            init,
             ms(s.percentile(0.9)),
             ms(s.percentile(0.0)),
-            ms(s.percentile(0.5)) / floor,
+            init / floor,
             size,
             first,
-            (ms(s.percentile(0.5)) + first) / floor_cold,
+            (init + first) / floor_cold,
         );
     }
     println!(

@@ -343,30 +343,48 @@ impl Config {
 
     /// Builds the S3 client ([`sdk_config`] and [`s3_client`]) and the store.
     pub async fn event_store(&self) -> EventStore {
-        let client = match lambda_s3_config(&|name| std::env::var(name).ok()) {
+        let aws = AwsEnvironment::read(&|name| std::env::var(name).ok());
+        let client = match lambda_s3_config(&aws) {
             Some(base) => s3_client_from(base, self),
-            None => s3_client(&sdk_config().await, self),
+            None => s3_client(&shared_sdk_config(&aws).await, self),
         };
         EventStore::new(client, self.bucket.clone(), self.index_key.clone())
             .with_retry_policy(&self.storage_retry)
     }
 }
 
-/// The S3 configuration of a Lambda function, from the variables Lambda sets for it: its
-/// role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and its
-/// region (`AWS_REGION`); `None` when either is missing (then [`sdk_config`] applies).
+/// What the environment says of the SDK's credentials and region: Lambda sets the role's
+/// credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and the
+/// region (`AWS_REGION`) for every function, and `callflow dev` does the same.
+struct AwsEnvironment {
+    /// An access key id and a secret key are both set (and not empty).
+    credentials: bool,
+    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`, as the default chain reads them.
+    region: Option<String>,
+}
+
+impl AwsEnvironment {
+    fn read(var: &dyn Fn(&str) -> Option<String>) -> Self {
+        let set = |name: &str| var(name).filter(|v| !v.is_empty());
+        Self {
+            credentials: set("AWS_ACCESS_KEY_ID").is_some()
+                && set("AWS_SECRET_ACCESS_KEY").is_some(),
+            region: set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION")),
+        }
+    }
+}
+
+/// The S3 configuration of a Lambda function, from its environment's credentials and region;
+/// `None` when either is missing (then [`sdk_config`] applies).
 ///
 /// A function has no profile file, so this skips the shared loader
 /// ([`aws_config::defaults`]), which still looks for `~/.aws/config` and `~/.aws/credentials`
 /// to resolve every other setting through environment and profile: about 0.1 ms of a cold
 /// storer's first request (`bench_init`, 1.22 → 1.10 ms median, two runs); the rest is
 /// building the client itself.
-fn lambda_s3_config(var: &dyn Fn(&str) -> Option<String>) -> Option<aws_sdk_s3::config::Builder> {
+fn lambda_s3_config(aws: &AwsEnvironment) -> Option<aws_sdk_s3::config::Builder> {
     use aws_config::environment::EnvironmentVariableCredentialsProvider;
-    let set = |name: &str| var(name).filter(|v| !v.is_empty());
-    set("AWS_ACCESS_KEY_ID")?;
-    set("AWS_SECRET_ACCESS_KEY")?;
-    let region = set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION"))?;
+    let region = aws.region.clone().filter(|_| aws.credentials)?;
     Some(
         aws_sdk_s3::config::Builder::new()
             .behavior_version(aws_config::BehaviorVersion::latest())
@@ -377,21 +395,22 @@ fn lambda_s3_config(var: &dyn Fn(&str) -> Option<String>) -> Option<aws_sdk_s3::
 
 /// The shared SDK configuration (credentials, region, profile settings).
 ///
-/// Lambda hands every function its role's credentials and its region as environment
-/// variables (`callflow dev` does the same), and the default chain would find them there
-/// too; but building that chain also builds the clients of its later links (IMDS, and with
-/// it an HTTPS connector that loads every root certificate of the platform) before any is
-/// asked. When the variables are set they are used directly, so a cold start builds one
-/// connector, the S3 client's own. Otherwise the default chain applies, as before.
+/// The default chain would find credentials and region in the environment too, but building
+/// it also builds the clients of its later links (IMDS, and with it an HTTPS connector that
+/// loads every root certificate of the platform) before any is asked; whichever of the two
+/// the environment holds is used directly. Otherwise the default chain applies, as before.
 pub async fn sdk_config() -> aws_config::SdkConfig {
+    shared_sdk_config(&AwsEnvironment::read(&|name| std::env::var(name).ok())).await
+}
+
+async fn shared_sdk_config(aws: &AwsEnvironment) -> aws_config::SdkConfig {
     use aws_config::environment::EnvironmentVariableCredentialsProvider;
-    let set = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if set("AWS_ACCESS_KEY_ID").is_some() && set("AWS_SECRET_ACCESS_KEY").is_some() {
+    if aws.credentials {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
-    if let Some(region) = set("AWS_REGION").or_else(|| set("AWS_DEFAULT_REGION")) {
-        loader = loader.region(aws_config::Region::new(region));
+    if let Some(region) = &aws.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
     }
     loader.load().await
 }
@@ -432,22 +451,18 @@ mod tests {
 
     #[test]
     fn lambda_s3_config_needs_credentials_and_region_from_the_environment() {
+        let config_of =
+            |vars: &[(&str, &str)]| lambda_s3_config(&AwsEnvironment::read(&lookup(vars)));
         let full = [
             ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
             ("AWS_SECRET_ACCESS_KEY", "secret"),
             ("AWS_REGION", "eu-west-1"),
         ];
-        let config = lambda_s3_config(&lookup(&full)).expect("all set").build();
+        let config = config_of(&full).expect("all set").build();
         assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
-        // That requests are signed with the variables' credentials is shown end to end by the
-        // process-mode tests of callflow-dev (handler binaries storing through the embedded
-        // store with the credentials `callflow dev` hands them): an S3 client without an
-        // identity resolver fails every request there.
         // AWS_DEFAULT_REGION stands in for AWS_REGION, as in the default chain.
         let default_region = [full[0], full[1], ("AWS_DEFAULT_REGION", "us-east-2")];
-        let config = lambda_s3_config(&lookup(&default_region))
-            .expect("default region")
-            .build();
+        let config = config_of(&default_region).expect("default region").build();
         assert_eq!(config.region().map(|r| r.as_ref()), Some("us-east-2"));
         // Anything missing or empty: the shared loader decides instead.
         for missing in 0..full.len() {
@@ -457,10 +472,14 @@ mod tests {
                 .filter(|(i, _)| *i != missing)
                 .map(|(_, kv)| *kv)
                 .collect();
-            assert!(lambda_s3_config(&lookup(&partial)).is_none(), "{missing}");
+            assert!(config_of(&partial).is_none(), "{missing}");
         }
         let empty_secret = [full[0], ("AWS_SECRET_ACCESS_KEY", ""), full[2]];
-        assert!(lambda_s3_config(&lookup(&empty_secret)).is_none());
+        assert!(config_of(&empty_secret).is_none());
+        // That requests are signed with the variables' credentials is shown end to end by the
+        // process-mode tests of callflow-dev (handler binaries storing through the embedded
+        // store with the credentials `callflow dev` hands them): an S3 client without an
+        // identity resolver fails every request there.
     }
 
     const INDEX_KEY: &str = "index-key-of-the-tests-32-bytes!";

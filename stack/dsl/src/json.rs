@@ -5,6 +5,7 @@
 use serde_json::{Number, Value};
 
 use super::expr::{Expression, TemplatePart, Tf};
+use super::pretty::push_json_escaped;
 
 /// A JSON value whose strings are [`Tf<String>`]: literals, references or templates.
 ///
@@ -219,38 +220,6 @@ impl Writer {
         }
         Tf::Template(self.parts)
     }
-}
-
-/// Appends the inside of the JSON string literal of `s` exactly as `serde_json` writes it: `"`
-/// and `\` escaped, the control characters U+0000 to U+001F as `\b`, `\t`, `\n`, `\f`, `\r`
-/// or `\u00xx` (lower-case hex), everything else as is.
-fn push_json_escaped(out: &mut String, s: &str) {
-    let mut from = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let short = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
-        // `b` is ASCII, so `i` and `i + 1` are character boundaries.
-        out.push_str(&s[from..i]);
-        if short.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        } else {
-            out.push_str(short);
-        }
-        from = i + 1;
-    }
-    out.push_str(&s[from..]);
 }
 
 /// A literal JSON value: every string a literal.

@@ -23,6 +23,7 @@ mod logical_id;
 pub mod manifest;
 mod meta;
 mod number;
+mod parallel;
 mod pretty;
 mod provider;
 mod refactor;

@@ -66,11 +66,18 @@ fn write_value(out: &mut String, value: &Value, depth: usize) {
     }
 }
 
-/// `s` as a JSON string literal: `"` and `\` escaped, the control characters as `\b \t \n \f
-/// \r` or `\u00XX` (lowercase hex), everything else (including non-ASCII) as is. Runs of
-/// bytes that need no escape are copied whole.
+/// `s` as a JSON string literal ([`push_json_escaped`] between quotes).
 fn write_string(out: &mut String, s: &str) {
     out.push('"');
+    push_json_escaped(out, s);
+    out.push('"');
+}
+
+/// Appends the inside of the JSON string literal of `s` exactly as `serde_json` writes it: `"`
+/// and `\` escaped, the control characters U+0000 to U+001F as `\b`, `\t`, `\n`, `\f`, `\r`
+/// or `\u00xx` (lower-case hex), everything else (including non-ASCII) as is. Runs of bytes
+/// that need no escape are copied whole. Also the escaping of [`crate::TfJson`]'s compact text.
+pub(crate) fn push_json_escaped(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
@@ -95,7 +102,6 @@ fn write_string(out: &mut String, s: &str) {
         start = i + 1;
     }
     out.push_str(&s[start..]);
-    out.push('"');
 }
 
 /// For each byte, 0 when it is written as is, else the letter of its escape (`u` for

@@ -1413,51 +1413,10 @@ fn render_parallel<T: Sync>(
             });
         }
     }
-    // One item needs no count of cores (reading the cgroup quota costs ~0.1 ms).
-    let workers = if items.len() <= 1 {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(items.len())
-    };
-    // Workers take the next item as they finish one (not a fixed share each): on a shared
-    // machine one descheduled thread would otherwise hold the whole synth back. The calling
-    // thread is one of them.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(item) = items.get(index) else {
-                break done;
-            };
-            done.push((index, render(item)));
-        }
-    };
-    let results: Vec<Vec<(usize, RenderedStack)>> = if workers == 1 {
-        // No thread for a single worker: a one-stack synth is a few milliseconds end to end.
-        vec![work()]
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
-            let mut results = vec![work()];
-            for handle in handles {
-                results.push(
-                    handle
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                );
-            }
-            results
-        })
-    };
-    // Errors in item order, however the items were shared out.
-    let mut results: Vec<(usize, RenderedStack)> = results.into_iter().flatten().collect();
-    results.sort_unstable_by_key(|(index, _)| *index);
+    let results = super::parallel::map_parallel(items, 2, render);
     let mut stacks = BTreeMap::new();
     let mut resources = 0;
-    for (_, result) in results {
+    for result in results {
         match result {
             Ok((name, text, count)) => {
                 resources += count;

@@ -204,10 +204,6 @@ fn write_files<'a>(
     files: impl Iterator<Item = (PathBuf, &'a str)>,
     keep: impl Fn(&str) -> bool,
 ) -> Result<(), OutputError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| OutputError::Io { path, source }
-    };
     let stacks_dir = dir.join("stacks");
     if stacks_dir.is_dir() {
         for entry in std::fs::read_dir(&stacks_dir).map_err(io(&stacks_dir))? {
@@ -219,43 +215,40 @@ fn write_files<'a>(
         }
     }
     let files: Vec<(PathBuf, &str)> = files.collect();
+    // After a failed write no further file is started (as a loop would stop).
+    let failed = std::sync::atomic::AtomicBool::new(false);
     let write_one = |(rel, contents): &(PathBuf, &str)| -> Result<(), OutputError> {
-        let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        if std::fs::read(&path).ok().as_deref() == Some(contents.as_bytes()) {
+        if failed.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(());
         }
-        std::fs::write(&path, contents).map_err(io(&path))
+        let written = write_if_changed(&dir.join(rel), contents);
+        if written.is_err() {
+            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        written
     };
     // Many stacks: their files are written on all cores (each is a directory, an open, a
     // compare and a write; 100 stacks took ~5 ms on one core).
-    const PARALLEL_FROM: usize = 16;
-    let workers = if files.len() < PARALLEL_FROM {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    };
-    if workers == 1 {
-        return files.iter().try_for_each(write_one);
+    super::parallel::map_parallel(&files, 16, write_one)
+        .into_iter()
+        .collect()
+}
+
+/// Writes `contents` to `path` (creating its directory) unless the file already holds them.
+fn write_if_changed(path: &Path, contents: &str) -> Result<(), OutputError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
     }
-    let chunk = files.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .skip(1)
-            .map(|part| scope.spawn(move || part.iter().try_for_each(write_one)))
-            .collect();
-        let mine = files[..chunk].iter().try_for_each(write_one);
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .fold(mine, Result::and)
-    })
+    if std::fs::read(path).ok().as_deref() == Some(contents.as_bytes()) {
+        return Ok(());
+    }
+    std::fs::write(path, contents).map_err(io(path))
+}
+
+/// The error of an I/O operation on `path`, for `map_err`.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError {
+    let path = path.to_path_buf();
+    move |source| OutputError::Io { path, source }
 }
 
 fn read_from(dir: &Path) -> Result<Synthesized, OutputError> {
