@@ -13,12 +13,20 @@
 //! image (shared libraries, heap, stacks and mmaps stay randomized).
 //!
 //! Set `CALLFLOW_PIE=1` when building to keep the platform's default (PIE).
+//!
+//! A statically linked build (`-C target-feature=+crt-static`, as `scripts/build-cli.sh`
+//! makes `callflow`) chooses between static-pie and static position-dependent from the
+//! relocation model (`-C relocation-model=static` for the latter), so nothing is added
+//! here: `-no-pie` on top of rustc's `-static-pie` would produce an executable that names a
+//! dynamic loader it must not use and crashes at start.
 fn main() {
     println!("cargo:rerun-if-env-changed=CALLFLOW_PIE");
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     let keep_pie = std::env::var_os("CALLFLOW_PIE").is_some_and(|v| !v.is_empty() && v != "0");
-    if os != "linux" || env != "gnu" || keep_pie {
+    let crt_static = std::env::var("CARGO_CFG_TARGET_FEATURE")
+        .is_ok_and(|features| features.split(',').any(|f| f == "crt-static"));
+    if os != "linux" || env != "gnu" || keep_pie || crt_static {
         return;
     }
     // Cargo refuses a link argument for a kind of target the package does not have.

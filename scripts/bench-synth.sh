@@ -3,9 +3,10 @@
 # Prints wall time (median, min, p90 of N runs) and peak RSS.
 #
 # Usage: scripts/bench-synth.sh [--against-cdktf] [runs]
-# CALLFLOW_BIN=path measures that binary instead of building one. BASELINE_BIN=path also runs
-# that binary (an earlier build), interleaved run by run with callflow, and prints its figures
-# as a multiple of callflow's: before and after a change in one run.
+# CALLFLOW_BIN=path measures that binary instead of building the installed form with
+# scripts/build-cli.sh. BASELINE_BIN=path also runs that binary (an earlier build),
+# interleaved run by run with callflow, and prints its figures as a multiple of callflow's:
+# before and after a change in one run.
 # --against-cdktf also runs the cdktf 0.21.0 peer in bench/cdktf-peer (installed with `npm ci`
 #   when its node_modules is missing) in both of its modes, typed (@cdktf/provider-aws classes)
 #   and generic (TerraformResource subclasses), interleaved with callflow run by run so machine
@@ -26,8 +27,9 @@ cdktf_runs="${CDKTF_RUNS:-$runs}"
 bin="${CALLFLOW_BIN:-}"
 baseline_bin="${BASELINE_BIN:-}"
 if [ -z "$bin" ]; then
-  cargo build --release --quiet -p callflow-cli
-  bin="${CARGO_TARGET_DIR:-target}/release/callflow"
+  # The executable as installed: statically linked on Linux/glibc (scripts/build-cli.sh).
+  scripts/build-cli.sh --profile release
+  bin="${CARGO_TARGET_DIR:-target}/static/callflow"
 fi
 peer=bench/cdktf-peer
 if [ "$against_cdktf" = 1 ] && [ ! -d "$peer/node_modules" ]; then

@@ -42,15 +42,16 @@ pub const SPEC_YAML: &str = include_str!("../openapi.yaml");
 /// The whole OpenAPI document as JSON, key order preserved.
 ///
 /// The YAML is converted to JSON at build time (`build.rs`) and parsed once per process;
-/// a spec that does not parse fails the build, so this cannot fail at run time.
-pub fn spec_json() -> Value {
+/// a spec that does not parse fails the build, so this cannot fail at run time. Shared, not
+/// copied: a caller that reads one field (the idempotency window, the authorizer TTL) does
+/// not pay for a copy of the whole document.
+pub fn spec_json() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
         serde_json::from_str(SPEC_JSON).unwrap_or_else(|err| {
             panic!("the build-time JSON of openapi.yaml does not parse: {err}")
         })
     })
-    .clone()
 }
 
 /// The contract as JSON text, converted from [`SPEC_YAML`] at build time.

@@ -68,7 +68,7 @@ fn spec_has_the_three_routes_of_the_contract() {
 /// it must be exactly what the whole contract gives, in the same order.
 #[test]
 fn the_reduced_route_document_gives_the_routes_of_the_whole_contract() {
-    let whole = callflow_openapi::routes_from(&spec_json()).expect("routes of the spec");
+    let whole = callflow_openapi::routes_from(spec_json()).expect("routes of the spec");
     assert_eq!(routes().expect("routes of routes.json"), whole);
     assert!(
         callflow_openapi::ROUTES_JSON.len() * 10 < callflow_openapi::SPEC_JSON.len(),
@@ -99,7 +99,7 @@ fn every_operation_has_integration_validator_lambda_and_scope() {
         .as_object()
         .expect("validators");
     assert!(validators.contains_key("body-and-params") && validators.contains_key("params-only"));
-    for (method, path, op) in operations(&spec) {
+    for (method, path, op) in operations(spec) {
         let integration = &op["x-amazon-apigateway-integration"];
         assert_eq!(integration["type"], "aws_proxy", "{method} {path}");
         assert_eq!(integration["httpMethod"], "POST", "{method} {path}");
@@ -139,7 +139,7 @@ fn every_ref_resolves() {
     }
     let spec = spec_json();
     let mut seen = 0;
-    walk(&spec, &spec, &mut seen);
+    walk(spec, spec, &mut seen);
     assert!(seen > 30, "only {seen} $refs checked");
 }
 

@@ -47,7 +47,7 @@ fn openapi_costs() {
     let spec = callflow_openapi::spec_json();
     let t = Instant::now();
     for _ in 0..100 {
-        std::hint::black_box(callflow_stack::dsl::TfJson::from(&spec).to_template());
+        std::hint::black_box(callflow_stack::dsl::TfJson::from(spec).to_template());
     }
     println!(
         "100x body template {:?} ({} bytes of spec)",

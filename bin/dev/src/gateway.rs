@@ -213,9 +213,9 @@ impl GatewayBuilder {
     pub fn build(self) -> Result<Gateway, GatewayError> {
         let spec = callflow_openapi::spec_json();
         Ok(Gateway {
-            routes: callflow_openapi::routes_from(&spec)?,
-            required: RequiredParams::from_spec(&spec),
-            responses: GatewayResponses::from_spec(&spec)?,
+            routes: callflow_openapi::routes_from(spec)?,
+            required: RequiredParams::from_spec(spec),
+            responses: GatewayResponses::from_spec(spec)?,
             log_format: AccessLogFormat::deployed()?,
             cache: PolicyCache::new(self.ttl, Arc::clone(&self.clock)),
             bucket: TokenBucket::new(self.throttle, Arc::clone(&self.clock)),

@@ -153,7 +153,7 @@ impl GatewayResponses {
 
     /// The responses of the embedded Callflow spec.
     pub fn from_embedded_spec() -> Result<Self, InvalidGatewayResponse> {
-        Self::from_spec(&callflow_openapi::spec_json())
+        Self::from_spec(callflow_openapi::spec_json())
     }
 
     /// Renders `kind` with `message` for request `request_id`: status and template of the

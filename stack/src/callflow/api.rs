@@ -142,9 +142,9 @@ fn integrate(
 
 fn derive_contract(integrations: &Integrations) -> Result<ApiContract, String> {
     let spec = callflow_openapi::spec_json();
-    let routes = callflow_openapi::routes_from(&spec)
+    let routes = callflow_openapi::routes_from(spec)
         .map_err(|e| format!("the OpenAPI route table is invalid: {e}"))?;
-    let mut doc = TfJson::from(&spec);
+    let mut doc = TfJson::from(spec);
     integrate(&mut doc, &routes, integrations)
         .map_err(|e| format!("the OpenAPI spec cannot become the REST API body: {e}"))?;
     require_api_key(&mut doc);
