@@ -80,21 +80,9 @@ fn write_string(out: &mut String, s: &str) {
 pub(crate) fn push_json_escaped(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Eight bytes at a time while none needs an escape: the stack's long strings (the
-        // REST API body, the dashboard, policies) are JSON text themselves, whose runs
-        // between quotes are mostly longer than a word.
-        if let Some(word) = bytes[i..].first_chunk::<8>()
-            && !word_needs_escape(u64::from_le_bytes(*word))
-        {
-            i += 8;
-            continue;
-        }
-        let b = bytes[i];
+    for (i, &b) in bytes.iter().enumerate() {
         let escape = ESCAPE[usize::from(b)];
         if escape == 0 {
-            i += 1;
             continue;
         }
         // Every byte escaped is ASCII, so `start..i` is on char boundaries.
@@ -112,23 +100,8 @@ pub(crate) fn push_json_escaped(out: &mut String, s: &str) {
             }
         }
         start = i + 1;
-        i += 1;
     }
     out.push_str(&s[start..]);
-}
-
-/// Whether any of the eight bytes of `word` is escaped in JSON: a control character
-/// (below 0x20), `"` or `\`. Exact for the word as a whole (the classic SWAR tests: a byte
-/// below `n` sets its high bit in `(w - n·0x01…) & !w & 0x80…`; equality is "below 1" of the
-/// XOR), though not for telling which byte.
-fn word_needs_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
-    let control = below(word, 0x20);
-    let quote = below(word ^ (ONES * u64::from(b'"')), 1);
-    let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
-    control | quote | backslash != 0
 }
 
 /// For each byte, 0 when it is written as is, else the letter of its escape (`u` for
@@ -208,42 +181,10 @@ mod tests {
         })
     }
 
-    fn table_says_escape(bytes: &[u8; 8]) -> bool {
-        bytes.iter().any(|&b| ESCAPE[usize::from(b)] != 0)
-    }
-
-    #[test]
-    fn the_word_test_finds_every_escaped_byte_at_every_position() {
-        // Each byte value at each position, among bytes that need no escape: plain ASCII,
-        // the highest values (UTF-8 continuation bytes, which must not borrow into a match)
-        // and the neighbours of the escaped ones.
-        for filler in [b'a', 0xff, 0x80, b'!', b'#', b'[', b']', 0x20] {
-            for at in 0..8 {
-                for b in 0..=255u8 {
-                    let mut bytes = [filler; 8];
-                    bytes[at] = b;
-                    assert_eq!(
-                        word_needs_escape(u64::from_le_bytes(bytes)),
-                        table_says_escape(&bytes),
-                        "{bytes:02x?}"
-                    );
-                }
-            }
-        }
-    }
-
     proptest! {
         #[test]
         fn any_document_renders_as_serde_json_renders_it(doc in arbitrary_json()) {
             prop_assert_eq!(render(&doc), serde_pretty(&doc));
-        }
-
-        #[test]
-        fn the_word_test_agrees_with_the_byte_table(bytes in any::<[u8; 8]>()) {
-            prop_assert_eq!(
-                word_needs_escape(u64::from_le_bytes(bytes)),
-                table_says_escape(&bytes)
-            );
         }
     }
 }
