@@ -66,11 +66,64 @@ fn write_value(out: &mut String, value: &Value, depth: usize) {
     }
 }
 
-/// `s` as a JSON string literal ([`push_json_escaped`] between quotes).
+/// `s` as a JSON string literal ([`push_json_escaped`] between quotes; a long string through
+/// the thread's [`LongStrings`]).
 fn write_string(out: &mut String, s: &str) {
     out.push('"');
-    push_json_escaped(out, s);
+    if s.len() >= LongStrings::MIN_LEN {
+        LONG_STRINGS.with_borrow_mut(|long| long.push_escaped(out, s));
+    } else {
+        push_json_escaped(out, s);
+    }
     out.push('"');
+}
+
+thread_local! {
+    static LONG_STRINGS: std::cell::RefCell<LongStrings> =
+        const { std::cell::RefCell::new(LongStrings::new()) };
+}
+
+/// The escaped text of the few long strings a thread wrote last, reused when the same string
+/// comes again. The stacks of one app carry the same long documents: the REST API body, 25 KB
+/// of JSON inside a JSON string with a quote every few bytes, is byte for byte the same in
+/// each of 100 stacks, and comparing it with the one remembered costs a fraction of escaping
+/// it again. A string that differs (each stack's dashboard names its own resources) is
+/// escaped as usual and replaces the least recently used entry.
+struct LongStrings {
+    /// (string, its escaped text, the tick it was last used at).
+    entries: Vec<(String, String, u64)>,
+    tick: u64,
+}
+
+impl LongStrings {
+    /// Shorter strings are escaped directly: the policies (about 1.7 KB) differ per stack.
+    const MIN_LEN: usize = 4096;
+    /// Entries kept per thread; at most a few hundred KB for the Callflow stack.
+    const CAPACITY: usize = 4;
+
+    const fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+            tick: 0,
+        }
+    }
+
+    fn push_escaped(&mut self, out: &mut String, s: &str) {
+        self.tick += 1;
+        if let Some(entry) = self.entries.iter_mut().find(|(raw, _, _)| raw == s) {
+            out.push_str(&entry.1);
+            entry.2 = self.tick;
+            return;
+        }
+        let start = out.len();
+        push_json_escaped(out, s);
+        let entry = (s.to_owned(), out[start..].to_owned(), self.tick);
+        if self.entries.len() < Self::CAPACITY {
+            self.entries.push(entry);
+        } else if let Some(oldest) = self.entries.iter_mut().min_by_key(|(_, _, used)| *used) {
+            *oldest = entry;
+        }
+    }
 }
 
 /// Appends the inside of the JSON string literal of `s` exactly as `serde_json` writes it: `"`
@@ -150,6 +203,30 @@ mod tests {
         assert_eq!(render(&doc), serde_pretty(&doc));
         assert_eq!(render(&json!([])), "[]\n");
         assert_eq!(render(&json!("x")), "\"x\"\n");
+    }
+
+    #[test]
+    fn long_strings_render_the_same_when_repeated_among_others() {
+        // The same long string between differing ones, more of them than the thread keeps,
+        // each with escapes near the start and the end; and one that differs from the
+        // repeated one only in its last byte.
+        let body = format!("\"{}\n\u{1}", "{\"a\":\"b\\\\c\"}".repeat(600));
+        let near = format!("{}x", &body[..body.len() - 1]);
+        let mut docs = Vec::new();
+        for i in 0..12 {
+            let dashboard = format!("{i}\t{}", "widget \"x\" ".repeat(500 + i));
+            docs.push(json!({ "body": body, "dashboard": dashboard, "near": near }));
+        }
+        for doc in &docs {
+            assert_eq!(render(doc), serde_pretty(doc));
+        }
+        LONG_STRINGS.with_borrow(|long| {
+            assert!(long.entries.len() <= LongStrings::CAPACITY);
+            // The repeated strings stayed while the dashboards took turns in the rest.
+            for kept in [&body, &near] {
+                assert!(long.entries.iter().any(|(raw, _, _)| raw == kept));
+            }
+        });
     }
 
     #[test]
