@@ -4,6 +4,8 @@
 //! AWS/Lambda metrics by their published names, S3 request metrics under the `EntireBucket`
 //! filter, and `AuthorizerDenials` counted from the authorizer's JSON decision log lines.
 
+use std::sync::OnceLock;
+
 use callflow_config::AlarmConfig;
 use callflow_deployment::stage::STAGE_NAME;
 use serde_json::{Value, json};
@@ -204,16 +206,13 @@ impl Observability {
             ),
         );
 
-        let body = dashboard_body(
+        let body = dashboard_text(
             &props.region,
             &api.name,
             &bucket.name,
-            functions.map(|f| f.name.clone()),
+            &functions.map(|f| f.name.clone()),
         );
-        let dashboard = stack.resource(
-            "main",
-            CloudwatchDashboard::new(body.to_string(), prefix.clone()),
-        );
+        let dashboard = stack.resource("main", CloudwatchDashboard::new(body, prefix.clone()));
         Self {
             topic,
             alarms,
@@ -232,6 +231,87 @@ fn widget(title: &str, x: i64, y: i64, metrics: Vec<Value>, stat: &str, region: 
         "type": "metric", "x": x, "y": y, "width": 8, "height": 6,
         "properties": { "title": title, "region": region, "stat": stat, "period": 300, "view": "timeSeries", "metrics": metrics }
     })
+}
+
+/// [`dashboard_body`]'s JSON text for these names, from a layout rendered once per process.
+///
+/// The widgets are the same in every stack; only the region, the API, the bucket and the
+/// three functions are named differently. So the tree is built and serialized once, with a
+/// placeholder for each name, and each stack puts its names (as JSON string literals) in the
+/// placeholders' places: 100 stacks no longer build 100 trees (`dashboard_body` was 6.9 % of a
+/// 100-stack synth's instructions). The text is what `dashboard_body(..).to_string()` gives.
+fn dashboard_text(region: &str, api: &str, bucket: &str, functions: &[String; 3]) -> String {
+    static LAYOUT: OnceLock<DashboardLayout> = OnceLock::new();
+    let layout = LAYOUT.get_or_init(DashboardLayout::new);
+    layout.fill([
+        region,
+        api,
+        bucket,
+        &functions[0],
+        &functions[1],
+        &functions[2],
+    ])
+}
+
+/// The dashboard's text cut at its six names: literal text and the index of a name.
+struct DashboardLayout(Vec<LayoutPart>);
+
+enum LayoutPart {
+    Text(String),
+    Name(usize),
+}
+
+impl DashboardLayout {
+    fn new() -> Self {
+        // Names no stack has: a NUL cannot reach a CloudWatch name. Each placeholder is
+        // looked for as a whole JSON string literal, in one pass over the text.
+        const PREFIX: &str = "\u{0}callflow-dashboard-name-";
+        let placeholder = |i: usize| format!("{PREFIX}{i}\u{0}");
+        let text = dashboard_body(
+            &placeholder(0),
+            &placeholder(1),
+            &placeholder(2),
+            [placeholder(3), placeholder(4), placeholder(5)],
+        )
+        .to_string();
+        // The literals as serde_json writes them: `"\u0000callflow-dashboard-name-3\u0000"`.
+        let open = Value::from(PREFIX).to_string();
+        let open = &open[..open.len() - 1];
+        let close = Value::from("\u{0}").to_string();
+        let close = &close[1..];
+        let mut parts = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(open) {
+            let after = &rest[at + open.len()..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            let name = after[..digits].parse::<usize>().ok().filter(|n| *n < 6);
+            match name {
+                Some(name) if after[digits..].starts_with(close) => {
+                    parts.push(LayoutPart::Text(rest[..at].to_owned()));
+                    parts.push(LayoutPart::Name(name));
+                    rest = &after[digits + close.len()..];
+                }
+                // Not a placeholder after all (cannot happen with the names above): text.
+                _ => {
+                    parts.push(LayoutPart::Text(rest[..at + open.len()].to_owned()));
+                    rest = after;
+                }
+            }
+        }
+        parts.push(LayoutPart::Text(rest.to_owned()));
+        Self(parts)
+    }
+
+    fn fill(&self, names: [&str; 6]) -> String {
+        let mut out = String::with_capacity(6 * 1024);
+        for part in &self.0 {
+            match part {
+                LayoutPart::Text(text) => out.push_str(text),
+                LayoutPart::Name(i) => out.push_str(&Value::from(names[*i]).to_string()),
+            }
+        }
+        out
+    }
 }
 
 /// The seed's metric table: API, Lambda, S3 and authorizer rows.
@@ -324,4 +404,55 @@ fn dashboard_body(region: &str, api: &str, bucket: &str, functions: [String; 3])
         ),
     ];
     json!({ "widgets": widgets })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dashboard_text_is_the_body_rendered_for_each_stacks_names() {
+        let stacks = [
+            [
+                "eu-west-1",
+                "callflow-prod",
+                "callflow-prod-events",
+                "a",
+                "b",
+                "c",
+            ],
+            ["us-east-1", "x", "y", "same", "same", "same"],
+            // Names that need escaping in JSON, and one that is a placeholder's text.
+            [
+                "r\"1",
+                "api\\n",
+                "bucket\u{1}é",
+                "f \"0\"",
+                "callflow-dashboard-name-0",
+                "",
+            ],
+        ];
+        for [region, api, bucket, f0, f1, f2] in stacks {
+            let functions = [f0.to_owned(), f1.to_owned(), f2.to_owned()];
+            assert_eq!(
+                dashboard_text(region, api, bucket, &functions),
+                dashboard_body(region, api, bucket, functions.clone()).to_string(),
+                "{region} {api} {bucket} {functions:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_name_has_a_place_in_the_layout() {
+        let layout = DashboardLayout::new();
+        for name in 0..6 {
+            assert!(
+                layout
+                    .0
+                    .iter()
+                    .any(|p| matches!(p, LayoutPart::Name(n) if *n == name)),
+                "name {name} never used"
+            );
+        }
+    }
 }
