@@ -14,11 +14,14 @@
 //!
 //! Set `CALLFLOW_PIE=1` when building to keep the platform's default (PIE).
 //!
-//! A statically linked build (`-C target-feature=+crt-static`, as `scripts/build-cli.sh`
-//! makes `callflow`) chooses between static-pie and static position-dependent from the
-//! relocation model (`-C relocation-model=static` for the latter), so nothing is added
-//! here: `-no-pie` on top of rustc's `-static-pie` would produce an executable that names a
-//! dynamic loader it must not use and crashes at start.
+//! A statically linked build chooses between static-pie and static position-dependent from
+//! the relocation model, and `-no-pie` on top of rustc's `-static-pie` produces an executable
+//! that names a dynamic loader it must not use and crashes at start. So nothing is added when
+//! the target's features (RUSTFLAGS, e.g. `--target` with `-C target-feature=+crt-static`)
+//! include `crt-static`. `scripts/build-cli.sh` passes its flags to the final crate only
+//! (`cargo rustc`), which this script does not see; it also passes
+//! `-C relocation-model=static`, so rustc links `-static -no-pie` and the `-no-pie` here
+//! agrees.
 fn main() {
     println!("cargo:rerun-if-env-changed=CALLFLOW_PIE");
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();

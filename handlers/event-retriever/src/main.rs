@@ -1,11 +1,8 @@
 //! Lambda entry point of `callflow-event-retriever`: JSON tracing, configuration (failing at cold
-//! start), then the runtime loop. The S3 client (the SDK's config and its connector: plain HTTP for
-//! a local endpoint, HTTPS with the platform's CA bundle otherwise) is built by the first request,
-//! not at init. Built on a task started at init, it overlapped only the rest of init and competed
-//! with init's path to the first `invocation/next` for the CPU. In one `bench_init` run
-//! (callflow-dev), init plus first invocation came out about the same either way (storer 1.34x the
-//! floor's both ways, retriever 1.27x on a task, 1.37x on the first request) and Init Duration
-//! shorter this way (1.26x to 1.10x, 1.19x to 1.11x).
+//! start), then the runtime loop. The S3 client (the SDK's config and its connector: plain
+//! HTTP for a local endpoint, HTTPS with the platform's CA bundle otherwise) is built by the
+//! first request, not at init (why, with the figures:
+//! `callflow_core::config::Config::event_store`).
 
 use std::sync::Arc;
 

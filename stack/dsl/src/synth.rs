@@ -3,6 +3,7 @@
 use crate::manifest::{Manifest, ManifestError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 
@@ -216,14 +217,14 @@ fn write_files<'a>(
     }
     let files: Vec<(PathBuf, &str)> = files.collect();
     // After a failed write no further file is started (as a loop would stop).
-    let failed = std::sync::atomic::AtomicBool::new(false);
+    let failed = AtomicBool::new(false);
     let write_one = |(rel, contents): &(PathBuf, &str)| -> Result<(), OutputError> {
-        if failed.load(std::sync::atomic::Ordering::Relaxed) {
+        if failed.load(Ordering::Relaxed) {
             return Ok(());
         }
         let written = write_if_changed(&dir.join(rel), contents);
         if written.is_err() {
-            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            failed.store(true, Ordering::Relaxed);
         }
         written
     };
