@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the `callflow` executable as it is installed and benchmarked, and copies it to
-# $CARGO_TARGET_DIR/static/callflow (or to --install DIR).
+# $CARGO_TARGET_DIR/static/callflow for the release profile, $CARGO_TARGET_DIR/static/<profile
+# directory>/callflow for any other (so CI's dev check does not replace the release copy that
+# the synth benchmark measures), or to --install DIR.
 #
 # On Linux with glibc it is linked statically and position-dependent
 # (`-C target-feature=+crt-static -C relocation-model=static`): no dynamic loader, no libc,
@@ -56,7 +58,9 @@ esac
 
 exe=callflow
 case "$host" in *-windows-*) exe=callflow.exe ;; esac
-dest_dir="${install_dir:-$target_dir/static}"
+default_dir="$target_dir/static"
+[ "$profile" = release ] || default_dir="$target_dir/static/$profile_dir"
+dest_dir="${install_dir:-$default_dir}"
 mkdir -p "$dest_dir"
 # Copy then rename: a running copy of the old executable is not overwritten in place.
 cp "$target_dir/$profile_dir/$exe" "$dest_dir/.$exe.tmp"

@@ -5,6 +5,7 @@
 //! with `--require-approval broadening`, without `--allow-broadening`); 5 other security changes
 //! blocked (`--require-approval any-change`).
 
+mod allocator;
 mod cmd_convert;
 mod cmd_dev;
 mod cmd_diff;
@@ -21,14 +22,6 @@ mod project;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-/// mimalloc instead of glibc malloc. Under `callflow dev` load glibc kept the memory freed by
-/// each thread in that thread's arena, so the server's RSS climbed for minutes (16 → 62 MiB in
-/// a 5-minute soak) while heaptrack showed the live heap back at its start size once load
-/// stopped. mimalloc reuses it, provided threads live long: `cmd_dev` also keeps a fixed
-/// blocking pool (measurements in bin/loadtest/README.md).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Command line of the Callflow Service: infrastructure from Rust, checked and verified.
 #[derive(Parser, Debug)]

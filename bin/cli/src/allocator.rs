@@ -1,0 +1,63 @@
+//! The process's allocator: mimalloc, with its first arena sized for a short command.
+//!
+//! mimalloc instead of glibc malloc: under `callflow dev` load glibc kept the memory freed by
+//! each thread in that thread's arena, so the server's RSS climbed for minutes (16 → 62 MiB in
+//! a 5-minute soak) while heaptrack showed the live heap back at its start size once load
+//! stopped. mimalloc reuses it, provided threads live long: `cmd_dev` also keeps a fixed
+//! blocking pool (measurements in bin/loadtest/README.md).
+//!
+//! Most runs of `callflow` are short (`synth` of one stack is about 3 ms, `--version` about
+//! 1 ms), and there mimalloc's default first arena costs more than the work: it reserves
+//! 1 GiB, advises the kernel to back it with transparent huge pages, and writes the arena's
+//! bitmaps for the whole GiB. Every first touch of a 2 MiB region then zeroes all of it:
+//! `--version` faulted 3 huge pages and one-stack synth 5 (`thp_fault_alloc`). A 64 MiB first
+//! arena, the smallest mimalloc reserves (it adds one 32 MiB object chunk to any request and
+//! rounds up), keeps the bitmaps small and the heap within fewer huge pages (one-stack synth 3);
+//! later arenas are reserved as the heap grows (mimalloc doubles their size every eight), so a
+//! long `dev` or `soak` run still ends up with large arenas.
+
+use std::ffi::{c_int, c_long};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The size of mimalloc's first arena, in KiB (the unit of its size options).
+pub const FIRST_ARENA_KIB: c_long = 64 * 1024;
+
+/// The environment variable through which a user sets the arena size themselves; when it is
+/// set, [`size_first_arena`] leaves mimalloc's reading of it alone.
+pub const ARENA_RESERVE_ENV: &str = "MIMALLOC_ARENA_RESERVE";
+
+/// `mi_option_arena_reserve`'s position in `mi_option_t` (mimalloc v3's `mimalloc.h`, as
+/// vendored by libmimalloc-sys 0.1.49; the crate's bindings do not name it). The test
+/// `first_arena_is_sized_for_short_runs` reads the reserved size back from mimalloc's own
+/// statistics, so a version whose enum moved fails it.
+const MI_OPTION_ARENA_RESERVE: c_int = 23;
+
+unsafe extern "C" {
+    /// mimalloc's option setter (`void mi_option_set(mi_option_t option, long value)`).
+    fn mi_option_set(option: c_int, value: c_long);
+}
+
+/// Sets the first arena's size to [`FIRST_ARENA_KIB`] unless the user set
+/// `MIMALLOC_ARENA_RESERVE`. It has to run before the process's first allocation, when
+/// mimalloc reserves its first arena, and std allocates before `main` (its runtime set-up),
+/// so on Linux it runs as an ELF constructor ([`SIZE_FIRST_ARENA`]): after mimalloc's own
+/// (priority 101, which reads the environment into its options) and std's (priority 99),
+/// before `main`. Elsewhere the first arena keeps mimalloc's default.
+extern "C" fn size_first_arena() {
+    // `var_os` looks the name up without allocating (a stack copy of the short key).
+    if std::env::var_os(ARENA_RESERVE_ENV).is_some() {
+        return;
+    }
+    // SAFETY: mimalloc's options are plain integers in a static table; setting one is a
+    // store, and no other thread exists yet. The option's index is checked against
+    // mimalloc's statistics by a test (above).
+    unsafe { mi_option_set(MI_OPTION_ARENA_RESERVE, FIRST_ARENA_KIB) };
+}
+
+/// [`size_first_arena`] in the executable's constructor list.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static SIZE_FIRST_ARENA: extern "C" fn() = size_first_arena;
