@@ -16,10 +16,78 @@
 //! later arenas are reserved as the heap grows (mimalloc doubles their size every eight), so a
 //! long `dev` or `soak` run still ends up with large arenas.
 
-use std::ffi::{c_int, c_long};
+use std::alloc::{GlobalAlloc, Layout};
+use std::ffi::{c_int, c_long, c_void};
+
+use libmimalloc_sys::{mi_free, mi_malloc, mi_malloc_aligned, mi_realloc, mi_realloc_aligned};
+use libmimalloc_sys::{mi_zalloc, mi_zalloc_aligned};
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: Mimalloc = Mimalloc;
+
+/// The alignment every mimalloc block has whatever its size: block sizes are whole machine
+/// words and pages start aligned (16 bytes is only guaranteed from 16-byte bins up, and there
+/// are 24-byte bins).
+const WORD_ALIGN: usize = std::mem::align_of::<usize>();
+
+/// mimalloc as the global allocator, asking for alignment only when a type needs more than a
+/// word.
+///
+/// The `mimalloc` crate's allocator passes every layout's alignment to `mi_malloc_aligned`,
+/// whose fast path covers blocks up to 1 KiB; above that it takes the generic path, which
+/// over-allocates `size + align - 1` unless the size is a power of two. Most of the CLI's big
+/// buffers (JSON text, `Vec`s growing to hold a stack) are word-aligned and not powers of two,
+/// so each growth went the slow way into a larger bin. Every mimalloc block is word-aligned,
+/// so those layouts need nothing but `mi_malloc`.
+struct Mimalloc;
+
+// SAFETY: each method hands the layout's size to mimalloc and, when the layout needs more
+// than a word's alignment, its alignment too; mimalloc returns null on failure and blocks
+// aligned as asked (word alignment always). Frees and reallocations go to the allocator that
+// made the block: mimalloc's `mi_free`/`mi_realloc` accept blocks from its aligned calls.
+unsafe impl GlobalAlloc for Mimalloc {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: see the impl.
+        unsafe {
+            if layout.align() <= WORD_ALIGN {
+                mi_malloc(layout.size()).cast()
+            } else {
+                mi_malloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: see the impl.
+        unsafe {
+            if layout.align() <= WORD_ALIGN {
+                mi_zalloc(layout.size()).cast()
+            } else {
+                mi_zalloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        // SAFETY: `ptr` came from this allocator (the caller's contract).
+        unsafe { mi_free(ptr.cast::<c_void>()) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` came from this allocator with `layout` (the caller's contract).
+        unsafe {
+            if layout.align() <= WORD_ALIGN {
+                mi_realloc(ptr.cast::<c_void>(), new_size).cast()
+            } else {
+                mi_realloc_aligned(ptr.cast::<c_void>(), new_size, layout.align()).cast()
+            }
+        }
+    }
+}
 
 /// The size of mimalloc's first arena, in KiB (the unit of its size options).
 pub const FIRST_ARENA_KIB: c_long = 64 * 1024;
@@ -35,7 +103,9 @@ pub const ARENA_RESERVE_ENV: &str = "MIMALLOC_ARENA_RESERVE";
 const MI_OPTION_ARENA_RESERVE: c_int = 23;
 
 unsafe extern "C" {
-    /// mimalloc's option setter (`void mi_option_set(mi_option_t option, long value)`).
+    /// mimalloc's option setter (`void mi_option_set(mi_option_t option, long value)`),
+    /// declared here with the option as the C enum's integer: libmimalloc-sys declares it
+    /// only under its `extended` feature, with a type that has no constant for this option.
     fn mi_option_set(option: c_int, value: c_long);
 }
 
