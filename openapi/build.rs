@@ -19,7 +19,18 @@ fn main() {
     std::fs::write(out.join("openapi.json"), doc.to_string()).expect("write openapi.json");
     std::fs::write(out.join("routes.json"), reduce_to_routes(&doc).to_string())
         .expect("write routes.json");
+    // The one field `idempotency_window_days` reads (`null` when the document lacks it).
+    let window = doc
+        .pointer(IDEMPOTENCY_WINDOW_POINTER)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    std::fs::write(out.join("idempotency_window.json"), window.to_string())
+        .expect("write idempotency_window.json");
 }
+
+/// Where the contract states its idempotency window (`idempotency_window_days` in src/lib.rs).
+const IDEMPOTENCY_WINDOW_POINTER: &str =
+    "/components/parameters/IdempotencyKey/x-callflow-idempotency-window-days";
 
 /// The document reduced to what the route table reads (`routes_from`): under `paths`, each
 /// path item's members with only the operation fields the routes take. A process that needs

@@ -83,10 +83,18 @@ pub const ROUTES_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/routes.jso
 /// ```
 pub fn idempotency_window_days() -> Result<u32, SpecError> {
     const FIELD: &str = "components.parameters.IdempotencyKey.x-callflow-idempotency-window-days";
-    spec_json()
-        .pointer("/components/parameters/IdempotencyKey/x-callflow-idempotency-window-days")
+    // Written by build.rs from a parsed document, so it always parses.
+    serde_json::from_str::<Value>(IDEMPOTENCY_WINDOW_JSON)
+        .ok()
+        .as_ref()
         .and_then(Value::as_u64)
         .and_then(|d| u32::try_from(d).ok())
         .filter(|d| *d >= 1)
         .ok_or(SpecError::MissingSection(FIELD))
 }
+
+/// The value of `x-callflow-idempotency-window-days` (under the `IdempotencyKey` parameter),
+/// taken out of the contract at build time as JSON text (`null` when it is missing), so a
+/// process that needs the window does not parse the whole document for it.
+const IDEMPOTENCY_WINDOW_JSON: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/idempotency_window.json"));

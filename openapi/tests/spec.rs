@@ -78,6 +78,19 @@ fn the_reduced_route_document_gives_the_routes_of_the_whole_contract() {
     );
 }
 
+/// The idempotency window taken out at build time is the one the whole document states.
+#[test]
+fn idempotency_window_is_the_documents() {
+    let stated = callflow_openapi::spec_json()
+        .pointer("/components/parameters/IdempotencyKey/x-callflow-idempotency-window-days")
+        .and_then(serde_json::Value::as_u64)
+        .expect("the contract states a window");
+    assert_eq!(
+        callflow_openapi::idempotency_window_days().map(u64::from),
+        Ok(stated)
+    );
+}
+
 #[test]
 fn spec_json_keeps_document_key_order() {
     let spec = spec_json();

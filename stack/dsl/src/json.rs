@@ -282,6 +282,97 @@ impl From<TfJsonObject> for TfJson {
     }
 }
 
+impl TfJson {
+    /// Parses JSON text straight into a document of literal strings, as
+    /// `TfJson::from(&serde_json::from_str::<Value>(text)?)` would build it (same members in
+    /// the same order, a repeated key in its first position with its last value, numbers as
+    /// `serde_json` reads them) without the `Value` in between: no hashed map to build, copy
+    /// and drop. The REST API body is derived from the OpenAPI document this way once per
+    /// process.
+    ///
+    /// ```
+    /// use callflow_dsl::TfJson;
+    /// let doc = TfJson::from_json(r#"{"b": [1, 2.5, "x"], "a": null}"#).unwrap();
+    /// assert_eq!(doc, TfJson::from(&serde_json::json!({"b": [1, 2.5, "x"], "a": null})));
+    /// assert!(TfJson::from_json("{").is_err());
+    /// ```
+    pub fn from_json(text: &str) -> Result<TfJson, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+/// Reads any self-describing format's value as [`TfJson`], strings as literals
+/// ([`TfJson::from_json`] for JSON text).
+impl<'de> serde::Deserialize<'de> for TfJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TfJsonVisitor)
+    }
+}
+
+/// Builds a [`TfJson`] from the deserializer's events.
+struct TfJsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TfJsonVisitor {
+    type Value = TfJson;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<TfJson, E> {
+        Ok(TfJson::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<TfJson, E> {
+        Ok(TfJson::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<TfJson, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<TfJson, E> {
+        Ok(TfJson::Bool(b))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<TfJson, E> {
+        Ok(TfJson::Number(n.into()))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<TfJson, E> {
+        Ok(TfJson::Number(n.into()))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<TfJson, E> {
+        // JSON text has no NaN or infinity; other formats' are null, as in `serde_json::Value`.
+        Ok(Number::from_f64(n).map_or(TfJson::Null, TfJson::Number))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<TfJson, E> {
+        Ok(TfJson::String(Tf::Literal(s.to_owned())))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<TfJson, E> {
+        Ok(TfJson::String(Tf::Literal(s)))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<TfJson, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(TfJson::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<TfJson, A::Error> {
+        let mut object = TfJsonObject(Vec::with_capacity(map.size_hint().unwrap_or(0)));
+        while let Some((key, value)) = map.next_entry::<String, TfJson>()? {
+            object.insert(key, value);
+        }
+        Ok(TfJson::Object(object))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +380,28 @@ mod tests {
 
     fn arn(resource: &str) -> Tf<String> {
         Tf::expr(Expression::raw(format!("{resource}.arn")))
+    }
+
+    /// `from_json` builds what the `Value` route builds, and its template text is what
+    /// serde_json writes: numbers at the edges of their types, escapes, a repeated key.
+    #[test]
+    fn from_json_matches_the_value_route() {
+        let texts = [
+            r#"{"a":1,"b":{"c":[true,false,null,"x"]},"a":3}"#,
+            r#"[18446744073709551615,-9223372036854775808,1e300,-0.0,1.0,0.1,2.5e-8,12]"#,
+            r#"{"s":"quote \" slash \/ \u00e9 \ud83d\ude00 tab \t ${x} %{y}","":{}}"#,
+            r#""just a string""#,
+            "  null ",
+        ];
+        for text in texts {
+            let via_value = TfJson::from(&serde_json::from_str::<Value>(text).expect("json"));
+            let direct = TfJson::from_json(text).expect("json");
+            assert_eq!(direct, via_value, "{text}");
+            assert_eq!(direct.to_template(), via_value.to_template(), "{text}");
+        }
+        for bad in ["{", r#"{"a":}"#, "[1,]", "nul", r#"{"a":1} x"#] {
+            assert!(TfJson::from_json(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

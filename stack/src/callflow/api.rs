@@ -141,10 +141,12 @@ fn integrate(
 }
 
 fn derive_contract(integrations: &Integrations) -> Result<ApiContract, String> {
-    let spec = callflow_openapi::spec_json();
-    let routes = callflow_openapi::routes_from(spec)
+    let routes = callflow_openapi::routes()
         .map_err(|e| format!("the OpenAPI route table is invalid: {e}"))?;
-    let mut doc = TfJson::from(spec);
+    // Straight from the build-time JSON text, not through `spec_json()`'s `Value`: the body
+    // is the only reader of the whole document in a synth, once per process.
+    let mut doc = TfJson::from_json(callflow_openapi::SPEC_JSON)
+        .map_err(|e| format!("the OpenAPI document does not parse: {e}"))?;
     integrate(&mut doc, &routes, integrations)
         .map_err(|e| format!("the OpenAPI spec cannot become the REST API body: {e}"))?;
     require_api_key(&mut doc);

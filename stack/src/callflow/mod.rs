@@ -42,12 +42,10 @@ pub const AWS_PROVIDER_VERSION: &str = match AwsProvider::VERSION {
     None => "",
 };
 
-/// The contract's idempotency window, read once per process (reading it copies the whole
-/// spec, and 100 stacks synthesize in one process).
+/// The contract's idempotency window (taken out of the document at build time, so reading it
+/// parses one number).
 fn idempotency_window_days() -> Result<u32, String> {
-    static DAYS: std::sync::OnceLock<Result<u32, String>> = std::sync::OnceLock::new();
-    DAYS.get_or_init(|| callflow_openapi::idempotency_window_days().map_err(|e| e.to_string()))
-        .clone()
+    callflow_openapi::idempotency_window_days().map_err(|e| e.to_string())
 }
 
 /// The S3 backend of `[state]`: encrypted and locked with an S3 lock file unless the
