@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+#[path = "src/extracted_fields.rs"]
+mod extracted_fields;
 #[path = "src/route_fields.rs"]
 #[allow(dead_code)] // this script reads only the list
 mod route_fields;
@@ -10,6 +12,7 @@ mod route_fields;
 fn main() {
     println!("cargo:rerun-if-changed=openapi.yaml");
     println!("cargo:rerun-if-changed=src/route_fields.rs");
+    println!("cargo:rerun-if-changed=src/extracted_fields.rs");
     let yaml = std::fs::read_to_string("openapi.yaml").expect("openapi/openapi.yaml is readable");
     let doc: serde_json::Value = match serde_norway::from_str(&yaml) {
         Ok(doc) => doc,
@@ -21,16 +24,12 @@ fn main() {
         .expect("write routes.json");
     // The one field `idempotency_window_days` reads (`null` when the document lacks it).
     let window = doc
-        .pointer(IDEMPOTENCY_WINDOW_POINTER)
+        .pointer(extracted_fields::IDEMPOTENCY_WINDOW_POINTER)
         .cloned()
         .unwrap_or(serde_json::Value::Null);
     std::fs::write(out.join("idempotency_window.json"), window.to_string())
         .expect("write idempotency_window.json");
 }
-
-/// Where the contract states its idempotency window (`idempotency_window_days` in src/lib.rs).
-const IDEMPOTENCY_WINDOW_POINTER: &str =
-    "/components/parameters/IdempotencyKey/x-callflow-idempotency-window-days";
 
 /// The document reduced to what the route table reads (`routes_from`): under `paths`, each
 /// path item's members with only the operation fields the routes take. A process that needs

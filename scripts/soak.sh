@@ -26,6 +26,15 @@ shift $(( $# < 4 ? $# : 4 ))
 work="$(mktemp -d)"
 server_pid=""
 
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -INT "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
 # File creation where the store writes: 1,000 creates of a small file (bash redirections, no
 # processes), then their removal.
 probe="$work/create-probe"
@@ -36,14 +45,6 @@ for ((i = 0; i < 1000; i++)); do printf '%s' "$payload" >"$probe/f$i"; done
 probe_end=$EPOCHREALTIME
 rm -rf "$probe"
 probe_us=$(( (10#${probe_end/./} - 10#${probe_start/./}) / 1000 ))
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -INT "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 "$bin" dev --port 0 --data-dir "$work/data" --no-access-log \
   --throttle-rate 1000000 --throttle-burst 1000000 \

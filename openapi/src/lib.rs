@@ -22,9 +22,12 @@
 #![deny(missing_docs)]
 
 mod error;
+mod extracted_fields;
 mod integrations;
 mod route;
 mod route_fields;
+
+pub use extracted_fields::IDEMPOTENCY_WINDOW_POINTER;
 
 use std::sync::OnceLock;
 

@@ -82,7 +82,7 @@ fn the_reduced_route_document_gives_the_routes_of_the_whole_contract() {
 #[test]
 fn idempotency_window_is_the_documents() {
     let stated = callflow_openapi::spec_json()
-        .pointer("/components/parameters/IdempotencyKey/x-callflow-idempotency-window-days")
+        .pointer(callflow_openapi::IDEMPOTENCY_WINDOW_POINTER)
         .and_then(serde_json::Value::as_u64)
         .expect("the contract states a window");
     assert_eq!(

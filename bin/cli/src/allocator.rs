@@ -17,7 +17,9 @@
 //! long `dev` or `soak` run still ends up with large arenas.
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::ffi::{c_int, c_long, c_void};
+use std::ffi::c_void;
+#[cfg(target_os = "linux")]
+use std::ffi::{c_int, c_long};
 
 use libmimalloc_sys::{mi_free, mi_malloc, mi_malloc_aligned, mi_realloc, mi_realloc_aligned};
 use libmimalloc_sys::{mi_zalloc, mi_zalloc_aligned};
@@ -90,18 +92,22 @@ unsafe impl GlobalAlloc for Mimalloc {
 }
 
 /// The size of mimalloc's first arena, in KiB (the unit of its size options).
-pub const FIRST_ARENA_KIB: c_long = 64 * 1024;
+#[cfg(target_os = "linux")]
+const FIRST_ARENA_KIB: c_long = 64 * 1024;
 
 /// The environment variable through which a user sets the arena size themselves; when it is
 /// set, [`size_first_arena`] leaves mimalloc's reading of it alone.
-pub const ARENA_RESERVE_ENV: &str = "MIMALLOC_ARENA_RESERVE";
+#[cfg(target_os = "linux")]
+const ARENA_RESERVE_ENV: &str = "MIMALLOC_ARENA_RESERVE";
 
 /// `mi_option_arena_reserve`'s position in `mi_option_t` (mimalloc v3's `mimalloc.h`, as
 /// vendored by libmimalloc-sys 0.1.49; the crate's bindings do not name it). The test
 /// `first_arena_is_sized_for_short_runs` reads the reserved size back from mimalloc's own
 /// statistics, so a version whose enum moved fails it.
+#[cfg(target_os = "linux")]
 const MI_OPTION_ARENA_RESERVE: c_int = 23;
 
+#[cfg(target_os = "linux")]
 unsafe extern "C" {
     /// mimalloc's option setter (`void mi_option_set(mi_option_t option, long value)`),
     /// declared here with the option as the C enum's integer: libmimalloc-sys declares it
@@ -115,6 +121,7 @@ unsafe extern "C" {
 /// so on Linux it runs as an ELF constructor ([`SIZE_FIRST_ARENA`]): after mimalloc's own
 /// (priority 101, which reads the environment into its options) and std's (priority 99),
 /// before `main`. Elsewhere the first arena keeps mimalloc's default.
+#[cfg(target_os = "linux")]
 extern "C" fn size_first_arena() {
     // `var_os` looks the name up without allocating (a stack copy of the short key).
     if std::env::var_os(ARENA_RESERVE_ENV).is_some() {
